@@ -1,0 +1,10 @@
+//! Use cases of stockpilot and the ports (traits) they need from the outside world.
+//!
+//! Nothing here knows about HTTP, SQL or Redis: adapters implement the ports in
+//! `crates/infrastructure/*`, and the server wires them together.
+
+pub mod error;
+pub mod health;
+pub mod ports;
+
+pub use error::{AppError, FieldProblem};

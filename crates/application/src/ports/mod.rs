@@ -1,0 +1,8 @@
+//! Ports: what use cases need from adapters. Each is an `#[async_trait]` trait used as
+//! `Arc<dyn Port>`; no driver type crosses one.
+
+mod cache;
+mod readiness;
+
+pub use cache::{Cache, CacheError};
+pub use readiness::{DependencyProbe, ProbeFailure};

@@ -1,0 +1,179 @@
+//! Financial statements and derived financial indicators in one provider-neutral shape, so
+//! that analysts read A-share (Tushare) and US (Financial Datasets) companies alike.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::code::code_enum;
+use super::symbol::Symbol;
+
+code_enum! {
+    /// Which of the three primary statements a record is.
+    pub enum StatementKind as "statement kind" {
+        /// Income statement (profit and loss).
+        Income = "income",
+        /// Balance sheet.
+        Balance = "balance",
+        /// Cash-flow statement.
+        CashFlow = "cash_flow",
+    }
+}
+
+code_enum! {
+    /// The span a statement or indicator covers.
+    pub enum ReportPeriod as "report period" {
+        /// A fiscal year.
+        Annual = "annual",
+        /// A fiscal quarter (A-share providers report year-to-date; adapters say which).
+        Quarterly = "quarterly",
+        /// The trailing twelve months ending at the report date.
+        Ttm = "ttm",
+    }
+}
+
+/// Line items both providers report, in currency units except per-share figures (currency
+/// per share). Flows (income, cash flow) cover the statement's period; stocks (balance sheet)
+/// are as of its report date. Items a statement does not carry are `None`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FinancialLineItems {
+    /// Total revenue.
+    pub revenue: Option<Decimal>,
+    /// Cost of goods and services sold.
+    pub cost_of_revenue: Option<Decimal>,
+    /// Operating profit.
+    pub operating_income: Option<Decimal>,
+    /// Net income attributable to shareholders of the parent.
+    pub net_income: Option<Decimal>,
+    /// Earnings before interest and tax.
+    pub ebit: Option<Decimal>,
+    /// Earnings before interest, tax, depreciation and amortisation.
+    pub ebitda: Option<Decimal>,
+    /// Basic earnings per share.
+    pub eps_basic: Option<Decimal>,
+    /// Diluted earnings per share.
+    pub eps_diluted: Option<Decimal>,
+    /// Total assets.
+    pub total_assets: Option<Decimal>,
+    /// Total liabilities.
+    pub total_liabilities: Option<Decimal>,
+    /// Current assets.
+    pub current_assets: Option<Decimal>,
+    /// Current liabilities.
+    pub current_liabilities: Option<Decimal>,
+    /// Cash and cash equivalents.
+    pub cash_and_equivalents: Option<Decimal>,
+    /// Inventory.
+    pub inventory: Option<Decimal>,
+    /// Short- plus long-term interest-bearing debt.
+    pub total_debt: Option<Decimal>,
+    /// Equity attributable to shareholders of the parent.
+    pub shareholders_equity: Option<Decimal>,
+    /// Net cash from operating activities.
+    pub operating_cash_flow: Option<Decimal>,
+    /// Net cash from investing activities.
+    pub investing_cash_flow: Option<Decimal>,
+    /// Net cash from financing activities.
+    pub financing_cash_flow: Option<Decimal>,
+    /// Capital expenditure, as a positive outflow.
+    pub capital_expenditure: Option<Decimal>,
+    /// Operating cash flow minus capital expenditure.
+    pub free_cash_flow: Option<Decimal>,
+    /// Depreciation and amortisation.
+    pub depreciation_and_amortization: Option<Decimal>,
+    /// Research and development expense.
+    pub research_and_development: Option<Decimal>,
+}
+
+/// One statement of one company for one period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinancialStatement {
+    /// The company.
+    pub symbol: Symbol,
+    /// Income, balance sheet or cash flow.
+    pub kind: StatementKind,
+    /// The span covered.
+    pub period: ReportPeriod,
+    /// Last day of the period covered (e.g. 2024-12-31), not the publication date.
+    pub report_date: NaiveDate,
+    /// When the statement was published; analyses as of a past date must ignore statements
+    /// announced after it.
+    pub announced_date: Option<NaiveDate>,
+    /// ISO 4217 code of the reporting currency.
+    pub currency: String,
+    /// The normalised line items.
+    pub items: FinancialLineItems,
+    /// The provider's original record as JSON text, kept so that items not normalised yet
+    /// can be recovered without refetching.
+    pub raw: String,
+}
+
+/// Ratios derived from statements, as the provider computes them. Ratios, margins and growth
+/// rates are fractions (0.15 means 15 %); per-share figures are currency per share. Tushare
+/// reports percentages, so adapters divide by 100.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FinancialIndicators {
+    /// The company.
+    pub symbol: Symbol,
+    /// Last day of the period covered.
+    pub report_date: NaiveDate,
+    /// The span covered.
+    pub period: ReportPeriod,
+    /// Return on equity.
+    pub roe: Option<Decimal>,
+    /// Return on assets.
+    pub roa: Option<Decimal>,
+    /// Return on invested capital.
+    pub roic: Option<Decimal>,
+    /// Gross profit over revenue.
+    pub gross_margin: Option<Decimal>,
+    /// Net income over revenue.
+    pub net_margin: Option<Decimal>,
+    /// Operating income over revenue.
+    pub operating_margin: Option<Decimal>,
+    /// Revenue change against the same period a year earlier.
+    pub revenue_growth: Option<Decimal>,
+    /// Net income change against the same period a year earlier.
+    pub earnings_growth: Option<Decimal>,
+    /// Total debt over shareholders' equity.
+    pub debt_to_equity: Option<Decimal>,
+    /// Total liabilities over total assets.
+    pub debt_to_assets: Option<Decimal>,
+    /// Current assets over current liabilities.
+    pub current_ratio: Option<Decimal>,
+    /// Current assets less inventory, over current liabilities.
+    pub quick_ratio: Option<Decimal>,
+    /// Earnings per share.
+    pub eps: Option<Decimal>,
+    /// Book value per share.
+    pub book_value_per_share: Option<Decimal>,
+    /// Free cash flow per share.
+    pub free_cash_flow_per_share: Option<Decimal>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statement_codes_are_snake_case() {
+        assert_eq!(StatementKind::CashFlow.as_str(), "cash_flow");
+        assert_eq!(
+            "balance".parse::<StatementKind>(),
+            Ok(StatementKind::Balance)
+        );
+        assert_eq!("ttm".parse::<ReportPeriod>(), Ok(ReportPeriod::Ttm));
+        let err = "Q".parse::<ReportPeriod>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown report period 'Q'; allowed: annual, quarterly, ttm"
+        );
+    }
+
+    #[test]
+    fn line_items_default_to_unknown() {
+        let items = FinancialLineItems::default();
+        assert_eq!(items.revenue, None);
+        assert_eq!(items.research_and_development, None);
+    }
+}

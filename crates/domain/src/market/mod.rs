@@ -1,0 +1,26 @@
+//! Market data entities and value objects: what a security, a price bar, a calendar or a
+//! statement is, and the rules their values obey, independent of any provider or store.
+
+mod adjust;
+mod bars;
+mod calendar;
+mod code;
+mod exchange;
+mod fundamentals;
+mod instrument;
+mod range;
+mod symbol;
+mod valuation;
+
+pub use adjust::{ADJUSTED_PRICE_SCALE, Adjust, AdjustmentFactor, adjust_bars};
+pub use bars::{BarProblem, DailyBar, InvalidBar};
+pub use calendar::{MixedExchanges, TradingCalendar, TradingDay};
+pub use code::UnknownCode;
+pub use exchange::{Exchange, Market};
+pub use fundamentals::{
+    FinancialIndicators, FinancialLineItems, FinancialStatement, ReportPeriod, StatementKind,
+};
+pub use instrument::{Instrument, ListingStatus};
+pub use range::{DateRange, InvalidDateRange};
+pub use symbol::{InvalidSymbol, Symbol, SymbolRule};
+pub use valuation::DailyValuation;

@@ -1,0 +1,206 @@
+//! Opening the pool with the configured limits, and probing it for `/ready`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
+use stockpilot_application::ports::{DependencyProbe, ProbeFailure};
+
+/// Which database a URL points at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl Backend {
+    /// The backend named by a URL's scheme, or `None` for anything else.
+    pub fn of_url(url: &str) -> Option<Self> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme {
+            "postgres" | "postgresql" => Some(Self::Postgres),
+            "sqlite" => Some(Self::Sqlite),
+            _ => None,
+        }
+    }
+}
+
+/// Pool settings, already validated by the configuration loader.
+#[derive(Debug, Clone)]
+pub struct DbSettings {
+    pub url: String,
+    pub pool_min: u32,
+    pub pool_max: u32,
+    pub acquire_timeout: Duration,
+    pub idle_timeout: Duration,
+}
+
+/// The path of a file-backed SQLite URL (`sqlite://data/x.db?mode=rwc` → `data/x.db`).
+fn sqlite_file(url: &str) -> Option<&str> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && !path.starts_with(":memory:")).then_some(path)
+}
+
+/// Connects with the configured pool limits. For SQLite the parent directory of the file is
+/// created, the file is created when missing, and WAL journaling is on so readers never
+/// block the writer.
+///
+/// # Errors
+/// A URL of an unsupported scheme, an uncreatable directory, or a server that refuses or
+/// does not answer within the acquire timeout. Messages never contain the URL (it may hold a
+/// password).
+pub async fn connect(settings: &DbSettings) -> anyhow::Result<DatabaseConnection> {
+    let backend = Backend::of_url(&settings.url)
+        .context("database.url must start with postgres://, postgresql:// or sqlite:")?;
+    if backend == Backend::Sqlite
+        && let Some(parent) = sqlite_file(&settings.url).and_then(|f| Path::new(f).parent())
+        && !parent.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create the SQLite directory {}", parent.display()))?;
+    }
+    let mut opts = ConnectOptions::new(settings.url.clone());
+    opts.max_connections(settings.pool_max)
+        .min_connections(settings.pool_min)
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_timeout(settings.acquire_timeout)
+        .idle_timeout(settings.idle_timeout)
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|o| {
+            o.create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+        });
+    let kind = match backend {
+        Backend::Postgres => "PostgreSQL",
+        Backend::Sqlite => "SQLite",
+    };
+    Database::connect(opts)
+        .await
+        .map_err(|e| anyhow::anyhow!(redact(&e.to_string(), &settings.url)))
+        .with_context(|| format!("cannot connect to the {kind} database (database.url)"))
+}
+
+/// Driver errors sometimes quote the connection string; never let its password out.
+fn redact(message: &str, url: &str) -> String {
+    let mut out = message.replace(url, "<database.url>");
+    if let Ok(parsed) = url::Url::parse(url)
+        && let Some(pw) = parsed.password()
+        && !pw.is_empty()
+    {
+        out = out.replace(pw, "<redacted>");
+    }
+    out
+}
+
+/// `SELECT 1` through the pool, for `/ready`.
+#[derive(Clone)]
+pub struct DatabaseProbe {
+    db: DatabaseConnection,
+}
+
+impl DatabaseProbe {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+}
+
+#[async_trait::async_trait]
+impl DependencyProbe for DatabaseProbe {
+    fn name(&self) -> &'static str {
+        "database"
+    }
+
+    async fn probe(&self) -> Result<(), ProbeFailure> {
+        self.db
+            .ping()
+            .await
+            .map_err(|e| ProbeFailure(format!("database unreachable: {}", short(&e))))
+    }
+}
+
+/// The first line of a driver error, without any quoted connection details.
+fn short(e: &sea_orm::DbErr) -> String {
+    let text = e.to_string();
+    let line = text.lines().next().unwrap_or_default();
+    line.chars().take(200).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_backends_by_scheme() {
+        assert_eq!(
+            Backend::of_url("postgres://u@h/db"),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::of_url("postgresql://u@h/db"),
+            Some(Backend::Postgres)
+        );
+        assert_eq!(
+            Backend::of_url("sqlite://data/x.db?mode=rwc"),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(Backend::of_url("mysql://h/db"), None);
+    }
+
+    #[test]
+    fn finds_the_file_of_a_sqlite_url() {
+        assert_eq!(
+            sqlite_file("sqlite://data/x.db?mode=rwc"),
+            Some("data/x.db")
+        );
+        assert_eq!(sqlite_file("sqlite:./x.db"), Some("./x.db"));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+    }
+
+    #[test]
+    fn redacts_passwords_from_driver_messages() {
+        let url = "postgres://app:hunter2@db:5432/x";
+        assert_eq!(
+            redact("bad: hunter2 in postgres://app:hunter2@db:5432/x", url),
+            "bad: <redacted> in <database.url>"
+        );
+    }
+
+    #[tokio::test]
+    async fn creates_the_sqlite_directory_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("nested/deeper/app.db");
+        let settings = DbSettings {
+            url: format!("sqlite://{}?mode=rwc", file.display()),
+            pool_min: 1,
+            pool_max: 2,
+            acquire_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(60),
+        };
+        let db = connect(&settings).await.unwrap();
+        assert!(DatabaseProbe::new(db.clone()).probe().await.is_ok());
+        assert!(file.exists());
+        db.close().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_fails_with_a_message_naming_the_setting() {
+        let settings = DbSettings {
+            url: "postgres://app:hunter2@127.0.0.1:1/nothing".into(),
+            pool_min: 0,
+            pool_max: 1,
+            acquire_timeout: Duration::from_millis(500),
+            idle_timeout: Duration::from_secs(60),
+        };
+        let err = connect(&settings).await.unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.contains("database.url"), "{text}");
+        assert!(!text.contains("hunter2"), "{text}");
+    }
+}

@@ -1,0 +1,13 @@
+//! sea-orm adapters for stockpilot's stores, on PostgreSQL and SQLite alike.
+//!
+//! This crate owns the connection pool, the readiness probe of the database and the entities
+//! that mirror the tables created by the `migrations` crate.
+
+mod connection;
+pub mod entities;
+
+pub use connection::{Backend, DatabaseProbe, DbSettings, connect};
+pub use sea_orm::DatabaseConnection;
+
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -1,0 +1,93 @@
+//! Assembles the actix `App`: shared state, body limits, middleware and routes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{App, web};
+use metrics_exporter_prometheus::PrometheusHandle;
+use stockpilot_application::health::HealthService;
+use tokio::sync::Semaphore;
+
+use crate::error::{ApiError, ErrorCode, json_error};
+use crate::middleware::{
+    ConcurrencyLimit, RequestTimeout, concurrency_limit, request_context, request_timeout,
+};
+use crate::routes;
+
+/// What handlers share.
+pub struct AppState {
+    pub version: &'static str,
+    pub health: HealthService,
+}
+
+/// HTTP limits from configuration.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub max_body_bytes: usize,
+    pub request_timeout: Duration,
+    /// Metrics on the main port at this path, when `Some`.
+    pub metrics_path: Option<String>,
+}
+
+/// Per-server shared pieces, created once and cloned into every worker's `App`.
+#[derive(Clone)]
+pub struct Shared {
+    pub state: web::Data<AppState>,
+    pub limit: web::Data<ConcurrencyLimit>,
+    pub metrics: Option<web::Data<PrometheusHandle>>,
+}
+
+impl Shared {
+    pub fn new(state: AppState, max_concurrent: usize, metrics: Option<PrometheusHandle>) -> Self {
+        Self {
+            state: web::Data::new(state),
+            limit: web::Data::new(ConcurrencyLimit(Arc::new(Semaphore::new(max_concurrent)))),
+            metrics: metrics.map(web::Data::new),
+        }
+    }
+}
+
+/// The application for one worker.
+pub fn app(
+    shared: &Shared,
+    settings: &HttpSettings,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody + use<>>,
+        Error = actix_web::Error,
+        InitError = (),
+    > + use<>,
+> {
+    let limit = settings.max_body_bytes;
+    let json = web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(move |err, _req| json_error(&err, limit).into());
+    let mut app = App::new()
+        .app_data(shared.state.clone())
+        .app_data(shared.limit.clone())
+        .app_data(web::Data::new(RequestTimeout(settings.request_timeout)))
+        .app_data(json)
+        .app_data(web::PayloadConfig::default().limit(limit))
+        .wrap(from_fn(request_timeout))
+        .wrap(from_fn(concurrency_limit))
+        .wrap(from_fn(request_context))
+        .configure(routes::configure);
+    if let (Some(path), Some(handle)) = (&settings.metrics_path, &shared.metrics) {
+        app = app
+            .app_data(handle.clone())
+            .route(path, web::get().to(routes::metrics::render));
+    }
+    app.default_service(web::to(not_found))
+}
+
+async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::new(
+        ErrorCode::NotFound,
+        format!("no route for {} {}", req.method(), req.path()),
+    ))
+}

@@ -1,0 +1,316 @@
+//! One table of error codes, each with its HTTP status, and the one JSON body every error
+//! response has: `{"error":{"code","message","details","request_id"}}`.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use stockpilot_application::{AppError, FieldProblem};
+
+use crate::middleware::current_request_id;
+
+/// Stable, documented error codes; clients may rely on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    BadRequest,
+    MalformedJson,
+    ValidationFailed,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    RateLimited,
+    UpstreamError,
+    ServiceUnavailable,
+    Overloaded,
+    RequestTimeout,
+    InternalError,
+}
+
+impl ErrorCode {
+    /// Every code, for documentation and tests.
+    pub const ALL: [ErrorCode; 16] = [
+        Self::BadRequest,
+        Self::MalformedJson,
+        Self::ValidationFailed,
+        Self::Unauthorized,
+        Self::Forbidden,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::Conflict,
+        Self::PayloadTooLarge,
+        Self::UnsupportedMediaType,
+        Self::RateLimited,
+        Self::UpstreamError,
+        Self::ServiceUnavailable,
+        Self::Overloaded,
+        Self::RequestTimeout,
+        Self::InternalError,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::BadRequest => "bad_request",
+            Self::MalformedJson => "malformed_json",
+            Self::ValidationFailed => "validation_failed",
+            Self::Unauthorized => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Conflict => "conflict",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::RateLimited => "rate_limited",
+            Self::UpstreamError => "upstream_error",
+            Self::ServiceUnavailable => "service_unavailable",
+            Self::Overloaded => "overloaded",
+            Self::RequestTimeout => "request_timeout",
+            Self::InternalError => "internal_error",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            Self::BadRequest | Self::MalformedJson => StatusCode::BAD_REQUEST,
+            Self::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::UpstreamError => StatusCode::BAD_GATEWAY,
+            Self::ServiceUnavailable | Self::Overloaded | Self::RequestTimeout => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The code for a bare status produced outside our handlers (actix's own 404/405/413…).
+    pub fn for_status(status: StatusCode) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|c| {
+                c.status() == status
+                    && !matches!(
+                        c,
+                        Self::MalformedJson | Self::Overloaded | Self::RequestTimeout
+                    )
+            })
+            .unwrap_or(if status.is_server_error() {
+                Self::InternalError
+            } else {
+                Self::BadRequest
+            })
+    }
+}
+
+/// An error as the API reports it.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    pub details: Vec<FieldProblem>,
+    pub retry_after_secs: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: BodyInner<'a>,
+}
+
+#[derive(Serialize)]
+struct BodyInner<'a> {
+    code: &'static str,
+    message: &'a str,
+    details: &'a [FieldProblem],
+    request_id: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            details: Vec::new(),
+            retry_after_secs: None,
+        }
+    }
+
+    pub fn with_retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs);
+        self
+    }
+
+    /// The standard body, with the given request id.
+    pub fn body_json(&self, request_id: Option<String>) -> String {
+        let body = Body {
+            error: BodyInner {
+                code: self.code.as_str(),
+                message: &self.message,
+                details: &self.details,
+                request_id,
+            },
+        };
+        serde_json::to_string(&body).unwrap_or_else(|_| {
+            format!(
+                "{{\"error\":{{\"code\":\"{}\",\"message\":\"\",\"details\":[]}}}}",
+                self.code.as_str()
+            )
+        })
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.code.status());
+        res.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        ));
+        if let Some(secs) = self.retry_after_secs {
+            res.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        res.body(self.body_json(current_request_id()))
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound(m) => Self::new(ErrorCode::NotFound, m),
+            AppError::Validation { message, problems } => Self {
+                details: problems,
+                ..Self::new(ErrorCode::ValidationFailed, message)
+            },
+            AppError::Conflict(m) => Self::new(ErrorCode::Conflict, m),
+            AppError::Unauthorized(m) => Self::new(ErrorCode::Unauthorized, m),
+            AppError::Forbidden(m) => Self::new(ErrorCode::Forbidden, m),
+            AppError::RateLimited { retry_after } => {
+                Self::new(ErrorCode::RateLimited, "too many requests")
+                    .with_retry_after(retry_after.as_secs().max(1))
+            }
+            AppError::Upstream {
+                provider,
+                retryable,
+                message,
+            } => {
+                let code = if retryable {
+                    ErrorCode::ServiceUnavailable
+                } else {
+                    ErrorCode::UpstreamError
+                };
+                Self::new(
+                    code,
+                    format!("upstream provider {provider} failed: {message}"),
+                )
+            }
+            AppError::Unavailable(m) => Self::new(ErrorCode::ServiceUnavailable, m),
+            AppError::Internal(cause) => {
+                // The cause may hold anything; it is logged with the request id, never sent.
+                tracing::error!(error = format!("{cause:#}"), "internal error");
+                Self::new(
+                    ErrorCode::InternalError,
+                    "internal error; quote the request id when reporting it",
+                )
+            }
+        }
+    }
+}
+
+/// Maps JSON body errors: syntax → 400 `malformed_json`, wrong shape → 422 naming the field,
+/// too large → 413, wrong content type → 415.
+pub fn json_error(err: &actix_web::error::JsonPayloadError, limit: usize) -> ApiError {
+    use actix_web::error::JsonPayloadError as E;
+    match err {
+        E::Overflow { .. } | E::OverflowKnownLength { .. } => ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("request body exceeds the limit of {limit} bytes"),
+        ),
+        E::ContentType => ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "expected Content-Type: application/json",
+        ),
+        E::Deserialize(e) if e.is_data() => {
+            let mut api = ApiError::new(
+                ErrorCode::ValidationFailed,
+                format!("invalid request body: {e}"),
+            );
+            api.details = vec![FieldProblem::new("body", e.to_string())];
+            api
+        }
+        E::Deserialize(e) => ApiError::new(
+            ErrorCode::MalformedJson,
+            format!("request body is not valid JSON: {e}"),
+        ),
+        other => ApiError::new(
+            ErrorCode::BadRequest,
+            format!("cannot read request body: {other}"),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_snake_case_and_unique() {
+        let mut names: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert!(
+            names
+                .iter()
+                .all(|n| n.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        );
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+    }
+
+    #[test]
+    fn bare_statuses_map_to_their_codes() {
+        assert_eq!(
+            ErrorCode::for_status(StatusCode::NOT_FOUND),
+            ErrorCode::NotFound
+        );
+        assert_eq!(
+            ErrorCode::for_status(StatusCode::METHOD_NOT_ALLOWED),
+            ErrorCode::MethodNotAllowed
+        );
+        assert_eq!(
+            ErrorCode::for_status(StatusCode::PAYLOAD_TOO_LARGE),
+            ErrorCode::PayloadTooLarge
+        );
+        assert_eq!(
+            ErrorCode::for_status(StatusCode::BAD_REQUEST),
+            ErrorCode::BadRequest
+        );
+        assert_eq!(
+            ErrorCode::for_status(StatusCode::SERVICE_UNAVAILABLE),
+            ErrorCode::ServiceUnavailable
+        );
+    }
+
+    #[test]
+    fn internal_errors_never_reveal_their_cause() {
+        let api = ApiError::from(AppError::Internal(anyhow::anyhow!("password=hunter2")));
+        assert_eq!(api.code, ErrorCode::InternalError);
+        assert!(!api.body_json(None).contains("hunter2"));
+    }
+}

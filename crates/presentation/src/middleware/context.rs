@@ -1,0 +1,153 @@
+//! Request id, tracing span and HTTP metrics, and the guarantee that every error response
+//! has the standard JSON body — including the ones actix produces itself (404, 405, 413).
+
+use std::time::Instant;
+
+use actix_web::HttpResponse;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use tracing::Instrument;
+
+use crate::error::{ApiError, ErrorCode};
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being handled on this task, if any.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+/// An incoming id is kept only if it is short and plain, so it is safe in logs and headers.
+fn accept_incoming(value: &HeaderValue) -> Option<String> {
+    let text = value.to_str().ok()?;
+    let ok = (1..=128).contains(&text.len())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b));
+    ok.then(|| text.to_owned())
+}
+
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(accept_incoming)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
+    let method = req.method().to_string();
+    let span = tracing::info_span!(
+        "http_request",
+        request_id = %request_id,
+        method = %method,
+        path = %req.path(),
+        route = tracing::field::Empty,
+        status = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    metrics::gauge!("stockpilot_http_requests_in_flight").increment(1.0);
+
+    let id = request_id.clone();
+    let outcome = REQUEST_ID
+        .scope(id.clone(), next.call(req).instrument(span.clone()))
+        .await;
+    metrics::gauge!("stockpilot_http_requests_in_flight").decrement(1.0);
+
+    let mut res = match outcome {
+        Ok(res) => res.map_into_boxed_body(),
+        Err(err) => {
+            // An error that escaped the handler chain (e.g. the timeout). The request cannot be
+            // held here (routing needs it unshared), so render the response now, inside the
+            // request's scope so its body carries the request id, and hand it back as is.
+            let mut rendered = REQUEST_ID.sync_scope(id.clone(), || err.error_response());
+            if let Ok(v) = HeaderValue::from_str(&id) {
+                rendered
+                    .headers_mut()
+                    .insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
+            }
+            record(&method, "<unmatched>", rendered.status().as_u16(), started);
+            return Err(actix_web::error::InternalError::from_response(err, rendered).into());
+        }
+    };
+    let status = res.status();
+    if (status.is_client_error() || status.is_server_error()) && !is_json(&res) {
+        let code = ErrorCode::for_status(status);
+        let message = match code {
+            ErrorCode::NotFound => format!(
+                "no route for {} {}",
+                res.request().method(),
+                res.request().path()
+            ),
+            ErrorCode::MethodNotAllowed => {
+                format!(
+                    "method {} is not allowed on {}",
+                    res.request().method(),
+                    res.request().path()
+                )
+            }
+            ErrorCode::PayloadTooLarge => "request body too large".to_owned(),
+            _ => status.canonical_reason().unwrap_or("error").to_lowercase(),
+        };
+        let body = ApiError::new(code, message).body_json(Some(id.clone()));
+        let allow = res.headers().get(header::ALLOW).cloned();
+        let retry = res.headers().get(header::RETRY_AFTER).cloned();
+        let mut rebuilt = HttpResponse::build(status);
+        rebuilt.insert_header((header::CONTENT_TYPE, "application/json"));
+        if let Some(a) = allow {
+            rebuilt.insert_header((header::ALLOW, a));
+        }
+        if let Some(r) = retry {
+            rebuilt.insert_header((header::RETRY_AFTER, r));
+        }
+        res = res.into_response(rebuilt.body(body));
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut()
+            .insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
+    }
+
+    // The pattern is known only after routing; unmatched paths share one label so raw paths
+    // never become metric labels.
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "<unmatched>".to_owned());
+    span.record("route", route.as_str());
+    let elapsed = started.elapsed();
+    span.record("status", res.status().as_u16());
+    record(&method, &route, res.status().as_u16(), started);
+    span.in_scope(|| {
+        tracing::info!(
+            status = res.status().as_u16(),
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            "request completed"
+        );
+    });
+    Ok(res)
+}
+
+fn record(method: &str, route: &str, status: u16, started: Instant) {
+    let labels = [("method", method.to_owned()), ("route", route.to_owned())];
+    let counted = [
+        ("method", method.to_owned()),
+        ("route", route.to_owned()),
+        ("status", status.to_string()),
+    ];
+    metrics::counter!("stockpilot_http_requests_total", &counted).increment(1);
+    metrics::histogram!("stockpilot_http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
+}
+
+fn is_json(res: &ServiceResponse<BoxBody>) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}

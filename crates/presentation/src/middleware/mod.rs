@@ -1,0 +1,8 @@
+//! Middleware every request passes through, outermost first: request context (request id,
+//! tracing span, metrics, uniform error bodies) → concurrency limit → timeout.
+
+mod context;
+mod limits;
+
+pub use context::{REQUEST_ID_HEADER, current_request_id, request_context};
+pub use limits::{ConcurrencyLimit, RequestTimeout, concurrency_limit, request_timeout};

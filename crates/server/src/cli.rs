@@ -1,0 +1,86 @@
+//! The command line: `stockpilot serve | migrate … | config … | healthcheck`.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "stockpilot",
+    version,
+    about = "Self-hosted backend for AI-assisted equity research"
+)]
+pub struct Cli {
+    /// Configuration file (TOML with [default]/[development]/[production] profiles).
+    /// Defaults to $STOCKPILOT_CONFIG, else ./stockpilot.toml when present.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run migrations (unless database.auto_migrate = false), then serve the API.
+    Serve,
+    /// Database migrations, alembic-style.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Inspect the configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
+    /// Ask the local server's /health; exit 0 when it answers 200, else 1.
+    Healthcheck {
+        /// Full URL to probe instead of http://127.0.0.1:<server.port>/health.
+        #[arg(long)]
+        url: Option<String>,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 3)]
+        timeout: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrateAction {
+    /// Apply revisions: `head` (default), `+N`, or up to and including a revision.
+    Upgrade {
+        #[arg(default_value = "head")]
+        target: String,
+    },
+    /// Revert revisions: `-N`, `base`, or down to (keeping) a revision.
+    Downgrade {
+        #[arg(allow_hyphen_values = true)]
+        target: String,
+    },
+    /// Show the newest applied revision.
+    Current,
+    /// List every revision, applied or pending, with its description.
+    History,
+    /// Show the head revision(s).
+    Heads,
+    /// Write a new dated revision file and register it with the migrator.
+    Revision {
+        /// What the revision does.
+        #[arg(short = 'm', long = "message")]
+        message: String,
+        /// The migrations source directory.
+        #[arg(long, default_value = "migrations/src")]
+        dir: PathBuf,
+    },
+    /// Record the database as being at a revision (`base`, `head`, or an id) without running
+    /// any migration.
+    Stamp { revision: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigAction {
+    /// Print the effective configuration (secrets redacted) with each value's source.
+    Show,
+    /// Validate the configuration; exit non-zero listing every problem.
+    Check,
+}

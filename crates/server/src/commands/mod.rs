@@ -1,0 +1,4 @@
+//! What each subcommand does. Each returns the process exit code.
+
+pub mod healthcheck;
+pub mod migrate;

@@ -1,0 +1,187 @@
+use super::*;
+
+fn env(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+        .collect()
+}
+
+fn opts(dir: &std::path::Path) -> SourceOptions {
+    SourceOptions {
+        config_file: None,
+        dotenv: Some(dir.join("absent.env")),
+    }
+}
+
+fn load(list: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
+    let dir = tempfile::tempdir().unwrap();
+    Config::load_from(&opts(dir.path()), &env(list))
+}
+
+#[test]
+fn defaults_to_an_embedded_sqlite_database_under_the_data_directory() {
+    let c = load(&[]).unwrap();
+    assert_eq!(
+        c.database.url.expose_secret(),
+        "sqlite://./data/stockpilot.db?mode=rwc"
+    );
+    assert!(c.cache.redis_url.is_none());
+    assert_eq!(c.server.port, 8080);
+    assert!(c.database.auto_migrate);
+    assert_eq!(c.logging.format, LogFormat::Json);
+}
+
+#[test]
+fn a_non_numeric_port_names_the_key_and_the_variable() {
+    let errs = load(&[("STOCKPILOT_SERVER__PORT", "abc")]).unwrap_err();
+    assert_eq!(errs.0.len(), 1, "{errs}");
+    let p = &errs.0[0];
+    assert_eq!(p.key, "server.port");
+    assert!(p.message.contains("u16"), "{p}");
+    assert_eq!(p.source, "environment variable STOCKPILOT_SERVER__PORT");
+}
+
+#[test]
+fn numbers_and_booleans_given_as_text_are_read_as_such() {
+    let c = load(&[
+        ("STOCKPILOT_SERVER__PORT", "9090"),
+        ("STOCKPILOT_DATABASE__AUTO_MIGRATE", "false"),
+        ("STOCKPILOT_TELEMETRY__SAMPLE_RATIO", "0.25"),
+    ])
+    .unwrap();
+    assert_eq!(c.server.port, 9090);
+    assert!(!c.database.auto_migrate);
+    assert!((c.telemetry.sample_ratio - 0.25).abs() < f64::EPSILON);
+}
+
+#[test]
+fn reports_every_problem_at_once() {
+    let errs = load(&[
+        ("STOCKPILOT_SERVER__PORT", "abc"),
+        ("DATABASE_URL", "mysql://x/y"),
+        ("LOG_FORMAT", "xml"),
+        ("STOCKPILOT_TELEMETRY__SAMPLE_RATIO", "2"),
+        ("STOCKPILOT_DATABASE__POOL_MIN", "20"),
+        ("STOCKPILOT_SERVR__PORT", "1"),
+    ])
+    .unwrap_err();
+    let keys: Vec<&str> = errs.0.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "server.port",
+            "logging.format",
+            "database.url",
+            "database.pool_min",
+            "telemetry.sample_ratio",
+            "servr.port"
+        ],
+        "{errs}"
+    );
+    let format = &errs.0[1];
+    assert!(
+        format.message.contains("json") && format.message.contains("pretty"),
+        "{format}"
+    );
+    assert_eq!(
+        errs.0[5].message,
+        "unknown setting (see docs/configuration.md for the list)"
+    );
+}
+
+#[test]
+fn a_malformed_postgres_url_is_rejected_without_echoing_it() {
+    let errs = load(&[("DATABASE_URL", "postgres://user:pw@:5432")]).unwrap_err();
+    let text = errs.to_string();
+    assert!(text.contains("database.url"), "{text}");
+    assert!(text.contains("environment variable DATABASE_URL"), "{text}");
+    assert!(!text.contains("user:pw"), "{text}");
+}
+
+#[test]
+fn the_environment_overrides_dotenv_which_overrides_the_file_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stockpilot.toml");
+    std::fs::write(
+        &file,
+        "[default.server]\nport = 1000\nhost = \"127.0.0.1\"\nworkers = 3\n[production.server]\nport = 2000\n",
+    )
+    .unwrap();
+    let dotenv = dir.path().join(".env");
+    std::fs::write(
+        &dotenv,
+        "STOCKPILOT_SERVER__WORKERS=5\nSTOCKPILOT_SERVER__HOST=10.0.0.1\n",
+    )
+    .unwrap();
+    let opts = SourceOptions {
+        config_file: Some(file.clone()),
+        dotenv: Some(dotenv),
+    };
+
+    let c = Config::load_from(
+        &opts,
+        &env(&[
+            ("STOCKPILOT_ENV", "production"),
+            ("STOCKPILOT_SERVER__HOST", "::1"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.profile, "production");
+    assert_eq!(
+        c.server.port, 2000,
+        "production profile beats default profile"
+    );
+    assert_eq!(c.server.workers, 5, ".env beats the file");
+    assert_eq!(c.server.host, "::1", "environment beats .env");
+
+    let c = Config::load_from(&opts, &env(&[])).unwrap();
+    assert_eq!(c.server.port, 1000);
+
+    let errs = Config::load_from(&opts, &env(&[("STOCKPILOT_SERVER__WORKERS", "0")])).unwrap_err();
+    assert_eq!(errs.0[0].key, "server.workers");
+    assert_eq!(
+        errs.0[0].source,
+        "environment variable STOCKPILOT_SERVER__WORKERS"
+    );
+
+    std::fs::write(&file, "[default.server]\nport = \"x\"\n").unwrap();
+    let errs = Config::load_from(&opts, &env(&[])).unwrap_err();
+    assert!(
+        errs.0[0].source.contains(&file.display().to_string()),
+        "{}",
+        errs.0[0]
+    );
+}
+
+#[test]
+fn secrets_may_come_from_files_and_are_redacted_when_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("db_url");
+    std::fs::write(&secret, "postgres://app:hunter2@db:5432/stockpilot\n").unwrap();
+    let c = load(&[("DATABASE_URL_FILE", secret.to_str().unwrap())]).unwrap();
+    assert_eq!(
+        c.database.url.expose_secret(),
+        "postgres://app:hunter2@db:5432/stockpilot"
+    );
+    let shown = c.render();
+    assert!(!shown.contains("hunter2"), "{shown}");
+    assert!(
+        shown.contains("postgres://app:redacted@db:5432/stockpilot"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("environment variable DATABASE_URL_FILE"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_missing_config_file_is_a_problem_not_a_silent_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SourceOptions {
+        config_file: Some(dir.path().join("nope.toml")),
+        dotenv: None,
+    };
+    let errs = Config::load_from(&opts, &[]).unwrap_err();
+    assert!(errs.0[0].message.contains("does not exist"), "{errs}");
+}

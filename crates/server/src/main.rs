@@ -1,0 +1,87 @@
+//! Entry point: parse the CLI, load configuration, run the command, map the outcome to an
+//! exit code. Errors are printed as sentences, never as panics or backtraces.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use stockpilot_server::cli::{Cli, Command, ConfigAction};
+use stockpilot_server::config::{Config, SourceOptions};
+use stockpilot_server::{Application, install_crypto_provider, telemetry};
+
+fn main() -> ExitCode {
+    install_crypto_provider();
+    let cli = Cli::parse();
+    let opts = SourceOptions {
+        config_file: cli.config.clone(),
+        dotenv: None,
+    };
+    let config = match Config::load(&opts) {
+        Ok(c) => c,
+        Err(errors) => {
+            eprint!("{errors}");
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli.command, config) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime(worker_threads: usize) -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(worker_threads.max(1))
+        .enable_all()
+        .build()?)
+}
+
+fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Config {
+            action: ConfigAction::Show,
+        } => {
+            print!("{}", config.render());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Config {
+            action: ConfigAction::Check,
+        } => {
+            println!("configuration is valid (profile {})", config.profile);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Healthcheck { url, timeout } => {
+            let url = url.unwrap_or_else(|| stockpilot_server::commands_healthcheck_url(&config));
+            match stockpilot_server::probe_health(&url, Duration::from_secs(timeout)) {
+                Ok(200) => Ok(ExitCode::SUCCESS),
+                Ok(code) => {
+                    eprintln!("{url} answered {code}");
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(e) => {
+                    eprintln!("{url}: {e:#}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::Migrate { action } => {
+            let rt = runtime(1)?;
+            for line in rt.block_on(stockpilot_server::run_migrate(&config, &action))? {
+                println!("{line}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve => {
+            let _guard = telemetry::init(&config.logging, &config.telemetry)?;
+            let rt = runtime(config.server.workers)?;
+            rt.block_on(async {
+                let app = Application::build(&config).await?;
+                app.run_with_signals().await
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

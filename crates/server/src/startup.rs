@@ -1,0 +1,240 @@
+//! Builds the running service from a validated [`Config`]: database (migrated unless
+//! `database.auto_migrate = false`), cache, readiness probes, metrics, HTTP listeners.
+
+use std::net::TcpListener;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use secrecy::ExposeSecret;
+use stockpilot_application::health::HealthService;
+use stockpilot_application::ports::{Cache, DependencyProbe};
+use stockpilot_cache::{MemoryCache, RedisCache};
+use stockpilot_db::{DatabaseConnection, DatabaseProbe, DbSettings};
+use stockpilot_presentation::{AppState, HttpSettings, Shared};
+
+use crate::config::Config;
+
+/// How long one readiness probe may wait for a dependency.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A built, bound, not yet running service.
+pub struct Application {
+    port: u16,
+    metrics_port: Option<u16>,
+    server: Server,
+    metrics_server: Option<Server>,
+    db: DatabaseConnection,
+    pub cache: Arc<dyn Cache>,
+}
+
+/// The process-wide Prometheus recorder (the `metrics` facade allows one per process).
+fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    if let Some(h) = HANDLE.get() {
+        return Ok(h.clone());
+    }
+    let handle = PrometheusBuilder::new()
+        .set_buckets(&[
+            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+        ])
+        .context("histogram buckets")?
+        .install_recorder()
+        .context("cannot install the metrics recorder")?;
+    metrics::gauge!("stockpilot_build_info", "version" => crate::VERSION).set(1.0);
+    Ok(HANDLE.get_or_init(|| handle).clone())
+}
+
+pub fn db_settings(config: &Config) -> DbSettings {
+    DbSettings {
+        url: config.database.url.expose_secret().to_owned(),
+        pool_min: config.database.pool_min,
+        pool_max: config.database.pool_max,
+        acquire_timeout: config.database.acquire_timeout,
+        idle_timeout: config.database.idle_timeout,
+    }
+}
+
+impl Application {
+    /// Connects, migrates and binds.
+    ///
+    /// # Errors
+    /// Unreachable database or Redis, a failing migration, or a port already in use.
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let db = stockpilot_db::connect(&db_settings(config)).await?;
+        if config.database.auto_migrate {
+            let applied = migration::ops::upgrade(&db, &migration::ops::UpgradeTarget::Head)
+                .await
+                .context(
+                    "running pending migrations (set database.auto_migrate = false to skip)",
+                )?;
+            if applied.is_empty() {
+                tracing::info!("database schema is up to date");
+            } else {
+                tracing::info!(revisions = ?applied, "applied migrations");
+            }
+        } else {
+            tracing::info!("database.auto_migrate is off; not running migrations");
+        }
+
+        let mut probes: Vec<Arc<dyn DependencyProbe>> =
+            vec![Arc::new(DatabaseProbe::new(db.clone()))];
+        let cache: Arc<dyn Cache> = match &config.cache.redis_url {
+            Some(url) => {
+                let redis =
+                    RedisCache::connect(url.expose_secret(), config.cache.connect_timeout).await?;
+                probes.push(Arc::new(redis.probe()));
+                Arc::new(redis)
+            }
+            None => Arc::new(MemoryCache::default()),
+        };
+        tracing::info!(cache = cache.backend(), "cache ready");
+
+        let metrics = if config.metrics.enabled {
+            Some(metrics_handle()?)
+        } else {
+            None
+        };
+        let state = AppState {
+            version: crate::VERSION,
+            health: HealthService::new(probes, PROBE_TIMEOUT),
+        };
+        let shared = Shared::new(
+            state,
+            config.server.max_concurrent_requests,
+            metrics.clone(),
+        );
+        let settings = HttpSettings {
+            max_body_bytes: config.server.max_body_bytes,
+            request_timeout: config.server.request_timeout,
+            metrics_path: metrics
+                .as_ref()
+                .filter(|_| config.metrics.port.is_none())
+                .map(|_| config.metrics.path.clone()),
+        };
+
+        let listener = TcpListener::bind((config.server.host.as_str(), config.server.port))
+            .with_context(|| {
+                format!(
+                    "cannot listen on {}:{} (server.host, server.port)",
+                    config.server.host, config.server.port
+                )
+            })?;
+        let port = listener.local_addr()?.port();
+        let grace = config.server.shutdown_grace.as_secs();
+        let app_shared = shared.clone();
+        let server = HttpServer::new(move || stockpilot_presentation::app(&app_shared, &settings))
+            .workers(config.server.workers)
+            .shutdown_timeout(grace)
+            .disable_signals()
+            .listen(listener)?
+            .run();
+
+        let (metrics_server, metrics_port) = match (config.metrics.port, metrics) {
+            (Some(mport), Some(handle)) => {
+                let listener = TcpListener::bind((config.server.host.as_str(), mport))
+                    .with_context(|| {
+                        format!("cannot listen on metrics port {mport} (metrics.port)")
+                    })?;
+                let bound = listener.local_addr()?.port();
+                let path = config.metrics.path.clone();
+                let data = web::Data::new(handle);
+                let server = HttpServer::new(move || {
+                    App::new().app_data(data.clone()).route(
+                        &path,
+                        web::get().to(stockpilot_presentation::routes::metrics::render),
+                    )
+                })
+                .workers(1)
+                .shutdown_timeout(grace)
+                .disable_signals()
+                .listen(listener)?
+                .run();
+                (Some(server), Some(bound))
+            }
+            _ => (None, None),
+        };
+
+        tracing::info!(port, metrics_port, version = crate::VERSION, "listening");
+        Ok(Self {
+            port,
+            metrics_port,
+            server,
+            metrics_server,
+            db,
+            cache,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
+    }
+
+    /// A handle that stops the server (gracefully with `stop(true)`).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the handle stops it, then finishes in-flight requests (bounded by
+    /// `server.shutdown_grace_secs`) and closes the database pool.
+    ///
+    /// # Errors
+    /// An I/O error of the HTTP server.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let metrics_handle = self.metrics_server.as_ref().map(Server::handle);
+        let metrics_task = self.metrics_server.map(tokio::spawn);
+        let result = self.server.await;
+        if let Some(h) = metrics_handle {
+            h.stop(true).await;
+        }
+        if let Some(t) = metrics_task {
+            let _ = t.await;
+        }
+        self.db.close().await.context("closing the database pool")?;
+        tracing::info!("stopped");
+        result.context("HTTP server")
+    }
+
+    /// Serves until SIGTERM or SIGINT, then shuts down gracefully.
+    ///
+    /// # Errors
+    /// As [`Self::run_until_stopped`].
+    pub async fn run_with_signals(self) -> anyhow::Result<()> {
+        let handle = self.handle();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            tracing::info!("shutdown signal received; finishing in-flight requests");
+            handle.stop(true).await;
+        });
+        self.run_until_stopped().await
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,162 @@
+//! `TestApp`: the real server on an ephemeral port, plus a TCP proxy that can cut the
+//! server off from its database.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use actix_web::dev::ServerHandle;
+use stockpilot_db::testing::TestDatabase;
+use stockpilot_server::Application;
+use stockpilot_server::config::{Config, SourceOptions};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{AbortHandle, JoinHandle};
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    /// Kept so the database outlives the server (dropped, and for PostgreSQL deleted, last).
+    pub _db: TestDatabase,
+    handle: ServerHandle,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+/// Configuration as a deployment would give it, through environment variables.
+pub fn config_for(database_url: &str, extra: &[(&str, &str)]) -> Config {
+    let dir = tempfile::tempdir().unwrap();
+    let mut env = vec![
+        ("DATABASE_URL".to_owned(), database_url.to_owned()),
+        ("STOCKPILOT_SERVER__HOST".to_owned(), "127.0.0.1".to_owned()),
+        ("STOCKPILOT_SERVER__PORT".to_owned(), "0".to_owned()),
+        ("STOCKPILOT_SERVER__WORKERS".to_owned(), "1".to_owned()),
+        (
+            "STOCKPILOT_DATA__DIR".to_owned(),
+            dir.path().display().to_string(),
+        ),
+    ];
+    if let Ok(redis) = std::env::var("TEST_REDIS_URL") {
+        env.push(("REDIS_URL".to_owned(), redis));
+    }
+    for (k, v) in extra {
+        env.retain(|(name, _)| name != k);
+        env.push(((*k).to_owned(), (*v).to_owned()));
+    }
+    let opts = SourceOptions {
+        config_file: None,
+        dotenv: Some(dir.path().join("none.env")),
+    };
+    Config::load_from(&opts, &env).unwrap_or_else(|e| panic!("{e}"))
+}
+
+impl TestApp {
+    /// The server on the default test database (PostgreSQL when configured, else SQLite).
+    pub async fn spawn() -> Self {
+        let db = match TestDatabase::postgres().await.unwrap() {
+            Some(pg) => pg,
+            None => TestDatabase::sqlite().unwrap(),
+        };
+        Self::spawn_on(db, &[]).await
+    }
+
+    pub async fn spawn_on(db: TestDatabase, extra: &[(&str, &str)]) -> Self {
+        let url = db.url.clone();
+        Self::spawn_with_url(db, &url, extra).await
+    }
+
+    /// The server connecting through `url` (e.g. a proxy in front of `db`).
+    pub async fn spawn_with_url(db: TestDatabase, url: &str, extra: &[(&str, &str)]) -> Self {
+        stockpilot_server::install_crypto_provider();
+        let config = config_for(url, extra);
+        let app = Application::build(&config).await.unwrap();
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let handle = app.handle();
+        let task = tokio::spawn(app.run_until_stopped());
+        Self {
+            address,
+            client: reqwest::Client::new(),
+            _db: db,
+            handle,
+            task: Some(task),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Stops gracefully and returns what the server returned.
+    pub async fn stop(mut self) -> anyhow::Result<()> {
+        self.handle.stop(true).await;
+        self.task.take().unwrap().await.unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// A TCP forwarder whose connections can be cut and restored, to simulate a database outage
+/// without touching the real server.
+pub struct CuttableProxy {
+    pub addr: SocketAddr,
+    up: Arc<AtomicBool>,
+    live: Arc<Mutex<Vec<AbortHandle>>>,
+    accept: JoinHandle<()>,
+}
+
+impl CuttableProxy {
+    pub async fn start(target: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let up = Arc::new(AtomicBool::new(true));
+        let live: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
+        let (up2, live2) = (up.clone(), live.clone());
+        let accept = tokio::spawn(async move {
+            while let Ok((mut inbound, _)) = listener.accept().await {
+                if !up2.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let task = tokio::spawn(async move {
+                    if let Ok(mut outbound) = TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+                live2.lock().unwrap().push(task.abort_handle());
+            }
+        });
+        Self {
+            addr,
+            up,
+            live,
+            accept,
+        }
+    }
+
+    /// Drops every open connection and refuses new ones.
+    pub fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for task in self.live.lock().unwrap().drain(..) {
+            task.abort();
+        }
+    }
+
+    pub fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+impl Drop for CuttableProxy {
+    fn drop(&mut self) {
+        self.cut();
+        self.accept.abort();
+    }
+}

@@ -1,0 +1,10 @@
+//! API tests: each starts the real server on port 0 with its own database (a temporary
+//! SQLite file, or a fresh PostgreSQL database when `TEST_DATABASE_URL` is set).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod binary;
+mod errors;
+mod health;
+mod helpers;
+mod migrate;
+mod outage;
