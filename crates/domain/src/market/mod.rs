@@ -8,6 +8,7 @@ mod code;
 mod exchange;
 mod fundamentals;
 mod instrument;
+mod news;
 mod range;
 mod symbol;
 mod valuation;
@@ -21,6 +22,7 @@ pub use fundamentals::{
     FinancialIndicators, FinancialLineItems, FinancialStatement, ReportPeriod, StatementKind,
 };
 pub use instrument::{Instrument, ListingStatus};
+pub use news::{InsiderTrade, NewsArticle};
 pub use range::{DateRange, InvalidDateRange};
 pub use symbol::{InvalidSymbol, Symbol, SymbolRule};
 pub use valuation::DailyValuation;
