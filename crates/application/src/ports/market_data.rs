@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use stockpilot_domain::market::{
     AdjustmentFactor, DailyBar, DailyValuation, DateRange, Exchange, FinancialIndicators,
-    FinancialStatement, InsiderTrade, Instrument, Market, NewsArticle, ReportPeriod,
-    StatementKind, Symbol, TradingDay,
+    FinancialStatement, InsiderTrade, Instrument, Market, NewsArticle, ReportPeriod, StatementKind,
+    Symbol, TradingDay,
 };
 
 /// The datasets a provider may offer; also the unit of sync jobs and of the failure ledger.
@@ -56,31 +56,56 @@ impl Dataset {
 pub enum SourceError {
     /// Bad or missing credentials. Never retried; the message says which setting to fix.
     #[error("{provider}: authentication failed: {message}")]
-    Auth { provider: &'static str, message: String },
+    Auth {
+        provider: &'static str,
+        message: String,
+    },
     /// The account may not use this dataset (e.g. Tushare points tier). Never retried.
     #[error("{provider}: permission denied: {message}")]
-    Permission { provider: &'static str, message: String },
+    Permission {
+        provider: &'static str,
+        message: String,
+    },
     /// Short-term rate limit still hit after the adapter's own waits and retries.
     #[error("{provider}: rate limited: {message}")]
-    RateLimited { provider: &'static str, retry_after: Duration, message: String },
+    RateLimited {
+        provider: &'static str,
+        retry_after: Duration,
+        message: String,
+    },
     /// A daily (or longer) quota is used up: stop the job, resume it later.
     #[error("{provider}: quota exhausted: {message}")]
-    QuotaExhausted { provider: &'static str, message: String },
+    QuotaExhausted {
+        provider: &'static str,
+        message: String,
+    },
     /// The provider answered with something that is not the documented shape.
     #[error("{provider}: malformed response: {message}")]
-    Malformed { provider: &'static str, message: String },
+    Malformed {
+        provider: &'static str,
+        message: String,
+    },
     /// Timeouts, connection failures, 5xx: worth retrying later.
     #[error("{provider}: temporarily unavailable: {message}")]
-    Transient { provider: &'static str, message: String },
+    Transient {
+        provider: &'static str,
+        message: String,
+    },
     /// This provider does not offer the dataset (or not for this market).
     #[error("{provider} does not provide {dataset}")]
-    Unsupported { provider: &'static str, dataset: &'static str },
+    Unsupported {
+        provider: &'static str,
+        dataset: &'static str,
+    },
 }
 
 impl SourceError {
     /// Whether trying the same call again later may succeed.
     pub fn retryable(&self) -> bool {
-        matches!(self, Self::RateLimited { .. } | Self::Transient { .. } | Self::QuotaExhausted { .. })
+        matches!(
+            self,
+            Self::RateLimited { .. } | Self::Transient { .. } | Self::QuotaExhausted { .. }
+        )
     }
 
     /// A stable snake_case name of the kind, for the failure ledger and metrics.
@@ -122,25 +147,41 @@ pub trait MarketDataSource: Send + Sync {
     ///
     /// # Errors
     /// Any [`SourceError`].
-    async fn trading_calendar(&self, exchange: Exchange, range: DateRange) -> Result<Vec<TradingDay>, SourceError>;
+    async fn trading_calendar(
+        &self,
+        exchange: Exchange,
+        range: DateRange,
+    ) -> Result<Vec<TradingDay>, SourceError>;
 
     /// Unadjusted daily bars of one symbol within `range`.
     ///
     /// # Errors
     /// Any [`SourceError`].
-    async fn daily_bars(&self, symbol: &Symbol, range: DateRange) -> Result<Vec<DailyBar>, SourceError>;
+    async fn daily_bars(
+        &self,
+        symbol: &Symbol,
+        range: DateRange,
+    ) -> Result<Vec<DailyBar>, SourceError>;
 
     /// Cumulative adjustment factors of one symbol within `range`.
     ///
     /// # Errors
     /// Any [`SourceError`].
-    async fn adjustment_factors(&self, symbol: &Symbol, range: DateRange) -> Result<Vec<AdjustmentFactor>, SourceError>;
+    async fn adjustment_factors(
+        &self,
+        symbol: &Symbol,
+        range: DateRange,
+    ) -> Result<Vec<AdjustmentFactor>, SourceError>;
 
     /// Daily valuation metrics of one symbol within `range`.
     ///
     /// # Errors
     /// Any [`SourceError`].
-    async fn daily_valuations(&self, symbol: &Symbol, range: DateRange) -> Result<Vec<DailyValuation>, SourceError>;
+    async fn daily_valuations(
+        &self,
+        symbol: &Symbol,
+        range: DateRange,
+    ) -> Result<Vec<DailyValuation>, SourceError>;
 
     /// Statements of one kind whose period ends within `range`.
     ///
@@ -169,17 +210,31 @@ pub trait MarketDataSource: Send + Sync {
     ///
     /// # Errors
     /// Any [`SourceError`]; `Unsupported` by default.
-    async fn news(&self, symbol: &Symbol, range: DateRange) -> Result<Vec<NewsArticle>, SourceError> {
+    async fn news(
+        &self,
+        symbol: &Symbol,
+        range: DateRange,
+    ) -> Result<Vec<NewsArticle>, SourceError> {
         let _ = (symbol, range);
-        Err(SourceError::Unsupported { provider: self.provider(), dataset: "news" })
+        Err(SourceError::Unsupported {
+            provider: self.provider(),
+            dataset: "news",
+        })
     }
 
     /// Insider trades filed within `range`.
     ///
     /// # Errors
     /// Any [`SourceError`]; `Unsupported` by default.
-    async fn insider_trades(&self, symbol: &Symbol, range: DateRange) -> Result<Vec<InsiderTrade>, SourceError> {
+    async fn insider_trades(
+        &self,
+        symbol: &Symbol,
+        range: DateRange,
+    ) -> Result<Vec<InsiderTrade>, SourceError> {
         let _ = (symbol, range);
-        Err(SourceError::Unsupported { provider: self.provider(), dataset: "insider_trades" })
+        Err(SourceError::Unsupported {
+            provider: self.provider(),
+            dataset: "insider_trades",
+        })
     }
 }

@@ -185,3 +185,24 @@ fn a_missing_config_file_is_a_problem_not_a_silent_default() {
     let errs = Config::load_from(&opts, &[]).unwrap_err();
     assert!(errs.0[0].message.contains("does not exist"), "{errs}");
 }
+
+#[test]
+fn every_setting_is_documented_in_the_configuration_guide_and_env_example() {
+    let guide = include_str!("../../../../docs/configuration.md");
+    let example = include_str!("../../../../.env.example");
+    for key in KNOWN_KEYS {
+        assert!(
+            guide.contains(&format!("`{key}`")),
+            "docs/configuration.md misses {key}"
+        );
+        let env_name = format!("STOCKPILOT_{}", key.to_uppercase().replace('.', "__"));
+        let conventional = sources::CONVENTIONAL
+            .iter()
+            .find(|(_, k)| k == key)
+            .map(|(n, _)| *n);
+        assert!(
+            example.contains(&env_name) || conventional.is_some_and(|n| example.contains(n)),
+            ".env.example misses {key}"
+        );
+    }
+}
