@@ -42,5 +42,6 @@ macro_rules! revisions {
 // `stockpilot migrate revision` appends new revisions before the closing marker line.
 revisions! {
     m20261121_000001_market_data,
+    m20261121_000002_fundamentals_and_sync,
     // end of revisions
 }

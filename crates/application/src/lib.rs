@@ -6,5 +6,6 @@
 pub mod error;
 pub mod health;
 pub mod ports;
+pub mod sync;
 
 pub use error::{AppError, FieldProblem};

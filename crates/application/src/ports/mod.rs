@@ -2,9 +2,15 @@
 //! `Arc<dyn Port>`; no driver type crosses one.
 
 mod cache;
+mod clock;
 mod market_data;
+mod market_store;
 mod readiness;
+mod sync_store;
 
 pub use cache::{Cache, CacheError};
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use market_data::{Dataset, MarketDataSource, SourceError};
+pub use market_store::{DataBatch, InstrumentRecord, MarketDataStore, Page, Sourced, StoreError};
 pub use readiness::{DependencyProbe, ProbeFailure};
+pub use sync_store::SyncJobStore;

@@ -5,9 +5,11 @@
 
 mod connection;
 pub mod entities;
+mod store;
 
 pub use connection::{Backend, DatabaseProbe, DbSettings, connect};
 pub use sea_orm::DatabaseConnection;
+pub use store::{SeaStore, upsert_batch};
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -8,7 +8,10 @@ use std::collections::BTreeSet;
 use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityName, EntityTrait, Iterable, Statement};
 use stockpilot_db::Backend;
-use stockpilot_db::entities::{adjustment_factor, daily_bar, instrument, trading_day};
+use stockpilot_db::entities::{
+    adjustment_factor, daily_bar, daily_valuation, financial_indicator, financial_statement,
+    insider_trade, instrument, news_article, schedule_claim, sync_failure, sync_job, trading_day,
+};
 use stockpilot_db::testing::TestDatabase;
 
 async fn table_columns(db: &DatabaseConnection, backend: Backend, table: &str) -> BTreeSet<String> {
@@ -43,7 +46,20 @@ async fn assert_schema_matches_entities(db: &DatabaseConnection, backend: Backen
             $module::Entity::find().all(db).await.unwrap();
         )*};
     }
-    check!(instrument, trading_day, daily_bar, adjustment_factor);
+    check!(
+        instrument,
+        trading_day,
+        daily_bar,
+        adjustment_factor,
+        daily_valuation,
+        financial_statement,
+        financial_indicator,
+        news_article,
+        insider_trade,
+        sync_job,
+        sync_failure,
+        schedule_claim
+    );
 }
 
 async fn user_tables(db: &DatabaseConnection, backend: Backend) -> BTreeSet<String> {

@@ -3,5 +3,13 @@
 
 pub mod adjustment_factor;
 pub mod daily_bar;
+pub mod daily_valuation;
+pub mod financial_indicator;
+pub mod financial_statement;
+pub mod insider_trade;
 pub mod instrument;
+pub mod news_article;
+pub mod schedule_claim;
+pub mod sync_failure;
+pub mod sync_job;
 pub mod trading_day;

@@ -1,0 +1,169 @@
+//! Where market data is kept: idempotent upserts and range queries.
+
+use chrono::NaiveDate;
+use stockpilot_domain::market::{
+    AdjustmentFactor, DailyBar, DailyValuation, DateRange, Exchange, FinancialIndicators,
+    FinancialStatement, InsiderTrade, Instrument, Market, NewsArticle, ReportPeriod, StatementKind,
+    Symbol, TradingDay,
+};
+
+/// A storage failure. Adapters keep driver details out of the message shown to clients.
+#[derive(Debug, thiserror::Error)]
+#[error("storage error: {0}")]
+pub struct StoreError(#[source] pub anyhow::Error);
+
+impl From<StoreError> for crate::AppError {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(e.0)
+    }
+}
+
+/// Rows of one dataset from one provider, written together.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataBatch {
+    Instruments(Vec<Instrument>),
+    Calendar(Vec<TradingDay>),
+    DailyBars(Vec<DailyBar>),
+    AdjustmentFactors(Vec<AdjustmentFactor>),
+    Valuations(Vec<DailyValuation>),
+    Statements(Vec<FinancialStatement>),
+    Indicators(Vec<FinancialIndicators>),
+    News(Vec<NewsArticle>),
+    InsiderTrades(Vec<InsiderTrade>),
+}
+
+impl DataBatch {
+    pub fn len(&self) -> usize {
+        match self {
+            Self::Instruments(v) => v.len(),
+            Self::Calendar(v) => v.len(),
+            Self::DailyBars(v) => v.len(),
+            Self::AdjustmentFactors(v) => v.len(),
+            Self::Valuations(v) => v.len(),
+            Self::Statements(v) => v.len(),
+            Self::Indicators(v) => v.len(),
+            Self::News(v) => v.len(),
+            Self::InsiderTrades(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// An instrument with where it came from and when it was last written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstrumentRecord {
+    pub instrument: Instrument,
+    pub provider: String,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// One page of results.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}
+
+/// Rows with the provider that wrote them (the newest row's provider when several did).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sourced<T> {
+    pub rows: Vec<T>,
+    pub provider: Option<String>,
+}
+
+#[async_trait::async_trait]
+pub trait MarketDataStore: Send + Sync {
+    /// Inserts or replaces every row (keyed as the tables are); returns rows written.
+    ///
+    /// # Errors
+    /// [`StoreError`] when the database fails; nothing of the batch is written then.
+    async fn upsert(&self, provider: &str, batch: &DataBatch) -> Result<u64, StoreError>;
+
+    /// # Errors
+    /// [`StoreError`].
+    async fn instrument(&self, symbol: &Symbol) -> Result<Option<InstrumentRecord>, StoreError>;
+
+    /// Instruments whose symbol or name contains `query` (case-insensitive), by symbol.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn search_instruments(
+        &self,
+        market: Option<Market>,
+        query: Option<&str>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<InstrumentRecord>, StoreError>;
+
+    /// Every stored symbol of a market, ordered.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn symbols(&self, market: Market) -> Result<Vec<Symbol>, StoreError>;
+
+    /// # Errors
+    /// [`StoreError`].
+    async fn daily_bars(
+        &self,
+        symbol: &Symbol,
+        range: DateRange,
+    ) -> Result<Sourced<DailyBar>, StoreError>;
+
+    /// The newest stored bar date of `symbol`.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn last_bar_date(&self, symbol: &Symbol) -> Result<Option<NaiveDate>, StoreError>;
+
+    /// Factors within `range` plus the newest factor overall (the forward-adjust divisor).
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn adjustment_factors(
+        &self,
+        symbol: &Symbol,
+        range: DateRange,
+    ) -> Result<Vec<AdjustmentFactor>, StoreError>;
+
+    /// # Errors
+    /// [`StoreError`].
+    async fn valuations(
+        &self,
+        symbol: &Symbol,
+        range: DateRange,
+    ) -> Result<Sourced<DailyValuation>, StoreError>;
+
+    /// The newest `limit` statements, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn statements(
+        &self,
+        symbol: &Symbol,
+        kind: StatementKind,
+        period: ReportPeriod,
+        limit: u64,
+    ) -> Result<Sourced<FinancialStatement>, StoreError>;
+
+    /// The newest `limit` indicator sets, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn financial_indicators(
+        &self,
+        symbol: &Symbol,
+        period: ReportPeriod,
+        limit: u64,
+    ) -> Result<Sourced<FinancialIndicators>, StoreError>;
+
+    /// # Errors
+    /// [`StoreError`].
+    async fn calendar(
+        &self,
+        exchange: Exchange,
+        range: DateRange,
+    ) -> Result<Vec<TradingDay>, StoreError>;
+}

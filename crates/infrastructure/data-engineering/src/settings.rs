@@ -1,0 +1,157 @@
+//! Plain settings of each adapter, filled by the server's configuration layer. Secrets are
+//! `SecretString`, so `Debug` output (and `config show`) never prints them.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use secrecy::SecretString;
+
+/// Default Tushare endpoint (the SDK's classic one; the body is identical on every mirror).
+pub const TUSHARE_BASE_URL: &str = "http://api.tushare.pro";
+/// Default Financial Datasets endpoint.
+pub const FINANCIAL_DATASETS_BASE_URL: &str = "https://api.financialdatasets.ai";
+
+/// How often one adapter instance may call its provider. Both limits apply when both are set;
+/// every task using the same adapter shares them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThrottleSettings {
+    /// Least time between the starts of two calls (zero: no spacing).
+    pub min_interval: Duration,
+    /// At most this many calls in any sliding 60-second window (`None`: no window limit).
+    pub calls_per_minute: Option<u32>,
+}
+
+impl ThrottleSettings {
+    /// No limit at all (tests, local files).
+    pub fn unlimited() -> ThrottleSettings {
+        ThrottleSettings {
+            min_interval: Duration::ZERO,
+            calls_per_minute: None,
+        }
+    }
+
+    /// A sliding-window limit of `calls` per minute and no minimum spacing.
+    pub fn per_minute(calls: u32) -> ThrottleSettings {
+        ThrottleSettings {
+            min_interval: Duration::ZERO,
+            calls_per_minute: Some(calls),
+        }
+    }
+}
+
+/// Retries of retryable failures (`Transient`, `RateLimited`) within one adapter call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetrySettings {
+    /// Retries after the first attempt (0: never retry). Default 3.
+    pub max_retries: u32,
+    /// Wait before the first retry; doubles each retry. Default 500 ms.
+    pub base_backoff: Duration,
+    /// Upper bound of any backoff, including a server's `Retry-After`. Default 30 s.
+    pub max_backoff: Duration,
+    /// Seed of the jitter generator; fixed in tests so waits are reproducible. The default is
+    /// taken from the clock so that replicas do not retry in lockstep.
+    pub jitter_seed: u64,
+}
+
+impl Default for RetrySettings {
+    fn default() -> RetrySettings {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        RetrySettings {
+            max_retries: 3,
+            base_backoff: Duration::from_millis(500),
+            max_backoff: Duration::from_secs(30),
+            jitter_seed: u64::from(nanos) ^ (u64::from(std::process::id()) << 32),
+        }
+    }
+}
+
+/// Settings of the Tushare Pro adapter.
+#[derive(Debug, Clone)]
+pub struct TushareSettings {
+    /// Endpoint the JSON body is posted to. Default [`TUSHARE_BASE_URL`].
+    pub base_url: String,
+    /// The account token (`TUSHARE_TOKEN`); travels in the request body.
+    pub token: SecretString,
+    /// Timeout of one HTTP request, connect to last byte. Default 30 s.
+    pub timeout: Duration,
+    /// Call limit of the account's points tier (roughly 50, 200 or 500 per minute).
+    /// Default: 200 calls per minute, no minimum spacing.
+    pub throttle: ThrottleSettings,
+    /// Backoff of transient failures. Default [`RetrySettings::default`].
+    pub retry: RetrySettings,
+    /// How long to wait after a per-minute or per-hour limit message before trying again
+    /// (each wait counts as one retry). Default 60 s.
+    pub rate_limit_wait: Duration,
+    /// Rows asked for per page (`limit`); capped per API at its documented maximum
+    /// (`daily` 6000, `fina_indicator` 100). Default 5000.
+    pub page_size: u32,
+}
+
+impl TushareSettings {
+    /// Production defaults for `token`.
+    pub fn new(token: SecretString) -> TushareSettings {
+        TushareSettings {
+            base_url: TUSHARE_BASE_URL.to_owned(),
+            token,
+            timeout: Duration::from_secs(30),
+            throttle: ThrottleSettings::per_minute(200),
+            retry: RetrySettings::default(),
+            rate_limit_wait: Duration::from_secs(60),
+            page_size: 5000,
+        }
+    }
+}
+
+/// Settings of the Financial Datasets adapter.
+#[derive(Debug, Clone)]
+pub struct FinancialDatasetsSettings {
+    /// API root; paths such as `/prices/` are appended. Default [`FINANCIAL_DATASETS_BASE_URL`].
+    pub base_url: String,
+    /// The API key (`FINANCIAL_DATASETS_API_KEY`); sent as `X-API-KEY`.
+    pub api_key: SecretString,
+    /// Timeout of one HTTP request. Default 30 s.
+    pub timeout: Duration,
+    /// Client-side limit. Default: at least 100 ms between calls, no window limit
+    /// (the service answers 429 when it wants less).
+    pub throttle: ThrottleSettings,
+    /// Backoff of transient failures and 429s. Default [`RetrySettings::default`].
+    pub retry: RetrySettings,
+    /// `limit` of list endpoints (prices at most 5000). Default 5000.
+    pub page_limit: u32,
+    /// How many report periods to ask for per statement or metrics request. Default 100.
+    pub max_periods: u32,
+}
+
+impl FinancialDatasetsSettings {
+    /// Production defaults for `api_key`.
+    pub fn new(api_key: SecretString) -> FinancialDatasetsSettings {
+        FinancialDatasetsSettings {
+            base_url: FINANCIAL_DATASETS_BASE_URL.to_owned(),
+            api_key,
+            timeout: Duration::from_secs(30),
+            throttle: ThrottleSettings {
+                min_interval: Duration::from_millis(100),
+                calls_per_minute: None,
+            },
+            retry: RetrySettings::default(),
+            page_limit: 5000,
+            max_periods: 100,
+        }
+    }
+}
+
+/// Settings of the CSV directory adapter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvSettings {
+    /// Directory whose `*.csv` and `*.csv.gz` files are read (not recursively).
+    pub dir: PathBuf,
+}
+
+impl CsvSettings {
+    /// Reads `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> CsvSettings {
+        CsvSettings { dir: dir.into() }
+    }
+}

@@ -1,0 +1,493 @@
+//! Sync jobs, the failure ledger and schedule claims.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use stockpilot_application::ports::{DataBatch, Page, StoreError, SyncJobStore};
+use stockpilot_application::sync::{
+    BatchCommit, FailureStatus, JobStatus, NewJob, SyncFailure, SyncJob,
+};
+use uuid::Uuid;
+
+use super::convert as c;
+use super::{SeaStore, data_err, db_err, upsert_batch};
+use crate::entities::{schedule_claim, sync_failure, sync_job};
+
+fn job_uuid(id: &str) -> Option<Uuid> {
+    Uuid::parse_str(id).ok()
+}
+
+fn new_job_row(job: &NewJob, now: DateTime<Utc>) -> Result<sync_job::ActiveModel, StoreError> {
+    Ok(sync_job::Model {
+        id: Uuid::now_v7(),
+        kind: job.kind.as_str().to_owned(),
+        provider: job.provider.clone(),
+        status: JobStatus::Queued.as_str().to_owned(),
+        params: serde_json::to_value(&job.params).map_err(data_err)?,
+        cursor: 0,
+        total: i32::try_from(job.total).unwrap_or(i32::MAX),
+        rows_written: 0,
+        symbols_failed: 0,
+        message: None,
+        schedule_name: job.schedule_name.clone(),
+        cancel_requested: false,
+        claimed_by: None,
+        heartbeat_at: None,
+        resume_after: None,
+        created_at: now,
+        started_at: None,
+        finished_at: None,
+        updated_at: now,
+    }
+    .into())
+}
+
+async fn insert_job<C: ConnectionTrait>(
+    conn: &C,
+    job: &NewJob,
+    now: DateTime<Utc>,
+) -> Result<SyncJob, StoreError> {
+    let model = new_job_row(job, now)?.insert(conn).await.map_err(db_err)?;
+    c::job(model)
+}
+
+/// The ledger's retry schedule: base × 2^(attempts − 1), at most a day.
+fn next_retry(base: std::time::Duration, attempts: i32, now: DateTime<Utc>) -> DateTime<Utc> {
+    let base = Duration::from_std(base).unwrap_or(Duration::minutes(5));
+    let exp = Ord::min(u32::try_from(attempts.saturating_sub(1)).unwrap_or(0), 20);
+    now + Ord::min(base * 2i32.saturating_pow(exp), Duration::days(1))
+}
+
+impl SeaStore {
+    async fn record_failures<C: ConnectionTrait>(
+        &self,
+        conn: &C,
+        job_id: Uuid,
+        provider: &str,
+        commit: &BatchCommit,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        for f in &commit.failures {
+            let key = (
+                provider.to_owned(),
+                f.dataset.as_str().to_owned(),
+                f.symbol.to_string(),
+            );
+            let existing = sync_failure::Entity::find_by_id(key.clone())
+                .one(conn)
+                .await
+                .map_err(db_err)?;
+            let attempts = existing.as_ref().map_or(0, |e| e.attempts) + 1;
+            let permanent = u32::try_from(attempts).unwrap_or(u32::MAX) >= f.max_attempts;
+            let row = sync_failure::Model {
+                provider: key.0,
+                dataset: key.1,
+                symbol: key.2,
+                error_kind: f.error_kind.to_owned(),
+                error: f.error.chars().take(2000).collect(),
+                attempts,
+                status: if permanent {
+                    FailureStatus::Permanent
+                } else {
+                    FailureStatus::Pending
+                }
+                .as_str()
+                .to_owned(),
+                next_retry_at: (!permanent).then(|| next_retry(f.retry_backoff, attempts, now)),
+                last_job_id: Some(job_id),
+                first_failed_at: existing.map_or(now, |e| e.first_failed_at),
+                last_failed_at: now,
+            };
+            let keys = [
+                sync_failure::Column::Provider,
+                sync_failure::Column::Dataset,
+                sync_failure::Column::Symbol,
+            ];
+            sync_failure::Entity::insert(sync_failure::ActiveModel::from(row))
+                .on_conflict(
+                    OnConflict::columns(keys)
+                        .update_columns([
+                            sync_failure::Column::ErrorKind,
+                            sync_failure::Column::Error,
+                            sync_failure::Column::Attempts,
+                            sync_failure::Column::Status,
+                            sync_failure::Column::NextRetryAt,
+                            sync_failure::Column::LastJobId,
+                            sync_failure::Column::LastFailedAt,
+                        ])
+                        .to_owned(),
+                )
+                .exec_without_returning(conn)
+                .await
+                .map_err(db_err)?;
+        }
+        for (dataset, symbol) in &commit.resolved {
+            sync_failure::Entity::delete_many()
+                .filter(sync_failure::Column::Provider.eq(provider))
+                .filter(sync_failure::Column::Dataset.eq(dataset.as_str()))
+                .filter(sync_failure::Column::Symbol.eq(symbol.as_str()))
+                .exec(conn)
+                .await
+                .map_err(db_err)?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl SyncJobStore for SeaStore {
+    async fn create_job(&self, job: NewJob, now: DateTime<Utc>) -> Result<SyncJob, StoreError> {
+        insert_job(&self.db, &job, now).await
+    }
+
+    async fn job(&self, id: &str) -> Result<Option<SyncJob>, StoreError> {
+        let Some(uuid) = job_uuid(id) else {
+            return Ok(None);
+        };
+        sync_job::Entity::find_by_id(uuid)
+            .one(&self.db)
+            .await
+            .map_err(db_err)?
+            .map(c::job)
+            .transpose()
+    }
+
+    async fn list_jobs(
+        &self,
+        status: Option<JobStatus>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<SyncJob>, StoreError> {
+        let mut select = sync_job::Entity::find();
+        if let Some(s) = status {
+            select = select.filter(sync_job::Column::Status.eq(s.as_str()));
+        }
+        let total = select.clone().count(&self.db).await.map_err(db_err)?;
+        let rows = select
+            .order_by_desc(sync_job::Column::CreatedAt)
+            .offset(offset)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(Page {
+            items: rows.into_iter().map(c::job).collect::<Result<_, _>>()?,
+            total,
+        })
+    }
+
+    async fn claim_next(
+        &self,
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SyncJob>, StoreError> {
+        let txn = self.write_txn().await?;
+        let runnable = Condition::any()
+            .add(sync_job::Column::Status.eq(JobStatus::Queued.as_str()))
+            .add(
+                Condition::all()
+                    .add(sync_job::Column::Status.eq(JobStatus::Paused.as_str()))
+                    .add(sync_job::Column::ResumeAfter.lte(now)),
+            );
+        let mut select = sync_job::Entity::find()
+            .filter(runnable)
+            .order_by_asc(sync_job::Column::CreatedAt)
+            .limit(1);
+        if self.is_postgres() {
+            select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let Some(candidate) = select.one(&txn).await.map_err(db_err)? else {
+            txn.commit().await.map_err(db_err)?;
+            return Ok(None);
+        };
+        // Guarded by the status seen, so a concurrent claimer on SQLite cannot take it twice.
+        let updated = sync_job::Entity::update_many()
+            .col_expr(
+                sync_job::Column::Status,
+                Expr::value(JobStatus::Running.as_str()),
+            )
+            .col_expr(sync_job::Column::ClaimedBy, Expr::value(worker))
+            .col_expr(sync_job::Column::HeartbeatAt, Expr::value(now))
+            .col_expr(
+                sync_job::Column::StartedAt,
+                Expr::value(candidate.started_at.unwrap_or(now)),
+            )
+            .col_expr(
+                sync_job::Column::ResumeAfter,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(sync_job::Column::UpdatedAt, Expr::value(now))
+            .filter(sync_job::Column::Id.eq(candidate.id))
+            .filter(sync_job::Column::Status.eq(candidate.status.clone()))
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        if updated.rows_affected == 0 {
+            txn.rollback().await.map_err(db_err)?;
+            return Ok(None);
+        }
+        let job = sync_job::Entity::find_by_id(candidate.id)
+            .one(&txn)
+            .await
+            .map_err(db_err)?;
+        txn.commit().await.map_err(db_err)?;
+        job.map(c::job).transpose()
+    }
+
+    async fn commit_batch(
+        &self,
+        job_id: &str,
+        provider: &str,
+        data: &[DataBatch],
+        commit: &BatchCommit,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let uuid = job_uuid(job_id).ok_or_else(|| data_err(format!("job id '{job_id}'")))?;
+        let txn = self.write_txn().await?;
+        for batch in data {
+            upsert_batch(&txn, provider, batch).await?;
+        }
+        self.record_failures(&txn, uuid, provider, commit, now)
+            .await?;
+        let rows = i64::try_from(commit.rows).unwrap_or(i64::MAX);
+        let failed = i32::try_from(commit.failed).unwrap_or(i32::MAX);
+        sync_job::Entity::update_many()
+            .col_expr(
+                sync_job::Column::Cursor,
+                Expr::value(i32::try_from(commit.cursor).unwrap_or(i32::MAX)),
+            )
+            .col_expr(
+                sync_job::Column::RowsWritten,
+                Expr::col(sync_job::Column::RowsWritten).add(rows),
+            )
+            .col_expr(
+                sync_job::Column::SymbolsFailed,
+                Expr::col(sync_job::Column::SymbolsFailed).add(failed),
+            )
+            .col_expr(sync_job::Column::HeartbeatAt, Expr::value(now))
+            .col_expr(sync_job::Column::UpdatedAt, Expr::value(now))
+            .filter(sync_job::Column::Id.eq(uuid))
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        let cancel = sync_job::Entity::find_by_id(uuid)
+            .one(&txn)
+            .await
+            .map_err(db_err)?
+            .is_some_and(|j| j.cancel_requested);
+        txn.commit().await.map_err(db_err)?;
+        Ok(cancel)
+    }
+
+    async fn finish(
+        &self,
+        job_id: &str,
+        status: JobStatus,
+        message: Option<String>,
+        resume_after: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let uuid = job_uuid(job_id).ok_or_else(|| data_err(format!("job id '{job_id}'")))?;
+        let finished = status.is_final().then_some(now);
+        sync_job::Entity::update_many()
+            .col_expr(sync_job::Column::Status, Expr::value(status.as_str()))
+            .col_expr(sync_job::Column::Message, Expr::value(message))
+            .col_expr(sync_job::Column::ResumeAfter, Expr::value(resume_after))
+            .col_expr(sync_job::Column::FinishedAt, Expr::value(finished))
+            .col_expr(
+                sync_job::Column::ClaimedBy,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(sync_job::Column::UpdatedAt, Expr::value(now))
+            .filter(sync_job::Column::Id.eq(uuid))
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn request_cancel(
+        &self,
+        job_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SyncJob>, StoreError> {
+        let Some(uuid) = job_uuid(job_id) else {
+            return Ok(None);
+        };
+        let txn = self.write_txn().await?;
+        let Some(job) = sync_job::Entity::find_by_id(uuid)
+            .one(&txn)
+            .await
+            .map_err(db_err)?
+        else {
+            txn.rollback().await.map_err(db_err)?;
+            return Ok(None);
+        };
+        let mut active: sync_job::ActiveModel = job.clone().into();
+        active.cancel_requested = Set(true);
+        active.updated_at = Set(now);
+        if job.status == JobStatus::Queued.as_str() || job.status == JobStatus::Paused.as_str() {
+            active.status = Set(JobStatus::Cancelled.as_str().to_owned());
+            active.finished_at = Set(Some(now));
+            active.message = Set(Some("cancelled on request before it ran".into()));
+        }
+        let model = active.update(&txn).await.map_err(db_err)?;
+        txn.commit().await.map_err(db_err)?;
+        c::job(model).map(Some)
+    }
+
+    async fn requeue_stale(
+        &self,
+        stale_before: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let res = sync_job::Entity::update_many()
+            .col_expr(
+                sync_job::Column::Status,
+                Expr::value(JobStatus::Queued.as_str()),
+            )
+            .col_expr(
+                sync_job::Column::ClaimedBy,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(
+                sync_job::Column::Message,
+                Expr::value("its worker stopped; resumed from the last committed batch"),
+            )
+            .col_expr(sync_job::Column::UpdatedAt, Expr::value(now))
+            .filter(sync_job::Column::Status.eq(JobStatus::Running.as_str()))
+            .filter(
+                Condition::any()
+                    .add(sync_job::Column::HeartbeatAt.lt(stale_before))
+                    .add(sync_job::Column::HeartbeatAt.is_null()),
+            )
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(res.rows_affected)
+    }
+
+    async fn heartbeat(&self, job_id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let Some(uuid) = job_uuid(job_id) else {
+            return Ok(());
+        };
+        sync_job::Entity::update_many()
+            .col_expr(sync_job::Column::HeartbeatAt, Expr::value(now))
+            .filter(sync_job::Column::Id.eq(uuid))
+            .filter(sync_job::Column::Status.eq(JobStatus::Running.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn failures(
+        &self,
+        status: Option<FailureStatus>,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<SyncFailure>, StoreError> {
+        let mut select = sync_failure::Entity::find();
+        if let Some(s) = status {
+            select = select.filter(sync_failure::Column::Status.eq(s.as_str()));
+        }
+        let total = select.clone().count(&self.db).await.map_err(db_err)?;
+        let rows = select
+            .order_by_desc(sync_failure::Column::LastFailedAt)
+            .order_by_asc(sync_failure::Column::Symbol)
+            .offset(offset)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(Page {
+            items: rows.into_iter().map(c::failure).collect::<Result<_, _>>()?,
+            total,
+        })
+    }
+
+    async fn due_failures(
+        &self,
+        now: DateTime<Utc>,
+        limit: u64,
+    ) -> Result<Vec<SyncFailure>, StoreError> {
+        sync_failure::Entity::find()
+            .filter(sync_failure::Column::Status.eq(FailureStatus::Pending.as_str()))
+            .filter(sync_failure::Column::NextRetryAt.lte(now))
+            .order_by_asc(sync_failure::Column::NextRetryAt)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(c::failure)
+            .collect()
+    }
+
+    async fn pending_failure_count(&self) -> Result<u64, StoreError> {
+        sync_failure::Entity::find()
+            .filter(sync_failure::Column::Status.eq(FailureStatus::Pending.as_str()))
+            .count(&self.db)
+            .await
+            .map_err(db_err)
+    }
+
+    async fn claim_schedule(
+        &self,
+        schedule: &str,
+        slot: DateTime<Utc>,
+        worker: &str,
+        job: NewJob,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SyncJob>, StoreError> {
+        let txn = self.write_txn().await?;
+        let created = insert_job(&txn, &job, now).await?;
+        let id = job_uuid(&created.id).ok_or_else(|| data_err("job id"))?;
+        let claim = schedule_claim::Model {
+            schedule_name: schedule.to_owned(),
+            slot,
+            job_id: id,
+            claimed_by: worker.to_owned(),
+            created_at: now,
+        };
+        let inserted = schedule_claim::Entity::insert(schedule_claim::ActiveModel::from(claim))
+            .on_conflict(
+                OnConflict::columns([
+                    schedule_claim::Column::ScheduleName,
+                    schedule_claim::Column::Slot,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await;
+        match inserted {
+            Ok(1) => {
+                txn.commit().await.map_err(db_err)?;
+                Ok(Some(created))
+            }
+            Ok(_) | Err(sea_orm::DbErr::RecordNotInserted) => {
+                txn.rollback().await.map_err(db_err)?;
+                Ok(None)
+            }
+            Err(e) => Err(db_err(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ledger_retries_back_off_exponentially_up_to_a_day() {
+        let now = Utc::now();
+        let base = std::time::Duration::from_secs(60);
+        assert_eq!(next_retry(base, 1, now) - now, Duration::minutes(1));
+        assert_eq!(next_retry(base, 3, now) - now, Duration::minutes(4));
+        assert_eq!(next_retry(base, 30, now) - now, Duration::days(1));
+    }
+}

@@ -1,0 +1,62 @@
+//! `SeaStore`: the sea-orm implementation of `MarketDataStore` and `SyncJobStore`, the same
+//! code on PostgreSQL and SQLite.
+
+mod convert;
+mod jobs;
+mod market;
+mod upsert;
+
+use sea_orm::{DatabaseBackend, DatabaseConnection};
+use stockpilot_application::ports::StoreError;
+
+pub use upsert::upsert_batch;
+
+#[derive(Clone)]
+pub struct SeaStore {
+    db: DatabaseConnection,
+}
+
+impl std::fmt::Debug for SeaStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeaStore")
+            .field("backend", &self.db.get_database_backend())
+            .finish()
+    }
+}
+
+impl SeaStore {
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db }
+    }
+
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// A write transaction. On SQLite it takes the write lock at `BEGIN` (IMMEDIATE), so a
+    /// read-then-write cannot fail with a stale snapshot under concurrency; it waits for the
+    /// busy timeout instead. PostgreSQL ignores the mode.
+    async fn write_txn(&self) -> Result<sea_orm::DatabaseTransaction, StoreError> {
+        use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+        self.db
+            .begin_with_options(TransactionOptions {
+                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                ..TransactionOptions::default()
+            })
+            .await
+            .map_err(db_err)
+    }
+
+    fn is_postgres(&self) -> bool {
+        self.db.get_database_backend() == DatabaseBackend::Postgres
+    }
+}
+
+/// Driver errors become `StoreError`; the text is for logs (the API shows a generic message).
+pub(crate) fn db_err(e: sea_orm::DbErr) -> StoreError {
+    StoreError(anyhow::Error::new(e))
+}
+
+pub(crate) fn data_err(what: impl std::fmt::Display) -> StoreError {
+    StoreError(anyhow::anyhow!("stored data is invalid: {what}"))
+}
