@@ -9,6 +9,8 @@ use actix_web::middleware::from_fn;
 use actix_web::{App, web};
 use metrics_exporter_prometheus::PrometheusHandle;
 use stockpilot_application::health::HealthService;
+use stockpilot_application::market::MarketQueries;
+use stockpilot_application::sync::SyncService;
 use tokio::sync::Semaphore;
 
 use crate::error::{ApiError, ErrorCode, json_error};
@@ -21,6 +23,8 @@ use crate::routes;
 pub struct AppState {
     pub version: &'static str,
     pub health: HealthService,
+    pub market: Arc<MarketQueries>,
+    pub sync: Arc<SyncService>,
 }
 
 /// HTTP limits from configuration.
@@ -73,6 +77,16 @@ pub fn app(
         .app_data(web::Data::new(RequestTimeout(settings.request_timeout)))
         .app_data(json)
         .app_data(web::PayloadConfig::default().limit(limit))
+        .app_data(web::QueryConfig::default().error_handler(|err, _req| {
+            ApiError::new(
+                ErrorCode::ValidationFailed,
+                format!("invalid query string: {err}"),
+            )
+            .into()
+        }))
+        .app_data(web::PathConfig::default().error_handler(|err, _req| {
+            ApiError::new(ErrorCode::ValidationFailed, format!("invalid path: {err}")).into()
+        }))
         .wrap(from_fn(request_timeout))
         .wrap(from_fn(concurrency_limit))
         .wrap(from_fn(request_context))

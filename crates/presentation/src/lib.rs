@@ -4,6 +4,7 @@
 mod app;
 pub mod error;
 pub mod middleware;
+mod params;
 pub mod routes;
 
 pub use app::{AppState, HttpSettings, Shared, app};

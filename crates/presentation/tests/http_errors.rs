@@ -1,11 +1,15 @@
 //! The error contract on JSON bodies and limits, through the real `app()` with a test route.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{HttpResponse, test, web};
 use serde_json::Value;
 use stockpilot_application::health::HealthService;
+use stockpilot_application::market::{MarketQueries, QuerySettings};
+use stockpilot_application::ports::SystemClock;
+use stockpilot_application::sync::{Sources, SyncService, SyncSettings};
 use stockpilot_presentation::{AppState, HttpSettings, Shared, app};
 
 #[derive(serde::Deserialize)]
@@ -23,10 +27,36 @@ async fn slow() -> HttpResponse {
     HttpResponse::Ok().finish()
 }
 
-fn shared(max_concurrent: usize) -> Shared {
+/// Real services over an empty in-memory database; the routes under test never query it.
+async fn shared(max_concurrent: usize) -> Shared {
+    let db = stockpilot_db::connect(&stockpilot_db::DbSettings {
+        url: "sqlite::memory:".into(),
+        pool_min: 0,
+        pool_max: 1,
+        acquire_timeout: Duration::from_secs(5),
+        idle_timeout: Duration::from_secs(60),
+    })
+    .await
+    .unwrap();
+    let store = Arc::new(stockpilot_db::SeaStore::new(db));
+    let clock = Arc::new(SystemClock);
+    let cache = Arc::new(stockpilot_cache::MemoryCache::default());
     let state = AppState {
         version: "test",
         health: HealthService::new(Vec::new(), Duration::from_secs(1)),
+        market: Arc::new(MarketQueries::new(
+            store.clone(),
+            cache,
+            clock.clone(),
+            QuerySettings::default(),
+        )),
+        sync: Arc::new(SyncService::new(
+            store.clone(),
+            store,
+            Sources::new(),
+            clock,
+            SyncSettings::default(),
+        )),
     };
     Shared::new(state, max_concurrent, None)
 }
@@ -41,7 +71,7 @@ fn settings(timeout: Duration) -> HttpSettings {
 
 async fn call(max_concurrent: usize, timeout: Duration, req: test::TestRequest) -> (u16, Value) {
     let svc = test::init_service(
-        app(&shared(max_concurrent), &settings(timeout))
+        app(&shared(max_concurrent).await, &settings(timeout))
             .route("/orders", web::post().to(create))
             .route("/slow", web::get().to(slow)),
     )
@@ -143,7 +173,8 @@ async fn a_slow_handler_is_cut_off_with_503_request_timeout() {
 #[actix_web::test]
 async fn requests_beyond_the_concurrency_limit_get_503_overloaded_with_retry_after() {
     let svc = test::init_service(
-        app(&shared(1), &settings(Duration::from_secs(60))).route("/slow", web::get().to(slow)),
+        app(&shared(1).await, &settings(Duration::from_secs(60)))
+            .route("/slow", web::get().to(slow)),
     )
     .await;
     let first = test::call_service(&svc, test::TestRequest::get().uri("/slow").to_request());

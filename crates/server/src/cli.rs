@@ -34,6 +34,16 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigAction,
     },
+    /// Market data sync jobs.
+    Sync {
+        #[command(subcommand)]
+        action: SyncAction,
+    },
+    /// The bundled demo dataset.
+    Data {
+        #[command(subcommand)]
+        action: DataAction,
+    },
     /// Ask the local server's /health; exit 0 when it answers 200, else 1.
     Healthcheck {
         /// Full URL to probe instead of http://127.0.0.1:<server.port>/health.
@@ -83,4 +93,48 @@ pub enum ConfigAction {
     Show,
     /// Validate the configuration; exit non-zero listing every problem.
     Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SyncAction {
+    /// Queue a job and run it in this process, printing progress; exit non-zero unless it
+    /// succeeds. Kinds: instruments, calendar, daily_history, daily_incremental,
+    /// adjustment_factors, valuations, financials_history, financials_incremental,
+    /// retry_failures.
+    Run {
+        kind: String,
+        /// CN or US (inferred from --symbols when omitted).
+        #[arg(long)]
+        market: Option<String>,
+        /// Comma-separated symbols (default: every stored instrument of the market).
+        #[arg(long, value_delimiter = ',')]
+        symbols: Vec<String>,
+        /// First date (YYYY-MM-DD).
+        #[arg(long)]
+        start: Option<chrono::NaiveDate>,
+        /// Last date (YYYY-MM-DD).
+        #[arg(long)]
+        end: Option<chrono::NaiveDate>,
+        /// Provider name (default: the market's configured one).
+        #[arg(long)]
+        provider: Option<String>,
+        /// Symbols fetched and committed together.
+        #[arg(long)]
+        batch_size: Option<u32>,
+    },
+    /// Recent jobs and the failure ledger.
+    Status {
+        #[arg(long, default_value_t = 20)]
+        limit: u64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DataAction {
+    /// Load the bundled real dataset (US daily bars 2000–2013, SSE calendar).
+    ImportDemo {
+        /// Directory holding the dataset (default: data.demo_dir).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
 }

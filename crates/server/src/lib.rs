@@ -4,8 +4,11 @@
 pub mod cli;
 mod commands;
 pub mod config;
+pub mod demo;
+pub mod schedules;
 mod startup;
 pub mod telemetry;
+pub mod wiring;
 
 pub use startup::Application;
 
@@ -20,6 +23,7 @@ pub fn install_crypto_provider() {
 
 pub use commands::healthcheck::probe as probe_health;
 pub use commands::migrate::{run as run_migrate, run_on as run_migrate_on};
+pub use commands::sync::{data as run_data, run as run_sync};
 
 /// The URL `stockpilot healthcheck` probes by default.
 pub fn commands_healthcheck_url(config: &config::Config) -> String {

@@ -74,6 +74,24 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sync { action } => {
+            let rt = runtime(2)?;
+            let ok = rt.block_on(stockpilot_server::run_sync(&config, &action))?;
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Data { action } => {
+            let rt = runtime(2)?;
+            let ok = rt.block_on(stockpilot_server::run_data(&config, &action))?;
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Command::Serve => {
             let _guard = telemetry::init(&config.logging, &config.telemetry)?;
             let rt = runtime(config.server.workers)?;

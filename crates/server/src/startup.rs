@@ -11,12 +11,17 @@ use anyhow::Context;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use secrecy::ExposeSecret;
 use stockpilot_application::health::HealthService;
-use stockpilot_application::ports::{Cache, DependencyProbe};
+use stockpilot_application::market::MarketQueries;
+use stockpilot_application::ports::{Cache, Clock, DependencyProbe, MarketDataStore, SystemClock};
+use stockpilot_application::sync::{Scheduler, SyncService};
 use stockpilot_cache::{MemoryCache, RedisCache};
-use stockpilot_db::{DatabaseConnection, DatabaseProbe, DbSettings};
+use stockpilot_db::{DatabaseConnection, DatabaseProbe, DbSettings, SeaStore};
 use stockpilot_presentation::{AppState, HttpSettings, Shared};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::wiring;
 
 /// How long one readiness probe may wait for a dependency.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -29,6 +34,10 @@ pub struct Application {
     metrics_server: Option<Server>,
     db: DatabaseConnection,
     pub cache: Arc<dyn Cache>,
+    pub sync: Arc<SyncService>,
+    background: Vec<JoinHandle<()>>,
+    stop_background: watch::Sender<bool>,
+    grace: Duration,
 }
 
 /// The process-wide Prometheus recorder (the `metrics` facade allows one per process).
@@ -98,9 +107,49 @@ impl Application {
         } else {
             None
         };
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let store = Arc::new(SeaStore::new(db.clone()));
+        let sync = Arc::new(SyncService::new(
+            store.clone(),
+            store.clone(),
+            wiring::sources(config).await?,
+            clock.clone(),
+            wiring::sync_settings(config),
+        ));
+        let worker = wiring::worker_id();
+        if config.data.import_demo {
+            import_demo_if_empty(config, store.as_ref(), &sync, &worker).await?;
+        }
+        let market = Arc::new(MarketQueries::new(
+            store.clone(),
+            cache.clone(),
+            clock,
+            wiring::query_settings(config),
+        ));
+        let (stop_background, stop_rx) = watch::channel(false);
+        let mut background = Vec::new();
+        for i in 0..config.sync.workers {
+            background.push(tokio::spawn(
+                sync.clone()
+                    .run_worker(format!("{worker}-{i}"), stop_rx.clone()),
+            ));
+        }
+        if config.scheduler.enabled {
+            let scheduler = Scheduler::new(
+                sync.clone(),
+                crate::schedules::build(&config.scheduler.jobs),
+                worker.clone(),
+            );
+            background.push(tokio::spawn(
+                scheduler.run(config.scheduler.tick, stop_rx.clone()),
+            ));
+            tracing::info!(schedules = config.scheduler.jobs.len(), "scheduler started");
+        }
         let state = AppState {
             version: crate::VERSION,
             health: HealthService::new(probes, PROBE_TIMEOUT),
+            market,
+            sync: sync.clone(),
         };
         let shared = Shared::new(
             state,
@@ -166,6 +215,10 @@ impl Application {
             metrics_server,
             db,
             cache,
+            sync,
+            background,
+            stop_background,
+            grace: config.server.shutdown_grace,
         })
     }
 
@@ -191,6 +244,15 @@ impl Application {
         let metrics_handle = self.metrics_server.as_ref().map(Server::handle);
         let metrics_task = self.metrics_server.map(tokio::spawn);
         let result = self.server.await;
+        // Sync workers hand unfinished jobs back to the queue; wait for that within the grace.
+        let _ = self.stop_background.send(true);
+        let all = futures_util::future::join_all(self.background);
+        if tokio::time::timeout(self.grace.max(Duration::from_secs(1)), all)
+            .await
+            .is_err()
+        {
+            tracing::warn!("background workers did not stop within the grace period");
+        }
         if let Some(h) = metrics_handle {
             h.stop(true).await;
         }
@@ -215,6 +277,38 @@ impl Application {
         });
         self.run_until_stopped().await
     }
+}
+
+/// Loads the bundled demo dataset when the database holds no instruments yet, so a new
+/// installation has real data to look at.
+async fn import_demo_if_empty(
+    config: &Config,
+    store: &SeaStore,
+    sync: &SyncService,
+    worker: &str,
+) -> anyhow::Result<()> {
+    if !config.data.demo_dir.is_dir() {
+        return Ok(());
+    }
+    let existing = store.search_instruments(None, None, 0, 1).await?.total;
+    if existing > 0 {
+        return Ok(());
+    }
+    if wiring::csv_dir(config).as_deref() != Some(config.data.demo_dir.as_path()) {
+        tracing::info!("providers.csv.dir points elsewhere; not importing the demo dataset");
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let summary = crate::demo::import(&config.data.demo_dir, store, sync, worker)
+        .await
+        .context("importing the demo dataset")?;
+    tracing::info!(
+        sse_days = summary.sse_days,
+        jobs = ?summary.jobs,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "imported the demo dataset"
+    );
+    Ok(())
 }
 
 async fn wait_for_signal() {

@@ -40,6 +40,18 @@ pub trait SyncJobStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Option<SyncJob>, StoreError>;
 
+    /// Takes one specific runnable job (queued, or paused and due) for `worker`, as
+    /// [`Self::claim_next`] does; `None` if it is not runnable or another worker has it.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn claim_job(
+        &self,
+        job_id: &str,
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SyncJob>, StoreError>;
+
     /// Writes the batch's rows, the job's new cursor and counts, and ledger changes in one
     /// transaction: after a crash a job resumes exactly after its last committed batch.
     /// Returns whether a cancel was requested meanwhile.

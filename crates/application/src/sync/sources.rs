@@ -33,6 +33,18 @@ impl Sources {
         self
     }
 
+    /// Adds a provider as the default only for `markets` (e.g. a CSV directory for the
+    /// markets its files cover); it stays usable by name for the others it supports.
+    pub fn with_markets(mut self, source: Arc<dyn MarketDataSource>, markets: &[Market]) -> Self {
+        for market in markets.iter().filter(|m| source.markets().contains(m)) {
+            self.default_for
+                .entry(market.as_str())
+                .or_insert(source.provider());
+        }
+        self.by_name.insert(source.provider(), source);
+        self
+    }
+
     /// The message given when no provider serves `market`.
     pub fn with_hint(mut self, market: Market, hint: impl Into<String>) -> Self {
         self.hints.insert(market.as_str(), hint.into());

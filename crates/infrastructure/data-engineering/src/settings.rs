@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use secrecy::SecretString;
+use stockpilot_domain::market::Market;
 
 /// Default Tushare endpoint (the SDK's classic one; the body is identical on every mirror).
 pub const TUSHARE_BASE_URL: &str = "http://api.tushare.pro";
@@ -147,11 +148,28 @@ impl FinancialDatasetsSettings {
 pub struct CsvSettings {
     /// Directory whose `*.csv` and `*.csv.gz` files are read (not recursively).
     pub dir: PathBuf,
+    /// What `markets()` reports, i.e. which markets the adapter offers to serve when the
+    /// server picks a provider per market. Default both; [`CsvSettings::serving`] narrows it
+    /// (e.g. a US-only directory should not become the CN default).
+    pub markets: &'static [Market],
 }
 
 impl CsvSettings {
-    /// Reads `dir`.
+    /// Reads `dir`, offered for both markets.
     pub fn new(dir: impl Into<PathBuf>) -> CsvSettings {
-        CsvSettings { dir: dir.into() }
+        CsvSettings {
+            dir: dir.into(),
+            markets: &[Market::Cn, Market::Us],
+        }
+    }
+
+    /// Offers the directory for `market` only.
+    #[must_use]
+    pub fn serving(mut self, market: Market) -> CsvSettings {
+        self.markets = match market {
+            Market::Cn => &[Market::Cn],
+            Market::Us => &[Market::Us],
+        };
+        self
     }
 }

@@ -1,7 +1,10 @@
 //! Routes, one handler per file, grouped by resource.
 
+pub mod calendar;
 pub mod health;
+pub mod instruments;
 pub mod metrics;
+pub mod sync;
 
 use actix_web::web;
 
@@ -10,5 +13,47 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/health").route(web::get().to(health::health)))
         .service(web::resource("/ready").route(web::get().to(health::ready)))
-        .service(web::resource("/api/v1/health").route(web::get().to(health::api_health)));
+        .service(web::resource("/api/v1/health").route(web::get().to(health::api_health)))
+        .service(
+            web::resource("/api/v1/instruments").route(web::get().to(instruments::list::handle)),
+        )
+        .service(
+            web::resource("/api/v1/instruments/{symbol}")
+                .route(web::get().to(instruments::get::handle)),
+        )
+        .service(
+            web::resource("/api/v1/instruments/{symbol}/bars")
+                .route(web::get().to(instruments::bars::handle)),
+        )
+        .service(
+            web::resource("/api/v1/instruments/{symbol}/valuations")
+                .route(web::get().to(instruments::valuations::handle)),
+        )
+        .service(
+            web::resource("/api/v1/instruments/{symbol}/financials")
+                .route(web::get().to(instruments::financials::handle)),
+        )
+        .service(
+            web::resource("/api/v1/instruments/{symbol}/indicators")
+                .route(web::get().to(instruments::indicators::handle)),
+        )
+        .service(
+            web::resource("/api/v1/calendar/{exchange}").route(web::get().to(calendar::handle)),
+        )
+        .service(
+            web::resource("/api/v1/sync/jobs")
+                .route(web::get().to(sync::list::handle))
+                .route(web::post().to(sync::create::handle)),
+        )
+        .service(web::resource("/api/v1/sync/jobs/{id}").route(web::get().to(sync::get::handle)))
+        .service(
+            web::resource("/api/v1/sync/jobs/{id}/cancel")
+                .route(web::post().to(sync::cancel::handle)),
+        )
+        .service(
+            web::resource("/api/v1/sync/failures").route(web::get().to(sync::failures::handle)),
+        )
+        .service(
+            web::resource("/api/v1/sync/failures/retry").route(web::post().to(sync::retry::handle)),
+        );
 }

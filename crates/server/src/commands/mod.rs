@@ -2,3 +2,4 @@
 
 pub mod healthcheck;
 pub mod migrate;
+pub mod sync;

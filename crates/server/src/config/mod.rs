@@ -25,6 +25,10 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     pub metrics: MetricsConfig,
     pub data: DataConfig,
+    pub providers: ProvidersConfig,
+    pub sync: SyncConfig,
+    pub scheduler: SchedulerConfig,
+    pub api: ApiConfig,
     /// The effective value and source of every key, for `config show`.
     pub entries: Vec<Entry>,
 }
@@ -89,6 +93,69 @@ pub struct MetricsConfig {
 #[derive(Debug, Clone)]
 pub struct DataConfig {
     pub dir: PathBuf,
+    /// The bundled demo dataset (`data/demo`).
+    pub demo_dir: PathBuf,
+    /// Load the demo dataset when `serve` starts on a database with no instruments.
+    pub import_demo: bool,
+}
+
+/// Limits shared by the providers' adapters.
+#[derive(Debug, Clone)]
+pub struct ProviderLimits {
+    pub base_url: String,
+    pub timeout: Duration,
+    pub calls_per_minute: Option<u32>,
+    pub min_interval: Duration,
+    pub max_retries: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProvidersConfig {
+    pub tushare_token: Option<SecretString>,
+    pub tushare: ProviderLimits,
+    pub financial_datasets_key: Option<SecretString>,
+    pub financial_datasets: ProviderLimits,
+    /// A directory of CSV files served as the `csv` provider; unset = no CSV provider.
+    pub csv_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SyncConfig {
+    pub workers: u32,
+    pub batch_size: u32,
+    pub max_attempts: u32,
+    pub retry_backoff: Duration,
+    pub incremental_limit_days: u32,
+    pub history_start: chrono::NaiveDate,
+    pub stale_after: Duration,
+    pub poll_interval: Duration,
+}
+
+/// One periodic job from `[[<profile>.scheduler.jobs]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledJobConfig {
+    pub name: String,
+    /// Five-field cron expression in UTC (`minute hour day month weekday`).
+    pub cron: String,
+    pub kind: String,
+    pub market: Option<String>,
+    #[serde(default)]
+    pub symbols: Vec<String>,
+    pub provider: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SchedulerConfig {
+    pub enabled: bool,
+    pub tick: Duration,
+    pub jobs: Vec<ScheduledJobConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub max_range_days: u32,
+    pub cache_ttl: Duration,
 }
 
 /// Every key a setting reads; anything else in a source is reported as unknown.
@@ -120,6 +187,34 @@ pub const KNOWN_KEYS: &[&str] = &[
     "metrics.path",
     "metrics.port",
     "data.dir",
+    "data.demo_dir",
+    "data.import_demo",
+    "providers.tushare.token",
+    "providers.tushare.base_url",
+    "providers.tushare.timeout_secs",
+    "providers.tushare.calls_per_minute",
+    "providers.tushare.min_interval_ms",
+    "providers.tushare.max_retries",
+    "providers.financial_datasets.api_key",
+    "providers.financial_datasets.base_url",
+    "providers.financial_datasets.timeout_secs",
+    "providers.financial_datasets.calls_per_minute",
+    "providers.financial_datasets.min_interval_ms",
+    "providers.financial_datasets.max_retries",
+    "providers.csv.dir",
+    "sync.workers",
+    "sync.batch_size",
+    "sync.max_attempts",
+    "sync.retry_backoff_secs",
+    "sync.incremental_limit_days",
+    "sync.history_start",
+    "sync.stale_after_secs",
+    "sync.poll_interval_ms",
+    "scheduler.enabled",
+    "scheduler.tick_secs",
+    "scheduler.jobs",
+    "api.max_range_days",
+    "api.cache_ttl_secs",
 ];
 
 /// Everything wrong with a configuration.
@@ -164,8 +259,11 @@ impl Config {
         l.problems
             .extend(source_problems.into_iter().map(Problem::from));
 
+        let dir: PathBuf = l.get("data.dir", PathBuf::from("./data"));
         let data = DataConfig {
-            dir: l.get("data.dir", PathBuf::from("./data")),
+            demo_dir: l.get("data.demo_dir", dir.join("demo")),
+            import_demo: l.get("data.import_demo", true),
+            dir,
         };
         let server = ServerConfig {
             host: l.get("server.host", "0.0.0.0".to_owned()),
@@ -213,6 +311,65 @@ impl Config {
             path: l.get("metrics.path", "/metrics".to_owned()),
             port: l.opt("metrics.port"),
         };
+        let providers = ProvidersConfig {
+            tushare_token: l.secret("providers.tushare.token"),
+            tushare: ProviderLimits {
+                base_url: l.get(
+                    "providers.tushare.base_url",
+                    "http://api.tushare.pro".to_owned(),
+                ),
+                timeout: Duration::from_secs(l.get("providers.tushare.timeout_secs", 30u64)),
+                calls_per_minute: Some(l.get("providers.tushare.calls_per_minute", 50u32)),
+                min_interval: Duration::from_millis(
+                    l.get("providers.tushare.min_interval_ms", 0u64),
+                ),
+                max_retries: l.get("providers.tushare.max_retries", 3u32),
+            },
+            financial_datasets_key: l.secret("providers.financial_datasets.api_key"),
+            financial_datasets: ProviderLimits {
+                base_url: l.get(
+                    "providers.financial_datasets.base_url",
+                    "https://api.financialdatasets.ai".to_owned(),
+                ),
+                timeout: Duration::from_secs(
+                    l.get("providers.financial_datasets.timeout_secs", 30u64),
+                ),
+                calls_per_minute: l.opt("providers.financial_datasets.calls_per_minute"),
+                min_interval: Duration::from_millis(
+                    l.get("providers.financial_datasets.min_interval_ms", 100u64),
+                ),
+                max_retries: l.get("providers.financial_datasets.max_retries", 3u32),
+            },
+            csv_dir: l.opt("providers.csv.dir"),
+        };
+        let default_sync = stockpilot_application::sync::SyncSettings::default();
+        let sync = SyncConfig {
+            workers: l.get("sync.workers", 1u32),
+            batch_size: l.get("sync.batch_size", default_sync.batch_size),
+            max_attempts: l.get("sync.max_attempts", default_sync.max_attempts),
+            retry_backoff: Duration::from_secs(l.get(
+                "sync.retry_backoff_secs",
+                default_sync.retry_backoff.as_secs(),
+            )),
+            incremental_limit_days: l.get(
+                "sync.incremental_limit_days",
+                default_sync.incremental_limit_days,
+            ),
+            history_start: l.get("sync.history_start", default_sync.history_start),
+            stale_after: Duration::from_secs(
+                l.get("sync.stale_after_secs", default_sync.stale_after.as_secs()),
+            ),
+            poll_interval: Duration::from_millis(l.get("sync.poll_interval_ms", 2000u64)),
+        };
+        let scheduler = SchedulerConfig {
+            enabled: l.get("scheduler.enabled", false),
+            tick: Duration::from_secs(l.get("scheduler.tick_secs", 30u64)),
+            jobs: l.get("scheduler.jobs", Vec::new()),
+        };
+        let api = ApiConfig {
+            max_range_days: l.get("api.max_range_days", 366 * 30u32),
+            cache_ttl: Duration::from_secs(l.get("api.cache_ttl_secs", 60u64)),
+        };
         let config = Self {
             profile: profile.to_string(),
             server,
@@ -222,6 +379,10 @@ impl Config {
             telemetry,
             metrics,
             data,
+            providers,
+            sync,
+            scheduler,
+            api,
             entries: Vec::new(),
         };
         config.validate(&mut l);
@@ -363,6 +524,107 @@ impl Config {
             "telemetry.service_name",
             !self.telemetry.service_name.trim().is_empty(),
             || "must not be empty".into(),
+        );
+
+        for (prefix, limits) in [
+            ("providers.tushare", &self.providers.tushare),
+            (
+                "providers.financial_datasets",
+                &self.providers.financial_datasets,
+            ),
+        ] {
+            let ok = url::Url::parse(&limits.base_url)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+            let key: &'static str = if prefix == "providers.tushare" {
+                "providers.tushare.base_url"
+            } else {
+                "providers.financial_datasets.base_url"
+            };
+            l.check(key, ok, || {
+                format!("'{}' is not an http(s) URL", limits.base_url)
+            });
+            let key: &'static str = if prefix == "providers.tushare" {
+                "providers.tushare.timeout_secs"
+            } else {
+                "providers.financial_datasets.timeout_secs"
+            };
+            l.check(key, (1..=600).contains(&limits.timeout.as_secs()), || {
+                "must be between 1 and 600 seconds".into()
+            });
+            let key: &'static str = if prefix == "providers.tushare" {
+                "providers.tushare.max_retries"
+            } else {
+                "providers.financial_datasets.max_retries"
+            };
+            l.check(key, limits.max_retries <= 10, || {
+                format!("must be at most 10, got {}", limits.max_retries)
+            });
+            let key: &'static str = if prefix == "providers.tushare" {
+                "providers.tushare.calls_per_minute"
+            } else {
+                "providers.financial_datasets.calls_per_minute"
+            };
+            l.check(
+                key,
+                limits
+                    .calls_per_minute
+                    .is_none_or(|n| (1..=100_000).contains(&n)),
+                || "must be between 1 and 100000".into(),
+            );
+        }
+        if let Some(dir) = &self.providers.csv_dir {
+            l.check("providers.csv.dir", dir.is_dir(), || {
+                format!("{} is not a directory", dir.display())
+            });
+        }
+        let s = &self.sync;
+        l.check("sync.workers", s.workers <= 64, || {
+            format!("must be between 0 and 64, got {}", s.workers)
+        });
+        l.check(
+            "sync.batch_size",
+            (1..=1000).contains(&s.batch_size),
+            || format!("must be between 1 and 1000, got {}", s.batch_size),
+        );
+        l.check(
+            "sync.max_attempts",
+            (1..=100).contains(&s.max_attempts),
+            || format!("must be between 1 and 100, got {}", s.max_attempts),
+        );
+        l.check(
+            "sync.incremental_limit_days",
+            (1..=3660).contains(&s.incremental_limit_days),
+            || "must be between 1 and 3660".into(),
+        );
+        l.check(
+            "sync.stale_after_secs",
+            (10..=86_400).contains(&s.stale_after.as_secs()),
+            || "must be between 10 and 86400 seconds".into(),
+        );
+        l.check(
+            "sync.poll_interval_ms",
+            (10..=600_000).contains(&s.poll_interval.as_millis()),
+            || "must be between 10 and 600000 ms".into(),
+        );
+        l.check(
+            "scheduler.tick_secs",
+            (1..=3600).contains(&self.scheduler.tick.as_secs()),
+            || "must be between 1 and 3600 seconds".into(),
+        );
+        let mut names = std::collections::HashSet::new();
+        for (i, job) in self.scheduler.jobs.iter().enumerate() {
+            let problem = crate::schedules::check(job).err().or_else(|| {
+                (!names.insert(job.name.clone()))
+                    .then(|| format!("duplicate schedule name '{}'", job.name))
+            });
+            l.check("scheduler.jobs", problem.is_none(), || {
+                format!("job {i} ({}): {}", job.name, problem.unwrap_or_default())
+            });
+        }
+        l.check(
+            "api.max_range_days",
+            (1..=366 * 100).contains(&self.api.max_range_days),
+            || "must be between 1 and 36600".into(),
         );
 
         let m = &self.metrics;

@@ -18,10 +18,20 @@ pub const CONVENTIONAL: &[(&str, &str)] = &[
     ("LOG_FORMAT", "logging.format"),
     ("OTEL_EXPORTER_OTLP_ENDPOINT", "telemetry.otlp_endpoint"),
     ("OTEL_SERVICE_NAME", "telemetry.service_name"),
+    ("TUSHARE_TOKEN", "providers.tushare.token"),
+    (
+        "FINANCIAL_DATASETS_API_KEY",
+        "providers.financial_datasets.api_key",
+    ),
 ];
 
 /// Keys whose values are secrets: they may be given as `NAME_FILE`, and are never printed.
-pub const SECRET_KEYS: &[&str] = &["database.url", "cache.redis_url"];
+pub const SECRET_KEYS: &[&str] = &[
+    "database.url",
+    "cache.redis_url",
+    "providers.tushare.token",
+    "providers.financial_datasets.api_key",
+];
 
 /// Variables read by the loader itself rather than mapped to a key.
 const RESERVED: &[&str] = &["STOCKPILOT_ENV", "STOCKPILOT_CONFIG"];

@@ -21,6 +21,17 @@ pub struct TestApp {
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
+/// The bundled demo dataset of the repository.
+pub fn demo_dir() -> String {
+    format!("{}/../../data/demo", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Settings that load the demo dataset on start and let a sync worker poll quickly.
+pub const WITH_DEMO: &[(&str, &str)] = &[
+    ("STOCKPILOT_DATA__IMPORT_DEMO", "true"),
+    ("STOCKPILOT_SYNC__POLL_INTERVAL_MS", "20"),
+];
+
 /// Configuration as a deployment would give it, through environment variables.
 pub fn config_for(database_url: &str, extra: &[(&str, &str)]) -> Config {
     let dir = tempfile::tempdir().unwrap();
@@ -32,6 +43,12 @@ pub fn config_for(database_url: &str, extra: &[(&str, &str)]) -> Config {
         (
             "STOCKPILOT_DATA__DIR".to_owned(),
             dir.path().display().to_string(),
+        ),
+        // The demo files serve as the `csv` provider; loading them on start is opt-in.
+        ("STOCKPILOT_DATA__DEMO_DIR".to_owned(), demo_dir()),
+        (
+            "STOCKPILOT_DATA__IMPORT_DEMO".to_owned(),
+            "false".to_owned(),
         ),
     ];
     if let Ok(redis) = std::env::var("TEST_REDIS_URL") {
@@ -86,6 +103,43 @@ impl TestApp {
             .send()
             .await
             .unwrap()
+    }
+
+    pub async fn get_json(&self, path: &str) -> (u16, serde_json::Value) {
+        let res = self.get(path).await;
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap())
+    }
+
+    pub async fn post_json(
+        &self,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+        let res = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let headers = res.headers().clone();
+        (status, headers, res.json().await.unwrap())
+    }
+
+    /// Polls a sync job until it ends (bounded; each poll is one request).
+    pub async fn wait_for_job(&self, id: &str) -> serde_json::Value {
+        for _ in 0..500 {
+            let (_, job) = self.get_json(&format!("/api/v1/sync/jobs/{id}")).await;
+            if ["succeeded", "failed", "cancelled", "paused"]
+                .contains(&job["status"].as_str().unwrap_or_default())
+            {
+                return job;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("sync job {id} did not end");
     }
 
     /// Stops gracefully and returns what the server returned.

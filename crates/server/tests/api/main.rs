@@ -6,5 +6,7 @@ mod binary;
 mod errors;
 mod health;
 mod helpers;
+mod market;
 mod migrate;
 mod outage;
+mod sync;

@@ -35,6 +35,7 @@
 //! - `instruments(market)`: one per symbol of that market (told by symbol shape), status
 //!   listed, no listing dates. `trading_calendar(exchange)`: the union of dates of that
 //!   exchange's symbols, all open, `pretrade_date` the previous date of the union.
+//! - `markets()` is [`CsvSettings::markets`]: both by default, or one via `serving`.
 //! - Valuations, statements, indicators, news and insider trades are `Unsupported`.
 
 mod load;
@@ -126,7 +127,7 @@ impl MarketDataSource for CsvSource {
     }
 
     fn markets(&self) -> &'static [Market] {
-        &[Market::Cn, Market::Us]
+        self.settings.markets
     }
 
     async fn instruments(&self, market: Market) -> Result<Vec<Instrument>, SourceError> {

@@ -5,12 +5,25 @@
 //! |---|---|---|
 //! | `daily_bars` | `GET /prices/` (interval=day, multiplier 1) | `pre_close`/`change`/`pct_change` from the previous bar of the same response; `amount` none |
 //! | `daily_valuations` | `GET /financial-metrics/` period=ttm | one row per report period, dated at it: `pe_ttm`, `ps_ttm`, `pb`, market cap |
-//! | `financial_statements` | `POST /financials/search/line-items` | annual, quarterly or ttm; items listed in [`wire::line_items`] |
+//! | `financial_statements` | `POST /financials/search/line-items` | annual, quarterly or ttm; line items below |
 //! | `financial_indicators` | `GET /financial-metrics/` | ratios are fractions already |
 //! | `news` | `GET /news/` | |
 //! | `insider_trades` | `GET /insider-trades/` | filtered on filing date |
 //! | [`FinancialDatasetsSource::company`] | `GET /company/facts/` | inherent method |
 //! | `instruments`, `trading_calendar`, `adjustment_factors` | — | `Unsupported`: no bulk list, calendar or factors |
+//!
+//! Line items requested per statement (FD name → `FinancialLineItems` field, where different):
+//! - income: `revenue`, `cost_of_revenue`, `operating_income`, `net_income`, `ebit`, `ebitda`,
+//!   `earnings_per_share` → `eps_basic`, `earnings_per_share_diluted` → `eps_diluted`,
+//!   `research_and_development`;
+//! - balance: `total_assets`, `total_liabilities`, `current_assets`, `current_liabilities`,
+//!   `cash_and_equivalents`, `inventory`, `total_debt`, `shareholders_equity`;
+//! - cash flow: `net_cash_flow_from_operations` / `_investing` / `_financing` →
+//!   `operating_` / `investing_` / `financing_cash_flow`, `capital_expenditure` (sign flipped to
+//!   a positive outflow), `free_cash_flow`, `depreciation_and_amortization`.
+//!
+//! `announced_date` is `None` (the search does not report filing dates); the whole search
+//! result is kept in `raw`.
 //!
 //! Statuses: 404 → empty result; 401/403 → `Auth`; 402 → `QuotaExhausted`; 429 → retried after
 //! `Retry-After` (capped at `max_backoff`) or backoff, then `RateLimited`; 408/5xx and
@@ -101,20 +114,42 @@ impl FinancialDatasetsSource {
     /// Any [`SourceError`]; `Unsupported` for a CN symbol.
     pub async fn company(&self, symbol: &Symbol) -> Result<Option<Instrument>, SourceError> {
         us_only(symbol, Dataset::Instruments)?;
-        let url = self.url("company/facts", &[("ticker", symbol.as_str().to_owned())]);
+        let url = self.url("company/facts/", &[("ticker", symbol.as_str().to_owned())]);
         let Some(body) = self.fetch("company facts", Call::Get(&url)).await? else {
             return Ok(None);
         };
-        let facts: wire::CompanyFactsResponse = parse("company facts", &body)?;
+        let facts: wire::CompanyFactsResponse = self.parse("company facts", &body)?;
         Ok(Some(facts.company_facts.into_instrument(symbol)))
     }
 
-    /// `{base}/{path}/?query`, keeping any path prefix of the base URL.
+    /// A `Malformed` error; provider text may echo anything, so the key is scrubbed here, the
+    /// one place (besides `call_once`, for every attempt) where messages are made.
+    fn malformed(&self, message: String) -> SourceError {
+        scrub(
+            SourceError::Malformed {
+                provider: PROVIDER,
+                message,
+            },
+            self.settings.api_key.expose_secret(),
+        )
+    }
+
+    fn parse<T: DeserializeOwned>(&self, what: &str, body: &str) -> Result<T, SourceError> {
+        serde_json::from_str(body).map_err(|e| {
+            self.malformed(format!(
+                "{what}: not the documented shape ({e}): {}",
+                excerpt(body)
+            ))
+        })
+    }
+
+    /// `{base}/{path}?query`, keeping any path prefix of the base URL; `path` is written as the
+    /// API documents it (`prices/` with its trailing slash, `financials/search/line-items`).
     fn url(&self, path: &str, query: &[(&str, String)]) -> Url {
         let mut url = self.base.clone();
         // Only cannot-be-a-base URLs refuse path segments, and an http(s) base never is one.
         if let Ok(mut segments) = url.path_segments_mut() {
-            segments.pop_if_empty().extend(path.split('/')).push("");
+            segments.pop_if_empty().extend(path.split('/'));
         }
         url.query_pairs_mut()
             .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
@@ -122,6 +157,12 @@ impl FinancialDatasetsSource {
     }
 
     async fn call_once(&self, call: &Call<'_>) -> Result<Option<String>, Failure> {
+        self.attempt(call)
+            .await
+            .map_err(|f| f.scrubbed(self.settings.api_key.expose_secret()))
+    }
+
+    async fn attempt(&self, call: &Call<'_>) -> Result<Option<String>, Failure> {
         let request = match call {
             Call::Get(url) => self.http.get((*url).clone()),
             Call::Post(url, body) => self.http.post((*url).clone()).json(body),
@@ -160,7 +201,6 @@ impl FinancialDatasetsSource {
         self.retrier
             .run(&self.throttle, what, || self.call_once(&call))
             .await
-            .map_err(|e| scrub(e, self.settings.api_key.expose_secret()))
     }
 
     /// Every page of a list endpoint, following `next_page_url` as given.
@@ -178,25 +218,27 @@ impl FinancialDatasetsSource {
             let Some(body) = self.fetch(what, Call::Get(&url)).await? else {
                 return Ok(items);
             };
-            let (page, next_url) = parse::<L>(what, &body)?.into_parts();
+            let (page, next_url) = self.parse::<L>(what, &body)?.into_parts();
             items.extend(page);
             next = match next_url {
                 Some(raw) => {
                     let parsed = Url::parse(&raw).map_err(|e| {
-                        malformed(format!(
+                        self.malformed(format!(
                             "{what}: next_page_url '{}' is invalid: {e}",
                             excerpt(&raw)
                         ))
                     })?;
                     if parsed == url {
-                        return Err(malformed(format!("{what}: next_page_url points to itself")));
+                        return Err(
+                            self.malformed(format!("{what}: next_page_url points to itself"))
+                        );
                     }
                     Some(parsed)
                 }
                 None => None,
             };
         }
-        Err(malformed(format!("{what}: more than {MAX_PAGES} pages")))
+        Err(self.malformed(format!("{what}: more than {MAX_PAGES} pages")))
     }
 
     async fn metrics(
@@ -206,7 +248,7 @@ impl FinancialDatasetsSource {
         range: DateRange,
     ) -> Result<Vec<wire::Metrics>, SourceError> {
         let url = self.url(
-            "financial-metrics",
+            "financial-metrics/",
             &[
                 ("ticker", symbol.as_str().to_owned()),
                 ("period", period.as_str().to_owned()),
@@ -243,22 +285,6 @@ impl FinancialDatasetsSource {
 
 fn iso(date: NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
-}
-
-fn malformed(message: String) -> SourceError {
-    SourceError::Malformed {
-        provider: PROVIDER,
-        message,
-    }
-}
-
-fn parse<T: DeserializeOwned>(what: &str, body: &str) -> Result<T, SourceError> {
-    serde_json::from_str(body).map_err(|e| {
-        malformed(format!(
-            "{what}: not the documented shape ({e}): {}",
-            excerpt(body)
-        ))
-    })
 }
 
 fn unsupported(dataset: Dataset) -> SourceError {
@@ -311,10 +337,10 @@ impl MarketDataSource for FinancialDatasetsSource {
             ("interval", "day".to_owned()),
             ("interval_multiplier", "1".to_owned()),
         ]);
-        let url = self.url("prices", &query);
+        let url = self.url("prices/", &query);
         let mut prices = self.pages::<wire::PricesPage>("prices", url).await?;
         prices.retain(|p| range.contains(p.date()));
-        wire::daily_bars(symbol, prices).map_err(|e| malformed(format!("prices: {e}")))
+        wire::daily_bars(symbol, prices).map_err(|e| self.malformed(format!("prices: {e}")))
     }
 
     async fn adjustment_factors(
@@ -354,7 +380,7 @@ impl MarketDataSource for FinancialDatasetsSource {
         let Some(text) = self.fetch("line items", Call::Post(&url, &body)).await? else {
             return Ok(Vec::new());
         };
-        let response: wire::LineItemsResponse = parse("line items", &text)?;
+        let response: wire::LineItemsResponse = self.parse("line items", &text)?;
         let mut statements = response
             .search_results
             .iter()
@@ -365,7 +391,7 @@ impl MarketDataSource for FinancialDatasetsSource {
             })
             .map(|r| wire::statement(symbol, kind, period, r))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| malformed(format!("line items: {e}")))?;
+            .map_err(|e| self.malformed(format!("line items: {e}")))?;
         statements.retain(|s| range.contains(s.report_date));
         statements.sort_by_key(|s| s.report_date);
         statements.dedup_by_key(|s| s.report_date);
@@ -392,7 +418,7 @@ impl MarketDataSource for FinancialDatasetsSource {
         range: DateRange,
     ) -> Result<Vec<NewsArticle>, SourceError> {
         us_only(symbol, Dataset::News)?;
-        let url = self.url("news", &self.ticker_range(symbol, range, NEWS_LIMIT));
+        let url = self.url("news/", &self.ticker_range(symbol, range, NEWS_LIMIT));
         let mut articles: Vec<NewsArticle> = self
             .pages::<wire::NewsPage>("news", url)
             .await?
@@ -412,7 +438,7 @@ impl MarketDataSource for FinancialDatasetsSource {
         us_only(symbol, Dataset::InsiderTrades)?;
         let limit = self.settings.page_limit.clamp(1, INSIDER_TRADES_LIMIT);
         let url = self.url(
-            "insider-trades",
+            "insider-trades/",
             &[
                 ("ticker", symbol.as_str().to_owned()),
                 ("filing_date_gte", iso(range.start())),

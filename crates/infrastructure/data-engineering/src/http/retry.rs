@@ -19,6 +19,17 @@ pub(crate) struct Failure {
     pub(crate) wait: Option<Duration>,
 }
 
+impl Failure {
+    /// The same failure with `secret` removed from its message; applied by the adapters to
+    /// every attempt, before the retry loop logs it.
+    pub(crate) fn scrubbed(self, secret: &str) -> Failure {
+        Failure {
+            error: super::scrub(self.error, secret),
+            wait: self.wait,
+        }
+    }
+}
+
 impl From<SourceError> for Failure {
     fn from(error: SourceError) -> Failure {
         Failure { error, wait: None }

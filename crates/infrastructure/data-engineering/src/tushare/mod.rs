@@ -90,6 +90,17 @@ impl TushareSource {
         params: &Map<String, Value>,
         fields: &str,
     ) -> Result<Page, Failure> {
+        self.attempt(api, params, fields)
+            .await
+            .map_err(|f| f.scrubbed(self.settings.token.expose_secret()))
+    }
+
+    async fn attempt(
+        &self,
+        api: &str,
+        params: &Map<String, Value>,
+        fields: &str,
+    ) -> Result<Page, Failure> {
         let body = RequestBody {
             api_name: api,
             token: self.settings.token.expose_secret(),
@@ -137,9 +148,15 @@ impl TushareSource {
     {
         let cap = if api == "fina_indicator" { 100 } else { 6000 };
         let limit = self.settings.page_size.clamp(1, cap);
-        let malformed = |message: String| SourceError::Malformed {
-            provider: PROVIDER,
-            message,
+        // Cells are provider text; scrub in case one echoes the token.
+        let malformed = |message: String| {
+            scrub(
+                SourceError::Malformed {
+                    provider: PROVIDER,
+                    message,
+                },
+                self.settings.token.expose_secret(),
+            )
         };
         let mut decoded = Vec::new();
         let mut offset: usize = 0;
@@ -149,8 +166,7 @@ impl TushareSource {
             let page = self
                 .retrier
                 .run(&self.throttle, api, || self.call_once(api, &params, fields))
-                .await
-                .map_err(|e| scrub(e, self.settings.token.expose_secret()))?;
+                .await?;
             for row in page.rows(api) {
                 if let Some(value) = decode(&row).map_err(malformed)? {
                     decoded.push(value);

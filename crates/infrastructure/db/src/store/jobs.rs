@@ -62,6 +62,69 @@ fn next_retry(base: std::time::Duration, attempts: i32, now: DateTime<Utc>) -> D
 }
 
 impl SeaStore {
+    /// Claims the oldest runnable job, or only `only` when given.
+    async fn claim(
+        &self,
+        only: Option<Uuid>,
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SyncJob>, StoreError> {
+        let txn = self.write_txn().await?;
+        let runnable = Condition::any()
+            .add(sync_job::Column::Status.eq(JobStatus::Queued.as_str()))
+            .add(
+                Condition::all()
+                    .add(sync_job::Column::Status.eq(JobStatus::Paused.as_str()))
+                    .add(sync_job::Column::ResumeAfter.lte(now)),
+            );
+        let mut select = sync_job::Entity::find()
+            .filter(runnable)
+            .order_by_asc(sync_job::Column::CreatedAt)
+            .limit(1);
+        if let Some(id) = only {
+            select = select.filter(sync_job::Column::Id.eq(id));
+        }
+        if self.is_postgres() {
+            select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let Some(candidate) = select.one(&txn).await.map_err(db_err)? else {
+            txn.commit().await.map_err(db_err)?;
+            return Ok(None);
+        };
+        // Guarded by the status seen, so a concurrent claimer on SQLite cannot take it twice.
+        let updated = sync_job::Entity::update_many()
+            .col_expr(
+                sync_job::Column::Status,
+                Expr::value(JobStatus::Running.as_str()),
+            )
+            .col_expr(sync_job::Column::ClaimedBy, Expr::value(worker))
+            .col_expr(sync_job::Column::HeartbeatAt, Expr::value(now))
+            .col_expr(
+                sync_job::Column::StartedAt,
+                Expr::value(candidate.started_at.unwrap_or(now)),
+            )
+            .col_expr(
+                sync_job::Column::ResumeAfter,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(sync_job::Column::UpdatedAt, Expr::value(now))
+            .filter(sync_job::Column::Id.eq(candidate.id))
+            .filter(sync_job::Column::Status.eq(candidate.status.clone()))
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        if updated.rows_affected == 0 {
+            txn.rollback().await.map_err(db_err)?;
+            return Ok(None);
+        }
+        let job = sync_job::Entity::find_by_id(candidate.id)
+            .one(&txn)
+            .await
+            .map_err(db_err)?;
+        txn.commit().await.map_err(db_err)?;
+        job.map(c::job).transpose()
+    }
+
     async fn record_failures<C: ConnectionTrait>(
         &self,
         conn: &C,
@@ -184,57 +247,19 @@ impl SyncJobStore for SeaStore {
         worker: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<SyncJob>, StoreError> {
-        let txn = self.write_txn().await?;
-        let runnable = Condition::any()
-            .add(sync_job::Column::Status.eq(JobStatus::Queued.as_str()))
-            .add(
-                Condition::all()
-                    .add(sync_job::Column::Status.eq(JobStatus::Paused.as_str()))
-                    .add(sync_job::Column::ResumeAfter.lte(now)),
-            );
-        let mut select = sync_job::Entity::find()
-            .filter(runnable)
-            .order_by_asc(sync_job::Column::CreatedAt)
-            .limit(1);
-        if self.is_postgres() {
-            select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let Some(candidate) = select.one(&txn).await.map_err(db_err)? else {
-            txn.commit().await.map_err(db_err)?;
+        self.claim(None, worker, now).await
+    }
+
+    async fn claim_job(
+        &self,
+        job_id: &str,
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<SyncJob>, StoreError> {
+        let Some(uuid) = job_uuid(job_id) else {
             return Ok(None);
         };
-        // Guarded by the status seen, so a concurrent claimer on SQLite cannot take it twice.
-        let updated = sync_job::Entity::update_many()
-            .col_expr(
-                sync_job::Column::Status,
-                Expr::value(JobStatus::Running.as_str()),
-            )
-            .col_expr(sync_job::Column::ClaimedBy, Expr::value(worker))
-            .col_expr(sync_job::Column::HeartbeatAt, Expr::value(now))
-            .col_expr(
-                sync_job::Column::StartedAt,
-                Expr::value(candidate.started_at.unwrap_or(now)),
-            )
-            .col_expr(
-                sync_job::Column::ResumeAfter,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(sync_job::Column::UpdatedAt, Expr::value(now))
-            .filter(sync_job::Column::Id.eq(candidate.id))
-            .filter(sync_job::Column::Status.eq(candidate.status.clone()))
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
-        if updated.rows_affected == 0 {
-            txn.rollback().await.map_err(db_err)?;
-            return Ok(None);
-        }
-        let job = sync_job::Entity::find_by_id(candidate.id)
-            .one(&txn)
-            .await
-            .map_err(db_err)?;
-        txn.commit().await.map_err(db_err)?;
-        job.map(c::job).transpose()
+        self.claim(Some(uuid), worker, now).await
     }
 
     async fn commit_batch(

@@ -1,0 +1,353 @@
+//! The read use cases behind `/api/v1/instruments/…` and `/api/v1/calendar/…`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{Duration as ChronoDuration, NaiveDate};
+use serde::{Deserialize, Serialize};
+use stockpilot_domain::indicators::IndicatorSet;
+use stockpilot_domain::market::{
+    Adjust, DailyBar, DailyValuation, DateRange, Exchange, FinancialIndicators, FinancialStatement,
+    Market, ReportPeriod, StatementKind, Symbol, TradingDay, adjust_bars,
+};
+
+use crate::AppError;
+use crate::ports::{Cache, Clock, InstrumentRecord, MarketDataStore, Page};
+
+pub use crate::ports::Sourced;
+
+#[derive(Debug, Clone)]
+pub struct QuerySettings {
+    /// Longest date range one request may ask for.
+    pub max_range_days: u32,
+    /// How long bar responses are cached (0 = no cache).
+    pub cache_ttl: Duration,
+}
+
+impl Default for QuerySettings {
+    fn default() -> Self {
+        Self {
+            max_range_days: 366 * 30,
+            cache_ttl: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Bars with what a report needs to never present stale numbers as current.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BarsView {
+    pub symbol: Symbol,
+    pub adjust: Adjust,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    /// Date of the newest bar returned.
+    pub as_of: Option<NaiveDate>,
+    pub provider: Option<String>,
+    pub bars: Vec<DailyBar>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndicatorColumn {
+    /// `sma:20`, `macd:12:26:9.signal`, …
+    pub name: String,
+    /// One value per date; `None` during the indicator's warm-up.
+    pub values: Vec<Option<f64>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndicatorsView {
+    pub symbol: Symbol,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub as_of: Option<NaiveDate>,
+    pub provider: Option<String>,
+    pub dates: Vec<NaiveDate>,
+    pub close: Vec<f64>,
+    pub columns: Vec<IndicatorColumn>,
+}
+
+pub struct MarketQueries {
+    store: Arc<dyn MarketDataStore>,
+    cache: Arc<dyn Cache>,
+    clock: Arc<dyn Clock>,
+    settings: QuerySettings,
+}
+
+impl MarketQueries {
+    pub fn new(
+        store: Arc<dyn MarketDataStore>,
+        cache: Arc<dyn Cache>,
+        clock: Arc<dyn Clock>,
+        settings: QuerySettings,
+    ) -> Self {
+        Self {
+            store,
+            cache,
+            clock,
+            settings,
+        }
+    }
+
+    /// A symbol is known when it has an instrument row or any stored bar.
+    async fn known(&self, symbol: &Symbol) -> Result<(), AppError> {
+        if self.store.last_bar_date(symbol).await?.is_some() {
+            return Ok(());
+        }
+        self.instrument(symbol).await.map(|_| ())
+    }
+
+    /// # Errors
+    /// `NotFound` naming the symbol.
+    pub async fn instrument(&self, symbol: &Symbol) -> Result<InstrumentRecord, AppError> {
+        self.store.instrument(symbol).await?.ok_or_else(|| {
+            AppError::NotFound(format!(
+                "instrument {symbol} is not known; sync instruments for market {} first",
+                symbol.market()
+            ))
+        })
+    }
+
+    /// # Errors
+    /// Storage errors.
+    pub async fn search(
+        &self,
+        market: Option<Market>,
+        query: Option<&str>,
+        page: u64,
+        page_size: u64,
+    ) -> Result<Page<InstrumentRecord>, AppError> {
+        Ok(self
+            .store
+            .search_instruments(market, query, page.saturating_sub(1) * page_size, page_size)
+            .await?)
+    }
+
+    /// The requested range, or the year up to the newest stored bar when no end is given.
+    async fn range(
+        &self,
+        symbol: &Symbol,
+        start: Option<NaiveDate>,
+        end: Option<NaiveDate>,
+    ) -> Result<DateRange, AppError> {
+        let end = match end {
+            Some(e) => e,
+            None => self
+                .store
+                .last_bar_date(symbol)
+                .await?
+                .unwrap_or_else(|| self.clock.today()),
+        };
+        let start = start.unwrap_or(end - ChronoDuration::days(365));
+        DateRange::new(start, end, Some(self.settings.max_range_days)).map_err(|e| {
+            let field = if start > end { "start" } else { "end" };
+            AppError::invalid(field, e.to_string())
+        })
+    }
+
+    /// Bars of one symbol, unadjusted or adjusted with the stored factors.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown symbol, `Validation` for a bad range.
+    pub async fn bars(
+        &self,
+        symbol: &Symbol,
+        start: Option<NaiveDate>,
+        end: Option<NaiveDate>,
+        adjust: Adjust,
+    ) -> Result<BarsView, AppError> {
+        let range = self.range(symbol, start, end).await?;
+        let key = format!(
+            "bars:v1:{symbol}:{}:{}:{}",
+            range.start(),
+            range.end(),
+            adjust.as_str()
+        );
+        if let Some(hit) = self.cached::<BarsView>(&key).await {
+            return Ok(hit);
+        }
+        let stored = self.store.daily_bars(symbol, range).await?;
+        if stored.rows.is_empty() {
+            self.known(symbol).await?;
+        }
+        let bars = match adjust {
+            Adjust::None => stored.rows,
+            mode => {
+                let factors = self.store.adjustment_factors(symbol, range).await?;
+                adjust_bars(&stored.rows, &factors, mode)
+            }
+        };
+        let view = BarsView {
+            symbol: symbol.clone(),
+            adjust,
+            start: range.start(),
+            end: range.end(),
+            as_of: bars.last().map(|b| b.trade_date),
+            provider: stored.provider,
+            bars,
+        };
+        self.store_cached(&key, &view).await;
+        Ok(view)
+    }
+
+    async fn cached<T: for<'de> Deserialize<'de>>(&self, key: &str) -> Option<T> {
+        if self.settings.cache_ttl.is_zero() {
+            return None;
+        }
+        match self.cache.get(key).await {
+            Ok(Some(bytes)) => {
+                metrics::counter!("stockpilot_cache_operations_total", "op" => "get", "outcome" => "hit").increment(1);
+                serde_json::from_slice(&bytes).ok()
+            }
+            Ok(None) => {
+                metrics::counter!("stockpilot_cache_operations_total", "op" => "get", "outcome" => "miss").increment(1);
+                None
+            }
+            Err(e) => {
+                metrics::counter!("stockpilot_cache_operations_total", "op" => "get", "outcome" => "error").increment(1);
+                tracing::warn!(error = %e, "cache read failed; reading from the database");
+                None
+            }
+        }
+    }
+
+    async fn store_cached<T: Serialize>(&self, key: &str, value: &T) {
+        if self.settings.cache_ttl.is_zero() {
+            return;
+        }
+        let Ok(bytes) = serde_json::to_vec(value) else {
+            return;
+        };
+        let outcome = match self.cache.set(key, &bytes, self.settings.cache_ttl).await {
+            Ok(()) => "ok",
+            Err(e) => {
+                tracing::warn!(error = %e, "cache write failed");
+                "error"
+            }
+        };
+        metrics::counter!("stockpilot_cache_operations_total", "op" => "set", "outcome" => outcome)
+            .increment(1);
+    }
+
+    /// # Errors
+    /// `NotFound` for an unknown symbol, `Validation` for a bad range.
+    pub async fn valuations(
+        &self,
+        symbol: &Symbol,
+        start: Option<NaiveDate>,
+        end: Option<NaiveDate>,
+    ) -> Result<(DateRange, Sourced<DailyValuation>), AppError> {
+        self.known(symbol).await?;
+        let range = self.range(symbol, start, end).await?;
+        Ok((range, self.store.valuations(symbol, range).await?))
+    }
+
+    /// # Errors
+    /// `NotFound` for an unknown symbol.
+    pub async fn financials(
+        &self,
+        symbol: &Symbol,
+        kind: StatementKind,
+        period: ReportPeriod,
+        limit: u64,
+    ) -> Result<Sourced<FinancialStatement>, AppError> {
+        self.known(symbol).await?;
+        Ok(self.store.statements(symbol, kind, period, limit).await?)
+    }
+
+    /// # Errors
+    /// `NotFound` for an unknown symbol.
+    pub async fn financial_indicators(
+        &self,
+        symbol: &Symbol,
+        period: ReportPeriod,
+        limit: u64,
+    ) -> Result<Sourced<FinancialIndicators>, AppError> {
+        self.known(symbol).await?;
+        Ok(self
+            .store
+            .financial_indicators(symbol, period, limit)
+            .await?)
+    }
+
+    /// Indicators over the range, computed on closes that start well before it so values
+    /// do not depend on where the requested range begins.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown symbol, `Validation` for a bad range.
+    pub async fn indicators(
+        &self,
+        symbol: &Symbol,
+        start: Option<NaiveDate>,
+        end: Option<NaiveDate>,
+        set: &IndicatorSet,
+    ) -> Result<IndicatorsView, AppError> {
+        self.known(symbol).await?;
+        let range = self.range(symbol, start, end).await?;
+        // Warm-up: several lookbacks of trading days (as calendar days) before the start.
+        let warmup_days =
+            i64::try_from(set.max_lookback().max(50) * 3 * 7 / 5 + 10).unwrap_or(i64::MAX);
+        let from = range.start() - ChronoDuration::days(warmup_days);
+        let wide = DateRange::new(from, range.end(), None)
+            .map_err(|e| AppError::invalid("start", e.to_string()))?;
+        let stored = self.store.daily_bars(symbol, wide).await?;
+        let high: Vec<f64> = stored.rows.iter().map(|b| to_f64(b.high)).collect();
+        let low: Vec<f64> = stored.rows.iter().map(|b| to_f64(b.low)).collect();
+        let close: Vec<f64> = stored.rows.iter().map(|b| to_f64(b.close)).collect();
+        let first = stored
+            .rows
+            .iter()
+            .position(|b| b.trade_date >= range.start())
+            .unwrap_or(stored.rows.len());
+        let mut columns = Vec::new();
+        for spec in set.iter() {
+            let output = spec
+                .compute(&high, &low, &close)
+                .map_err(|e| AppError::invalid("set", e.to_string()))?;
+            for (part, values) in output.columns() {
+                let name = if part == "value" {
+                    spec.to_string()
+                } else {
+                    format!("{spec}.{part}")
+                };
+                let values = values[first..]
+                    .iter()
+                    .map(|v| v.is_finite().then_some(*v))
+                    .collect();
+                columns.push(IndicatorColumn { name, values });
+            }
+        }
+        let dates: Vec<NaiveDate> = stored.rows[first..].iter().map(|b| b.trade_date).collect();
+        Ok(IndicatorsView {
+            symbol: symbol.clone(),
+            start: range.start(),
+            end: range.end(),
+            as_of: dates.last().copied(),
+            provider: stored.provider,
+            dates,
+            close: close[first..].to_vec(),
+            columns,
+        })
+    }
+
+    /// # Errors
+    /// `Validation` for a bad range.
+    pub async fn calendar(
+        &self,
+        exchange: Exchange,
+        start: Option<NaiveDate>,
+        end: Option<NaiveDate>,
+    ) -> Result<(DateRange, Vec<TradingDay>), AppError> {
+        let end = end.unwrap_or_else(|| self.clock.today());
+        let start = start.unwrap_or(end - ChronoDuration::days(365));
+        let range =
+            DateRange::new(start, end, Some(self.settings.max_range_days)).map_err(|e| {
+                AppError::invalid(if start > end { "start" } else { "end" }, e.to_string())
+            })?;
+        Ok((range, self.store.calendar(exchange, range).await?))
+    }
+}
+
+fn to_f64(d: rust_decimal::Decimal) -> f64 {
+    use rust_decimal::prelude::ToPrimitive;
+    d.to_f64().unwrap_or(f64::NAN)
+}

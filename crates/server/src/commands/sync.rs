@@ -1,0 +1,146 @@
+//! `stockpilot sync run|status` and `stockpilot data import-demo`.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use stockpilot_application::AppError;
+use stockpilot_application::ports::{Clock, SyncJobStore, SystemClock};
+use stockpilot_application::sync::{JobRequest, JobStatus, SyncJob};
+use stockpilot_domain::market::{Market, Symbol};
+
+use crate::cli::{DataAction, SyncAction};
+use crate::config::Config;
+use crate::wiring;
+
+fn app(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Internal(inner) => inner,
+        other => anyhow::anyhow!(other.to_string()),
+    }
+}
+
+fn describe(job: &SyncJob) -> String {
+    format!(
+        "{}  {:<22} {:<18} {:<9} {:>6}/{:<6} rows {:>9}  failed {:>4}  {}",
+        job.id,
+        job.kind.as_str(),
+        job.provider,
+        job.status.as_str(),
+        job.cursor,
+        job.total,
+        job.rows_written,
+        job.symbols_failed,
+        job.message.as_deref().unwrap_or("")
+    )
+}
+
+/// Runs a sync command; returns whether it succeeded.
+///
+/// # Errors
+/// Bad arguments, database or provider setup failures.
+pub async fn run(config: &Config, action: &SyncAction) -> anyhow::Result<bool> {
+    let (db, store, sync) = wiring::open_sync(config).await?;
+    let outcome = match action {
+        SyncAction::Run {
+            kind,
+            market,
+            symbols,
+            start,
+            end,
+            provider,
+            batch_size,
+        } => {
+            let symbols = symbols
+                .iter()
+                .flat_map(|s| s.split(','))
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| Symbol::parse(s.trim()).map_err(|e| anyhow::anyhow!("--symbols: {e}")))
+                .collect::<Result<Vec<_>, _>>()?;
+            let request = JobRequest {
+                kind: Some(kind.parse().map_err(|e: String| anyhow::anyhow!(e))?),
+                market: market
+                    .as_deref()
+                    .map(str::parse::<Market>)
+                    .transpose()
+                    .map_err(|e| anyhow::anyhow!("--market: {e}"))?,
+                symbols,
+                start: *start,
+                end: *end,
+                provider: provider.clone(),
+                batch_size: *batch_size,
+            };
+            let job = sync.submit(&request).await.map_err(app)?;
+            println!("queued   {}", describe(&job));
+            let worker = wiring::worker_id();
+            let claimed = store
+                .claim_job(&job.id, &worker, SystemClock.now())
+                .await?
+                .context(
+                    "the job was taken by another worker; follow it with `stockpilot sync status`",
+                )?;
+            let runner = tokio::spawn({
+                let sync = sync.clone();
+                async move { sync.run_job(&claimed).await }
+            });
+            let mut last = (u32::MAX, JobStatus::Queued);
+            let finished = loop {
+                let current = sync.job(&job.id).await.map_err(app)?;
+                if (current.cursor, current.status) != last {
+                    println!("progress {}", describe(&current));
+                    last = (current.cursor, current.status);
+                }
+                if runner.is_finished() {
+                    break current;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            };
+            runner.await.context("sync task")?.map_err(app)?;
+            let done = sync.job(&finished.id).await.map_err(app)?;
+            println!("finished {}", describe(&done));
+            done.status == JobStatus::Succeeded
+        }
+        SyncAction::Status { limit } => {
+            let jobs = sync.jobs(None, 0, *limit).await.map_err(app)?;
+            println!("{} job(s), newest first:", jobs.total);
+            for job in &jobs.items {
+                println!("  {}", describe(job));
+            }
+            let pending = store.pending_failure_count().await?;
+            println!("failure ledger: {pending} pending (GET /api/v1/sync/failures for details)");
+            true
+        }
+    };
+    db.close().await.ok();
+    Ok(outcome)
+}
+
+/// `stockpilot data import-demo`.
+///
+/// # Errors
+/// Missing files, database failures, or a failing import job.
+pub async fn data(config: &Config, action: &DataAction) -> anyhow::Result<bool> {
+    let DataAction::ImportDemo { dir } = action;
+    let dir = dir.clone().unwrap_or_else(|| config.data.demo_dir.clone());
+    if !dir.is_dir() {
+        anyhow::bail!(
+            "{} is not a directory (data.demo_dir or --dir)",
+            dir.display()
+        );
+    }
+    let mut config = config.clone();
+    config.providers.csv_dir = Some(dir.clone());
+    let (db, store, sync) = wiring::open_sync(&config).await?;
+    let started = std::time::Instant::now();
+    let summary = crate::demo::import(&dir, store.as_ref(), &sync, &wiring::worker_id()).await?;
+    println!("SSE trading days: {}", summary.sse_days);
+    for (kind, status, rows) in &summary.jobs {
+        println!("{:<20} {:<10} {rows} rows", kind.as_str(), status.as_str());
+    }
+    println!(
+        "imported {} in {} ms",
+        dir.display(),
+        started.elapsed().as_millis()
+    );
+    db.close().await.ok();
+    Ok(true)
+}

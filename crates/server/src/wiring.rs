@@ -1,0 +1,154 @@
+//! Which adapters serve which ports, decided from configuration alone.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use stockpilot_application::market::QuerySettings;
+use stockpilot_application::ports::MarketDataSource;
+use stockpilot_application::sync::{Sources, SyncSettings};
+use stockpilot_data_engineering::{
+    CsvSettings, CsvSource, FinancialDatasetsSettings, FinancialDatasetsSource, RetrySettings,
+    ThrottleSettings, TushareSettings, TushareSource,
+};
+use stockpilot_domain::market::Market;
+
+use crate::config::{Config, ProviderLimits};
+
+fn throttle(limits: &ProviderLimits) -> ThrottleSettings {
+    ThrottleSettings {
+        min_interval: limits.min_interval,
+        calls_per_minute: limits.calls_per_minute,
+    }
+}
+
+fn retry(limits: &ProviderLimits) -> RetrySettings {
+    RetrySettings {
+        max_retries: limits.max_retries,
+        ..RetrySettings::default()
+    }
+}
+
+/// The directory served as the `csv` provider: `providers.csv.dir`, else the bundled demo
+/// dataset when it is present.
+pub fn csv_dir(config: &Config) -> Option<std::path::PathBuf> {
+    config.providers.csv_dir.clone().or_else(|| {
+        config
+            .data
+            .demo_dir
+            .is_dir()
+            .then(|| config.data.demo_dir.clone())
+    })
+}
+
+/// Every configured provider. The first added for a market is its default: Tushare for CN,
+/// Financial Datasets (else CSV) for US.
+///
+/// # Errors
+/// An HTTP client that cannot be built.
+pub async fn sources(config: &Config) -> anyhow::Result<Sources> {
+    let p = &config.providers;
+    let mut sources = Sources::new()
+        .with_hint(Market::Cn, "set TUSHARE_TOKEN (providers.tushare.token) to sync A-shares")
+        .with_hint(
+            Market::Us,
+            "set FINANCIAL_DATASETS_API_KEY (providers.financial_datasets.api_key) or providers.csv.dir",
+        );
+    if let Some(token) = &p.tushare_token {
+        let mut settings = TushareSettings::new(token.expose_secret().to_owned().into());
+        settings.base_url = p.tushare.base_url.clone();
+        settings.timeout = p.tushare.timeout;
+        settings.throttle = throttle(&p.tushare);
+        settings.retry = retry(&p.tushare);
+        sources = sources.with(Arc::new(
+            TushareSource::new(settings).context("Tushare client (providers.tushare)")?,
+        ));
+    }
+    if let Some(key) = &p.financial_datasets_key {
+        let mut settings = FinancialDatasetsSettings::new(key.expose_secret().to_owned().into());
+        settings.base_url = p.financial_datasets.base_url.clone();
+        settings.timeout = p.financial_datasets.timeout;
+        settings.throttle = throttle(&p.financial_datasets);
+        settings.retry = retry(&p.financial_datasets);
+        sources = sources
+            .with(Arc::new(FinancialDatasetsSource::new(settings).context(
+                "Financial Datasets client (providers.financial_datasets)",
+            )?));
+    }
+    if let Some(dir) = csv_dir(config) {
+        // A CSV directory is the default only for the markets its files actually cover, so
+        // a market without a real provider still gets the 409 naming the setting to set.
+        let csv = Arc::new(CsvSource::new(CsvSettings::new(dir)));
+        let mut covered = Vec::new();
+        for market in Market::ALL.iter().copied() {
+            if csv.instruments(market).await.is_ok_and(|i| !i.is_empty()) {
+                covered.push(market);
+            }
+        }
+        sources = sources.with_markets(csv, &covered);
+    }
+    Ok(sources)
+}
+
+pub fn sync_settings(config: &Config) -> SyncSettings {
+    let s = &config.sync;
+    SyncSettings {
+        batch_size: s.batch_size,
+        max_attempts: s.max_attempts,
+        retry_backoff: s.retry_backoff,
+        incremental_limit_days: s.incremental_limit_days,
+        history_start: s.history_start,
+        stale_after: s.stale_after,
+        poll_interval: s.poll_interval,
+    }
+}
+
+pub fn query_settings(config: &Config) -> QuerySettings {
+    QuerySettings {
+        max_range_days: config.api.max_range_days,
+        cache_ttl: config.api.cache_ttl,
+    }
+}
+
+/// A name for this process in job claims: the host name and a random suffix.
+pub fn worker_id() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "stockpilot".into());
+    let suffix = uuid_suffix();
+    format!("{}-{suffix}", host.chars().take(40).collect::<String>())
+}
+
+fn uuid_suffix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{:x}{:x}", std::process::id(), nanos)
+}
+
+/// Connects (running pending migrations unless `database.auto_migrate = false`) and builds
+/// the store and sync service, for CLI commands that work without the HTTP server.
+///
+/// # Errors
+/// Connection, migration or client setup failures.
+pub async fn open_sync(
+    config: &Config,
+) -> anyhow::Result<(
+    stockpilot_db::DatabaseConnection,
+    Arc<stockpilot_db::SeaStore>,
+    Arc<stockpilot_application::sync::SyncService>,
+)> {
+    let db = stockpilot_db::connect(&crate::startup::db_settings(config)).await?;
+    if config.database.auto_migrate {
+        migration::ops::upgrade(&db, &migration::ops::UpgradeTarget::Head)
+            .await
+            .context("running pending migrations")?;
+    }
+    let store = Arc::new(stockpilot_db::SeaStore::new(db.clone()));
+    let sync = Arc::new(stockpilot_application::sync::SyncService::new(
+        store.clone(),
+        store.clone(),
+        sources(config).await?,
+        Arc::new(stockpilot_application::ports::SystemClock),
+        sync_settings(config),
+    ));
+    Ok((db, store, sync))
+}
