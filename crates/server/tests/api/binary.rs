@@ -37,6 +37,7 @@ fn a_bad_config_value_exits_non_zero_naming_the_key_without_a_panic() {
 
 #[test]
 fn serves_logs_request_ids_and_stops_cleanly_on_sigterm() {
+    stockpilot_server::install_crypto_provider();
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
     let log = dir.path().join("logs/stockpilot.log");

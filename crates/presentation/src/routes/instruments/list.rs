@@ -32,10 +32,10 @@ pub async fn handle(
     let market: Option<Market> = params::code("market", query.market.as_deref())?;
     let paging = Paging::parse(query.page.as_deref(), query.page_size.as_deref(), 500)?;
     let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
-    if let Some(q) = q {
-        if q.chars().count() > 64 {
-            return Err(params::invalid("q", "must be at most 64 characters"));
-        }
+    if let Some(q) = q
+        && q.chars().count() > 64
+    {
+        return Err(params::invalid("q", "must be at most 64 characters"));
     }
     let page = state
         .market
