@@ -99,8 +99,8 @@ pub enum ConfigAction {
 pub enum SyncAction {
     /// Queue a job and run it in this process, printing progress; exit non-zero unless it
     /// succeeds. Kinds: instruments, calendar, daily_history, daily_incremental,
-    /// adjustment_factors, valuations, financials_history, financials_incremental,
-    /// retry_failures.
+    /// adjustment_factors, valuations, financials_history, financials_incremental, news,
+    /// insider_trades, retry_failures.
     Run {
         kind: String,
         /// CN or US (inferred from --symbols when omitted).

@@ -18,11 +18,13 @@ pub enum JobKind {
     Valuations,
     FinancialsHistory,
     FinancialsIncremental,
+    News,
+    InsiderTrades,
     RetryFailures,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 9] = [
+    pub const ALL: [JobKind; 11] = [
         Self::Instruments,
         Self::Calendar,
         Self::DailyHistory,
@@ -31,6 +33,8 @@ impl JobKind {
         Self::Valuations,
         Self::FinancialsHistory,
         Self::FinancialsIncremental,
+        Self::News,
+        Self::InsiderTrades,
         Self::RetryFailures,
     ];
 
@@ -44,6 +48,8 @@ impl JobKind {
             Self::Valuations => "valuations",
             Self::FinancialsHistory => "financials_history",
             Self::FinancialsIncremental => "financials_incremental",
+            Self::News => "news",
+            Self::InsiderTrades => "insider_trades",
             Self::RetryFailures => "retry_failures",
         }
     }
@@ -64,6 +70,8 @@ impl JobKind {
             Self::DailyHistory | Self::DailyIncremental => Dataset::DailyBars,
             Self::AdjustmentFactors => Dataset::AdjustmentFactors,
             Self::Valuations => Dataset::Valuations,
+            Self::News => Dataset::News,
+            Self::InsiderTrades => Dataset::InsiderTrades,
             Self::FinancialsHistory | Self::FinancialsIncremental | Self::RetryFailures => {
                 Dataset::Financials
             }

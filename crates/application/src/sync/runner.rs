@@ -253,6 +253,26 @@ impl SyncService {
             JobKind::Valuations => vec![DataBatch::Valuations(
                 source.daily_valuations(symbol, range).await?,
             )],
+            JobKind::News | JobKind::InsiderTrades => {
+                // Without a start, the last year: older news rarely matters to a new analysis.
+                let end = window.end.unwrap_or_else(|| self.clock.today());
+                let start = window
+                    .start
+                    .unwrap_or(end - ChronoDuration::days(365))
+                    .min(end);
+                let recent =
+                    DateRange::new(start, end, None).map_err(|e| SourceError::Malformed {
+                        provider: "sync",
+                        message: e.to_string(),
+                    })?;
+                if kind == JobKind::News {
+                    vec![DataBatch::News(source.news(symbol, recent).await?)]
+                } else {
+                    vec![DataBatch::InsiderTrades(
+                        source.insider_trades(symbol, recent).await?,
+                    )]
+                }
+            }
             JobKind::FinancialsHistory | JobKind::FinancialsIncremental => {
                 let range = if kind == JobKind::FinancialsIncremental {
                     let end = self.clock.today();

@@ -265,6 +265,8 @@ fn default_kind(dataset: crate::ports::Dataset) -> JobKind {
         D::DailyBars => JobKind::DailyHistory,
         D::AdjustmentFactors => JobKind::AdjustmentFactors,
         D::Valuations => JobKind::Valuations,
+        D::News => JobKind::News,
+        D::InsiderTrades => JobKind::InsiderTrades,
         _ => JobKind::FinancialsHistory,
     }
 }

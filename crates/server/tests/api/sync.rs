@@ -262,3 +262,50 @@ async fn the_demo_dataset_is_loaded_on_first_start_only() {
     assert_eq!(bars["count"], 1, "GOOG's first day");
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn news_from_financial_datasets_is_synced_and_stored_for_the_research_side() {
+    let fd = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path("/news/"))
+        .and(wiremock::matchers::header("X-API-KEY", "fd-key-123"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"news": [
+            {"ticker": "AAPL", "title": "Apple ships", "author": "A. Writer", "source": "Wire", "date": "2012-12-28", "url": "https://example.com/a", "sentiment": "positive"},
+            {"ticker": "AAPL", "title": "Apple slips", "author": null, "source": "Wire", "date": "2012-12-20T10:00:00Z", "url": "https://example.com/b", "sentiment": "negative"}
+        ]})))
+        .mount(&fd)
+        .await;
+    let app = TestApp::spawn_on(
+        TestDatabase::sqlite().unwrap(),
+        &[
+            ("FINANCIAL_DATASETS_API_KEY", "fd-key-123"),
+            (
+                "STOCKPILOT_PROVIDERS__FINANCIAL_DATASETS__BASE_URL",
+                &fd.uri(),
+            ),
+            ("STOCKPILOT_SYNC__POLL_INTERVAL_MS", "20"),
+        ],
+    )
+    .await;
+    let body =
+        json!({"kind": "news", "symbols": ["AAPL"], "start": "2012-12-01", "end": "2012-12-31"});
+    let (status, _, job) = app.post_json("/api/v1/sync/jobs", &body).await;
+    assert_eq!(
+        (status, job["provider"].as_str()),
+        (202, Some("financial_datasets")),
+        "{job}"
+    );
+    let done = app.wait_for_job(job["id"].as_str().unwrap()).await;
+    assert_eq!(
+        (done["status"].as_str(), done["rows_written"].as_u64()),
+        (Some("succeeded"), Some(2)),
+        "{done}"
+    );
+    let requests = fd.received_requests().await.unwrap();
+    let query = requests[0].url.query().unwrap_or_default().to_owned();
+    assert!(
+        query.contains("ticker=AAPL") && query.contains("start_date=2012-12-01"),
+        "{query}"
+    );
+    app.stop().await.unwrap();
+}

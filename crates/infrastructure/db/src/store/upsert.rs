@@ -81,6 +81,11 @@ pub async fn upsert_batch<C: ConnectionTrait>(
             )
             .await
         }
+        DataBatch::DailyBars(v)
+            if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres =>
+        {
+            super::bars_pg::upsert_bars(conn, provider, v).await
+        }
         DataBatch::DailyBars(v) => {
             upsert_models::<daily_bar::Entity, _, _>(
                 conn,
