@@ -78,6 +78,26 @@ impl Paging {
     }
 }
 
+/// The body of every list response.
+#[derive(Debug, serde::Serialize)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub page: u64,
+    pub page_size: u64,
+    pub total: u64,
+}
+
+impl<T> Paged<T> {
+    pub fn new(items: Vec<T>, paging: Paging, total: u64) -> Self {
+        Self {
+            items,
+            page: paging.page,
+            page_size: paging.page_size,
+            total,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

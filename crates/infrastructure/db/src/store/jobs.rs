@@ -13,7 +13,7 @@ use stockpilot_application::sync::{
 use uuid::Uuid;
 
 use super::convert as c;
-use super::{SeaStore, data_err, db_err, upsert_batch};
+use super::{SeaStore, data_err, db_err, page, upsert_batch};
 use crate::entities::{schedule_claim, sync_failure, sync_job};
 
 fn job_uuid(id: &str) -> Option<Uuid> {
@@ -228,18 +228,8 @@ impl SyncJobStore for SeaStore {
         if let Some(s) = status {
             select = select.filter(sync_job::Column::Status.eq(s.as_str()));
         }
-        let total = select.clone().count(&self.db).await.map_err(db_err)?;
-        let rows = select
-            .order_by_desc(sync_job::Column::CreatedAt)
-            .offset(offset)
-            .limit(limit)
-            .all(&self.db)
-            .await
-            .map_err(db_err)?;
-        Ok(Page {
-            items: rows.into_iter().map(c::job).collect::<Result<_, _>>()?,
-            total,
-        })
+        let select = select.order_by_desc(sync_job::Column::CreatedAt);
+        page(&self.db, select, offset, limit, c::job).await
     }
 
     async fn claim_next(
@@ -419,19 +409,10 @@ impl SyncJobStore for SeaStore {
         if let Some(s) = status {
             select = select.filter(sync_failure::Column::Status.eq(s.as_str()));
         }
-        let total = select.clone().count(&self.db).await.map_err(db_err)?;
-        let rows = select
+        let select = select
             .order_by_desc(sync_failure::Column::LastFailedAt)
-            .order_by_asc(sync_failure::Column::Symbol)
-            .offset(offset)
-            .limit(limit)
-            .all(&self.db)
-            .await
-            .map_err(db_err)?;
-        Ok(Page {
-            items: rows.into_iter().map(c::failure).collect::<Result<_, _>>()?,
-            total,
-        })
+            .order_by_asc(sync_failure::Column::Symbol);
+        page(&self.db, select, offset, limit, c::failure).await
     }
 
     async fn due_failures(

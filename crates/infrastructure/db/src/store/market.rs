@@ -2,9 +2,7 @@
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use stockpilot_application::ports::{
     DataBatch, InstrumentRecord, MarketDataStore, Page, Sourced, StoreError,
 };
@@ -14,7 +12,7 @@ use stockpilot_domain::market::{
 };
 
 use super::convert as c;
-use super::{SeaStore, db_err, upsert_batch};
+use super::{SeaStore, db_err, page, upsert_batch};
 use crate::entities::{
     adjustment_factor, daily_bar, daily_valuation, financial_indicator, financial_statement,
     instrument, trading_day,
@@ -62,21 +60,8 @@ impl MarketDataStore for SeaStore {
                     ),
             );
         }
-        let total = select.clone().count(&self.db).await.map_err(db_err)?;
-        let rows = select
-            .order_by_asc(instrument::Column::Symbol)
-            .offset(offset)
-            .limit(limit)
-            .all(&self.db)
-            .await
-            .map_err(db_err)?;
-        Ok(Page {
-            items: rows
-                .into_iter()
-                .map(c::instrument_record)
-                .collect::<Result<_, _>>()?,
-            total,
-        })
+        let select = select.order_by_asc(instrument::Column::Symbol);
+        page(&self.db, select, offset, limit, c::instrument_record).await
     }
 
     async fn symbols(&self, market: Market) -> Result<Vec<Symbol>, StoreError> {

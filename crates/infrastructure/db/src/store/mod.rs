@@ -58,6 +58,30 @@ pub(crate) fn db_err(e: sea_orm::DbErr) -> StoreError {
     StoreError(anyhow::Error::new(e))
 }
 
+/// One page of `select` (already filtered and ordered) and the total it pages through.
+pub(crate) async fn page<E, T>(
+    db: &DatabaseConnection,
+    select: sea_orm::Select<E>,
+    offset: u64,
+    limit: u64,
+    convert: impl Fn(E::Model) -> Result<T, StoreError>,
+) -> Result<stockpilot_application::ports::Page<T>, StoreError>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: sea_orm::FromQueryResult + Send + Sync,
+{
+    use sea_orm::{PaginatorTrait, QuerySelect};
+    let total = select.clone().count(db).await.map_err(db_err)?;
+    let rows = select
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await
+        .map_err(db_err)?;
+    let items = rows.into_iter().map(convert).collect::<Result<_, _>>()?;
+    Ok(stockpilot_application::ports::Page { items, total })
+}
+
 pub(crate) fn data_err(what: impl std::fmt::Display) -> StoreError {
     StoreError(anyhow::anyhow!("stored data is invalid: {what}"))
 }

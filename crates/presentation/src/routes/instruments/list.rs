@@ -1,13 +1,13 @@
 //! `GET /api/v1/instruments?market=&q=&page=&page_size=`
 
 use actix_web::{HttpResponse, web};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use stockpilot_domain::market::Market;
 
 use super::InstrumentDto;
 use crate::AppState;
 use crate::error::ApiError;
-use crate::params::{self, Paging};
+use crate::params::{self, Paged, Paging};
 
 #[derive(Deserialize)]
 pub struct Query {
@@ -15,14 +15,6 @@ pub struct Query {
     q: Option<String>,
     page: Option<String>,
     page_size: Option<String>,
-}
-
-#[derive(Serialize)]
-struct Body {
-    items: Vec<InstrumentDto>,
-    page: u64,
-    page_size: u64,
-    total: u64,
 }
 
 pub async fn handle(
@@ -41,10 +33,9 @@ pub async fn handle(
         .market
         .search(market, q, paging.page, paging.page_size)
         .await?;
-    Ok(HttpResponse::Ok().json(Body {
-        items: page.items.into_iter().map(InstrumentDto::from).collect(),
-        page: paging.page,
-        page_size: paging.page_size,
-        total: page.total,
-    }))
+    Ok(HttpResponse::Ok().json(Paged::new(
+        page.items.into_iter().map(InstrumentDto::from).collect(),
+        paging,
+        page.total,
+    )))
 }

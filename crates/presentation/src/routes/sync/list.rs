@@ -1,26 +1,18 @@
 //! `GET /api/v1/sync/jobs?status=&page=&page_size=` (newest first)
 
 use actix_web::{HttpResponse, web};
-use serde::{Deserialize, Serialize};
-use stockpilot_application::sync::{JobStatus, SyncJob};
+use serde::Deserialize;
+use stockpilot_application::sync::JobStatus;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::params::{self, Paging};
+use crate::params::{self, Paged, Paging};
 
 #[derive(Deserialize)]
 pub struct Query {
     status: Option<String>,
     page: Option<String>,
     page_size: Option<String>,
-}
-
-#[derive(Serialize)]
-struct Body {
-    items: Vec<SyncJob>,
-    page: u64,
-    page_size: u64,
-    total: u64,
 }
 
 pub async fn handle(
@@ -39,10 +31,5 @@ pub async fn handle(
         .sync
         .jobs(status, paging.offset(), paging.page_size)
         .await?;
-    Ok(HttpResponse::Ok().json(Body {
-        items: page.items,
-        page: paging.page,
-        page_size: paging.page_size,
-        total: page.total,
-    }))
+    Ok(HttpResponse::Ok().json(Paged::new(page.items, paging, page.total)))
 }
