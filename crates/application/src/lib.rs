@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod health;
+pub mod llm;
 pub mod market;
 pub mod ports;
 pub mod sync;

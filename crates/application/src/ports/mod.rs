@@ -3,6 +3,7 @@
 
 mod cache;
 mod clock;
+mod llm;
 mod market_data;
 mod market_store;
 mod readiness;
@@ -10,6 +11,12 @@ mod sync_store;
 
 pub use cache::{Cache, CacheError};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use llm::{
+    ChatMessage, CircuitState, Completion, CompletionRequest, Freshness, LlmError, LlmGateway,
+    LlmProviderStore, LlmUsageStore, OutputSchema, ProviderConfig, ProviderStatus, Role,
+    SearchError, SearchQuery, SearchResult, SecretBox, StoredProvider, TokenUsage, UsageGroup,
+    UsageRecord, UsageSummary, WebSearch,
+};
 pub use market_data::{Dataset, MarketDataSource, SourceError};
 pub use market_store::{DataBatch, InstrumentRecord, MarketDataStore, Page, Sourced, StoreError};
 pub use readiness::{DependencyProbe, ProbeFailure};
