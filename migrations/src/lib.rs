@@ -43,5 +43,6 @@ macro_rules! revisions {
 revisions! {
     m20261121_000001_market_data,
     m20261121_000002_fundamentals_and_sync,
+    m20261121_000003_llm_platform,
     // end of revisions
 }

@@ -10,7 +10,8 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, EntityName, EntityTrait, Iter
 use stockpilot_db::Backend;
 use stockpilot_db::entities::{
     adjustment_factor, daily_bar, daily_valuation, financial_indicator, financial_statement,
-    insider_trade, instrument, news_article, schedule_claim, sync_failure, sync_job, trading_day,
+    insider_trade, instrument, llm_provider, llm_usage, news_article, schedule_claim, sync_failure,
+    sync_job, trading_day,
 };
 use stockpilot_db::testing::TestDatabase;
 
@@ -58,7 +59,9 @@ async fn assert_schema_matches_entities(db: &DatabaseConnection, backend: Backen
         insider_trade,
         sync_job,
         sync_failure,
-        schedule_claim
+        schedule_claim,
+        llm_provider,
+        llm_usage
     );
 }
 

@@ -8,6 +8,8 @@ pub mod financial_indicator;
 pub mod financial_statement;
 pub mod insider_trade;
 pub mod instrument;
+pub mod llm_provider;
+pub mod llm_usage;
 pub mod news_article;
 pub mod schedule_claim;
 pub mod sync_failure;

@@ -4,6 +4,7 @@
 mod bars_pg;
 mod convert;
 mod jobs;
+mod llm;
 mod market;
 mod upsert;
 
