@@ -25,6 +25,9 @@ pub struct AppState {
     pub health: HealthService,
     pub market: Arc<MarketQueries>,
     pub sync: Arc<SyncService>,
+    pub llm: Arc<stockpilot_application::llm::LlmRegistry>,
+    /// Web search, when a search provider is configured.
+    pub search: Option<Arc<dyn stockpilot_application::ports::WebSearch>>,
 }
 
 /// HTTP limits from configuration.

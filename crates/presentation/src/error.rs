@@ -24,6 +24,7 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     RateLimited,
     UpstreamError,
+    LlmOutputInvalid,
     ServiceUnavailable,
     Overloaded,
     RequestTimeout,
@@ -32,7 +33,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         Self::BadRequest,
         Self::MalformedJson,
         Self::ValidationFailed,
@@ -45,6 +46,7 @@ impl ErrorCode {
         Self::UnsupportedMediaType,
         Self::RateLimited,
         Self::UpstreamError,
+        Self::LlmOutputInvalid,
         Self::ServiceUnavailable,
         Self::Overloaded,
         Self::RequestTimeout,
@@ -65,6 +67,7 @@ impl ErrorCode {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::RateLimited => "rate_limited",
             Self::UpstreamError => "upstream_error",
+            Self::LlmOutputInvalid => "llm_output_invalid",
             Self::ServiceUnavailable => "service_unavailable",
             Self::Overloaded => "overloaded",
             Self::RequestTimeout => "request_timeout",
@@ -84,7 +87,7 @@ impl ErrorCode {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Self::UpstreamError => StatusCode::BAD_GATEWAY,
+            Self::UpstreamError | Self::LlmOutputInvalid => StatusCode::BAD_GATEWAY,
             Self::ServiceUnavailable | Self::Overloaded | Self::RequestTimeout => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -230,6 +233,42 @@ impl From<AppError> for ApiError {
                     "internal error; quote the request id when reporting it",
                 )
             }
+        }
+    }
+}
+
+impl From<stockpilot_application::ports::LlmError> for ApiError {
+    fn from(e: stockpilot_application::ports::LlmError) -> Self {
+        use stockpilot_application::ports::LlmError as L;
+        let message = e.to_string();
+        match e {
+            L::NoProvider => Self::new(ErrorCode::Conflict, message),
+            L::UnknownProvider(_) => Self::new(ErrorCode::NotFound, message),
+            L::Unavailable { .. } => {
+                Self::new(ErrorCode::ServiceUnavailable, message).with_retry_after(30)
+            }
+            L::AllFailed { .. } => Self::new(ErrorCode::UpstreamError, message),
+            L::OutputInvalid { sample, .. } => {
+                let mut api = Self::new(ErrorCode::LlmOutputInvalid, message);
+                api.details = vec![FieldProblem::new("output", sample)];
+                api
+            }
+        }
+    }
+}
+
+impl From<stockpilot_application::ports::SearchError> for ApiError {
+    fn from(e: stockpilot_application::ports::SearchError) -> Self {
+        use stockpilot_application::ports::SearchError as S;
+        let message = e.to_string();
+        match e {
+            S::NotConfigured => Self::new(ErrorCode::Conflict, message),
+            S::BadKey | S::OutOfBalance => Self::new(ErrorCode::UpstreamError, message),
+            S::RateLimited => {
+                Self::new(ErrorCode::ServiceUnavailable, message).with_retry_after(10)
+            }
+            S::BadRequest(_) => Self::new(ErrorCode::ValidationFailed, message),
+            S::Unavailable(_) => Self::new(ErrorCode::ServiceUnavailable, message),
         }
     }
 }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use actix_web::{HttpResponse, test, web};
 use serde_json::Value;
 use stockpilot_application::health::HealthService;
+use stockpilot_application::llm::LlmRegistry;
 use stockpilot_application::market::{MarketQueries, QuerySettings};
 use stockpilot_application::ports::SystemClock;
 use stockpilot_application::sync::{Sources, SyncService, SyncSettings};
@@ -39,6 +40,10 @@ async fn shared(max_concurrent: usize) -> Shared {
     .await
     .unwrap();
     let store = Arc::new(stockpilot_db::SeaStore::new(db));
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let gateway =
+        stockpilot_llm::OpenAiGateway::new(Vec::new(), Default::default(), store.clone(), None)
+            .unwrap();
     let clock = Arc::new(SystemClock);
     let cache = Arc::new(stockpilot_cache::MemoryCache::default());
     let state = AppState {
@@ -52,11 +57,20 @@ async fn shared(max_concurrent: usize) -> Shared {
         )),
         sync: Arc::new(SyncService::new(
             store.clone(),
-            store,
+            store.clone(),
             Sources::new(),
-            clock,
+            clock.clone(),
             SyncSettings::default(),
         )),
+        llm: Arc::new(LlmRegistry::new(
+            store.clone(),
+            store.clone(),
+            Arc::new(gateway),
+            None,
+            Vec::new(),
+            clock,
+        )),
+        search: None,
     };
     Shared::new(state, max_concurrent, None)
 }

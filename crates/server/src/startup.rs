@@ -41,20 +41,25 @@ pub struct Application {
 }
 
 /// The process-wide Prometheus recorder (the `metrics` facade allows one per process).
+/// `get_or_init` runs the installation once even when several servers start concurrently
+/// in one process (tests).
 fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    if let Some(h) = HANDLE.get() {
-        return Ok(h.clone());
-    }
-    let handle = PrometheusBuilder::new()
-        .set_buckets(&[
-            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
-        ])
-        .context("histogram buckets")?
-        .install_recorder()
-        .context("cannot install the metrics recorder")?;
-    metrics::gauge!("stockpilot_build_info", "version" => crate::VERSION).set(1.0);
-    Ok(HANDLE.get_or_init(|| handle).clone())
+    static HANDLE: OnceLock<Result<PrometheusHandle, String>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let handle = PrometheusBuilder::new()
+                .set_buckets(&[
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+                    30.0,
+                ])
+                .map_err(|e| format!("histogram buckets: {e}"))?
+                .install_recorder()
+                .map_err(|e| format!("cannot install the metrics recorder: {e}"))?;
+            metrics::gauge!("stockpilot_build_info", "version" => crate::VERSION).set(1.0);
+            Ok(handle)
+        })
+        .clone()
+        .map_err(anyhow::Error::msg)
 }
 
 pub fn db_settings(config: &Config) -> DbSettings {
@@ -145,11 +150,16 @@ impl Application {
             ));
             tracing::info!(schedules = config.scheduler.jobs.len(), "scheduler started");
         }
+        let llm = wiring::llm_registry(config, store.clone(), cache.clone(), Arc::new(SystemClock))
+            .await?;
+        let search = wiring::web_search(config, cache.clone())?;
         let state = AppState {
             version: crate::VERSION,
             health: HealthService::new(probes, PROBE_TIMEOUT),
             market,
             sync: sync.clone(),
+            llm,
+            search,
         };
         let shared = Shared::new(
             state,

@@ -152,3 +152,114 @@ pub async fn open_sync(
     ));
     Ok((db, store, sync))
 }
+
+/// The default LLM provider from `LLM_BASE_URL` / `LLM_MODEL` / `LLM_API_KEY` (or
+/// `OPENAI_API_KEY`), if any of them is set. A key alone means OpenAI.
+pub fn configured_llm(config: &Config) -> Option<stockpilot_application::ports::ProviderConfig> {
+    use stockpilot_application::llm::{from_preset, presets};
+    let c = &config.llm;
+    if c.base_url.is_none() && c.model.is_none() && c.api_key.is_none() {
+        return None;
+    }
+    let preset = match (&c.preset, &c.base_url) {
+        (Some(name), _) => presets::preset(name),
+        (None, Some(url)) => Some(presets::guess(url)),
+        (None, None) => presets::preset("openai"),
+    };
+    let mut p = from_preset(
+        &c.name,
+        preset.unwrap_or(&presets::PRESETS[presets::PRESETS.len() - 1]),
+    );
+    if let Some(name) = &c.preset {
+        p.preset = name.clone();
+    }
+    if let Some(url) = &c.base_url {
+        p.base_url = url.trim_end_matches('/').to_owned();
+    }
+    if let Some(model) = &c.model {
+        p.model = model.clone();
+    }
+    p.api_key = c.api_key.as_ref().map(|k| k.expose_secret().to_owned());
+    if let Some(v) = c.supports_json_schema {
+        p.supports_json_schema = v;
+    }
+    p.timeout = c.timeout;
+    p.max_concurrent = c.max_concurrent;
+    p.price_input_per_1k = c.price_input_per_1k;
+    p.price_output_per_1k = c.price_output_per_1k;
+    // Configured first; providers added over the API default to priority 100.
+    p.priority = 0;
+    p.source = "config".into();
+    Some(p)
+}
+
+/// The LLM registry over the gateway, with providers from configuration and the database.
+///
+/// # Errors
+/// An HTTP client that cannot be built, or an unusable encryption key.
+pub async fn llm_registry(
+    config: &Config,
+    store: Arc<stockpilot_db::SeaStore>,
+    cache: Arc<dyn stockpilot_application::ports::Cache>,
+    clock: Arc<dyn stockpilot_application::ports::Clock>,
+) -> anyhow::Result<Arc<stockpilot_application::llm::LlmRegistry>> {
+    use stockpilot_llm::{AesGcmBox, GatewaySettings, OpenAiGateway};
+    let c = &config.llm;
+    let settings = GatewaySettings {
+        max_retries: c.max_retries,
+        breaker_failures: c.breaker_failures,
+        breaker_cooldown: c.breaker_cooldown,
+        cache_ttl: (!c.cache_ttl.is_zero()).then_some(c.cache_ttl),
+        ..GatewaySettings::default()
+    };
+    let gateway = OpenAiGateway::new(Vec::new(), settings, store.clone(), Some(cache))
+        .context("LLM gateway")?;
+    let secrets: Option<Arc<dyn stockpilot_application::ports::SecretBox>> =
+        match &config.security.encryption_key {
+            Some(key) => Some(Arc::new(
+                AesGcmBox::from_key_text(key.expose_secret())
+                    .map_err(|e| anyhow::anyhow!("security.encryption_key: {e}"))?,
+            )),
+            None => None,
+        };
+    let registry = Arc::new(stockpilot_application::llm::LlmRegistry::new(
+        store.clone(),
+        store,
+        Arc::new(gateway),
+        secrets,
+        configured_llm(config).into_iter().collect(),
+        clock,
+    ));
+    let n = registry
+        .reload()
+        .await
+        .map_err(|e| anyhow::anyhow!("loading LLM providers: {e}"))?;
+    if n == 0 {
+        tracing::info!(
+            "no LLM provider configured; LLM features answer 409 until LLM_BASE_URL or a provider is set"
+        );
+    } else {
+        tracing::info!(providers = n, "LLM providers loaded");
+    }
+    Ok(registry)
+}
+
+/// Bocha web search, when `BOCHA_API_KEY` is set.
+///
+/// # Errors
+/// An HTTP client that cannot be built.
+pub fn web_search(
+    config: &Config,
+    cache: Arc<dyn stockpilot_application::ports::Cache>,
+) -> anyhow::Result<Option<Arc<dyn stockpilot_application::ports::WebSearch>>> {
+    let Some(key) = &config.search.bocha_api_key else {
+        return Ok(None);
+    };
+    let mut settings = stockpilot_llm::BochaSettings::new(key.expose_secret().to_owned().into());
+    settings.base_url = config.search.base_url.clone();
+    settings.timeout = config.search.timeout;
+    settings.cache_ttl = config.search.cache_ttl;
+    Ok(Some(Arc::new(
+        stockpilot_llm::BochaSearch::new(settings, Some(cache)).context("web search client")?,
+    )))
+}

@@ -3,6 +3,7 @@
 pub mod calendar;
 pub mod health;
 pub mod instruments;
+pub mod llm;
 pub mod metrics;
 pub mod sync;
 
@@ -55,5 +56,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(
             web::resource("/api/v1/sync/failures/retry").route(web::post().to(sync::retry::handle)),
-        );
+        )
+        .service(
+            web::resource("/api/v1/llm/providers")
+                .route(web::get().to(llm::providers::list))
+                .route(web::post().to(llm::providers::create)),
+        )
+        .service(
+            web::resource("/api/v1/llm/providers/{name}")
+                .route(web::get().to(llm::providers::get))
+                .route(web::patch().to(llm::providers::update))
+                .route(web::delete().to(llm::providers::delete)),
+        )
+        .service(
+            web::resource("/api/v1/llm/providers/{name}/test")
+                .route(web::post().to(llm::providers::test)),
+        )
+        .service(web::resource("/api/v1/llm/chat").route(web::post().to(llm::chat::handle)))
+        .service(web::resource("/api/v1/llm/web-search").route(web::post().to(llm::search::handle)))
+        .service(web::resource("/api/v1/llm/usage").route(web::get().to(llm::usage::handle)));
 }

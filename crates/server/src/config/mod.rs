@@ -29,6 +29,9 @@ pub struct Config {
     pub sync: SyncConfig,
     pub scheduler: SchedulerConfig,
     pub api: ApiConfig,
+    pub llm: LlmConfig,
+    pub search: SearchConfig,
+    pub security: SecurityConfig,
     /// The effective value and source of every key, for `config show`.
     pub entries: Vec<Entry>,
 }
@@ -152,6 +155,40 @@ pub struct SchedulerConfig {
     pub jobs: Vec<ScheduledJobConfig>,
 }
 
+/// The default LLM provider given by configuration (`LLM_BASE_URL`, `LLM_MODEL`, `LLM_API_KEY`).
+#[derive(Debug, Clone)]
+pub struct LlmConfig {
+    pub name: String,
+    pub preset: Option<String>,
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    pub api_key: Option<SecretString>,
+    pub supports_json_schema: Option<bool>,
+    pub timeout: Duration,
+    pub max_concurrent: u32,
+    pub price_input_per_1k: f64,
+    pub price_output_per_1k: f64,
+    pub max_retries: u32,
+    pub breaker_failures: u32,
+    pub breaker_cooldown: Duration,
+    /// Identical-request cache; zero = off.
+    pub cache_ttl: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchConfig {
+    pub bocha_api_key: Option<SecretString>,
+    pub base_url: String,
+    pub timeout: Duration,
+    pub cache_ttl: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct SecurityConfig {
+    /// Seals provider API keys stored in the database (AES-256-GCM).
+    pub encryption_key: Option<SecretString>,
+}
+
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
     pub max_range_days: u32,
@@ -215,6 +252,25 @@ pub const KNOWN_KEYS: &[&str] = &[
     "scheduler.jobs",
     "api.max_range_days",
     "api.cache_ttl_secs",
+    "llm.name",
+    "llm.preset",
+    "llm.base_url",
+    "llm.model",
+    "llm.api_key",
+    "llm.supports_json_schema",
+    "llm.timeout_secs",
+    "llm.max_concurrent",
+    "llm.price_input_per_1k",
+    "llm.price_output_per_1k",
+    "llm.max_retries",
+    "llm.breaker_failures",
+    "llm.breaker_cooldown_secs",
+    "llm.cache_ttl_secs",
+    "search.bocha_api_key",
+    "search.base_url",
+    "search.timeout_secs",
+    "search.cache_ttl_secs",
+    "security.encryption_key",
 ];
 
 /// Everything wrong with a configuration.
@@ -370,6 +426,31 @@ impl Config {
             max_range_days: l.get("api.max_range_days", 366 * 30u32),
             cache_ttl: Duration::from_secs(l.get("api.cache_ttl_secs", 60u64)),
         };
+        let llm = LlmConfig {
+            name: l.get("llm.name", "default".to_owned()),
+            preset: l.opt("llm.preset"),
+            base_url: l.opt("llm.base_url"),
+            model: l.opt("llm.model"),
+            api_key: l.secret("llm.api_key"),
+            supports_json_schema: l.opt("llm.supports_json_schema"),
+            timeout: Duration::from_secs(l.get("llm.timeout_secs", 60u64)),
+            max_concurrent: l.get("llm.max_concurrent", 4u32),
+            price_input_per_1k: l.get("llm.price_input_per_1k", 0.0f64),
+            price_output_per_1k: l.get("llm.price_output_per_1k", 0.0f64),
+            max_retries: l.get("llm.max_retries", 2u32),
+            breaker_failures: l.get("llm.breaker_failures", 5u32),
+            breaker_cooldown: Duration::from_secs(l.get("llm.breaker_cooldown_secs", 30u64)),
+            cache_ttl: Duration::from_secs(l.get("llm.cache_ttl_secs", 0u64)),
+        };
+        let search = SearchConfig {
+            bocha_api_key: l.secret("search.bocha_api_key"),
+            base_url: l.get("search.base_url", "https://api.bochaai.com".to_owned()),
+            timeout: Duration::from_secs(l.get("search.timeout_secs", 15u64)),
+            cache_ttl: Duration::from_secs(l.get("search.cache_ttl_secs", 600u64)),
+        };
+        let security = SecurityConfig {
+            encryption_key: l.secret("security.encryption_key"),
+        };
         let config = Self {
             profile: profile.to_string(),
             server,
@@ -383,6 +464,9 @@ impl Config {
             sync,
             scheduler,
             api,
+            llm,
+            search,
+            security,
             entries: Vec::new(),
         };
         config.validate(&mut l);
@@ -627,6 +711,8 @@ impl Config {
             || "must be between 1 and 36600".into(),
         );
 
+        self.validate_llm(l);
+
         let m = &self.metrics;
         let reserved = ["/health", "/ready", "/api/v1/health"];
         l.check("metrics.path", m.path.starts_with('/') && m.path.len() > 1 && !reserved.contains(&m.path.as_str()) && !m.path.starts_with("/api/"), || {
@@ -635,6 +721,56 @@ impl Config {
         if let Some(port) = m.port {
             l.check("metrics.port", port != self.server.port || port == 0, || {
                 format!("must differ from server.port ({port}); leave it unset to serve metrics on the main port")
+            });
+        }
+    }
+
+    fn validate_llm(&self, l: &mut Loader) {
+        let c = &self.llm;
+        if let Some(provider) = crate::wiring::configured_llm(self) {
+            for problem in stockpilot_application::llm::validate(&provider) {
+                let key: &'static str = match problem.field.as_str() {
+                    "name" => "llm.name",
+                    "preset" => "llm.preset",
+                    "base_url" => "llm.base_url",
+                    "model" => "llm.model",
+                    "api_key" => "llm.api_key",
+                    "price_input_per_1k" => "llm.price_input_per_1k",
+                    "price_output_per_1k" => "llm.price_output_per_1k",
+                    "timeout_secs" => "llm.timeout_secs",
+                    "max_concurrent" => "llm.max_concurrent",
+                    _ => "llm.base_url",
+                };
+                l.check(key, false, || problem.message.clone());
+            }
+        }
+        l.check("llm.max_retries", c.max_retries <= 10, || {
+            "must be at most 10".into()
+        });
+        l.check(
+            "llm.breaker_failures",
+            (1..=1000).contains(&c.breaker_failures),
+            || "must be between 1 and 1000".into(),
+        );
+        l.check(
+            "llm.breaker_cooldown_secs",
+            (1..=3600).contains(&c.breaker_cooldown.as_secs()),
+            || "must be between 1 and 3600".into(),
+        );
+        let ok = url::Url::parse(&self.search.base_url)
+            .is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        l.check("search.base_url", ok, || {
+            format!("'{}' is not an http(s) URL", self.search.base_url)
+        });
+        l.check(
+            "search.timeout_secs",
+            (1..=120).contains(&self.search.timeout.as_secs()),
+            || "must be between 1 and 120".into(),
+        );
+        if let Some(key) = &self.security.encryption_key {
+            let problem = stockpilot_llm::AesGcmBox::from_key_text(key.expose_secret()).err();
+            l.check("security.encryption_key", problem.is_none(), || {
+                format!("{} (value not shown)", problem.unwrap_or_default())
             });
         }
     }

@@ -23,6 +23,13 @@ pub const CONVENTIONAL: &[(&str, &str)] = &[
         "FINANCIAL_DATASETS_API_KEY",
         "providers.financial_datasets.api_key",
     ),
+    ("LLM_BASE_URL", "llm.base_url"),
+    ("LLM_MODEL", "llm.model"),
+    // Both name the default provider's key; LLM_API_KEY, later here, wins when both are set.
+    ("OPENAI_API_KEY", "llm.api_key"),
+    ("LLM_API_KEY", "llm.api_key"),
+    ("BOCHA_API_KEY", "search.bocha_api_key"),
+    ("STOCKPILOT_ENCRYPTION_KEY", "security.encryption_key"),
 ];
 
 /// Keys whose values are secrets: they may be given as `NAME_FILE`, and are never printed.
@@ -31,6 +38,9 @@ pub const SECRET_KEYS: &[&str] = &[
     "cache.redis_url",
     "providers.tushare.token",
     "providers.financial_datasets.api_key",
+    "llm.api_key",
+    "search.bocha_api_key",
+    "security.encryption_key",
 ];
 
 /// Variables read by the loader itself rather than mapped to a key.
@@ -135,6 +145,9 @@ pub fn env_settings(
             plain.push(setting)
         }
     }
+    // Conventional names apply in table order, so which one wins never depends on the order
+    // of the environment.
+    plain.sort_by_key(|s| CONVENTIONAL.iter().position(|(n, _)| *n == s.name));
     plain.extend(prefixed);
     plain.extend(files);
     (plain, problems)

@@ -206,3 +206,40 @@ fn every_setting_is_documented_in_the_configuration_guide_and_env_example() {
         );
     }
 }
+
+#[test]
+fn llm_api_key_wins_over_openai_api_key_whatever_the_environment_order() {
+    for vars in [
+        [
+            ("OPENAI_API_KEY", "sk-openai-aaaaaaaaaaaa"),
+            ("LLM_API_KEY", "sk-llm-bbbbbbbbbbbb"),
+        ],
+        [
+            ("LLM_API_KEY", "sk-llm-bbbbbbbbbbbb"),
+            ("OPENAI_API_KEY", "sk-openai-aaaaaaaaaaaa"),
+        ],
+    ] {
+        let c = load(&vars).unwrap();
+        assert_eq!(
+            c.llm.api_key.unwrap().expose_secret(),
+            "sk-llm-bbbbbbbbbbbb"
+        );
+    }
+    let shown = load(&[("OPENAI_API_KEY", "sk-openai-aaaaaaaaaaaa")])
+        .unwrap()
+        .render();
+    assert!(!shown.contains("sk-openai"), "{shown}");
+    assert!(shown.contains("api_key = \"[redacted]\""), "{shown}");
+}
+
+#[test]
+fn a_bad_encryption_key_or_llm_url_is_rejected_at_start() {
+    let errs = load(&[
+        ("STOCKPILOT_ENCRYPTION_KEY", "too-short-secret"),
+        ("LLM_BASE_URL", "localhost:11434"),
+    ])
+    .unwrap_err();
+    let keys: Vec<&str> = errs.0.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(keys, ["llm.base_url", "security.encryption_key"], "{errs}");
+    assert!(!errs.to_string().contains("too-short-secret"), "{errs}");
+}
