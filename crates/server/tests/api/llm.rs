@@ -357,3 +357,71 @@ async fn web_search_goes_through_bocha_and_maps_its_errors() {
     );
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn json_chat_accepts_fenced_reasoned_json_and_reports_invalid_output_twice_as_llm_output_invalid()
+ {
+    let schema = json!({"name": "signal", "schema": {"type": "object", "properties": {"signal": {"type": "string"}}, "required": ["signal"]}, "example": {"signal": "neutral"}});
+    let fenced =
+        openai_stub("<think>weighing it up</think>\n```json\n{\"signal\": \"bullish\"}\n```").await;
+    let app = TestApp::spawn_on(
+        TestDatabase::sqlite().unwrap(),
+        &[
+            ("LLM_BASE_URL", &format!("{}/v1", fenced.uri())),
+            ("LLM_MODEL", "qwen"),
+        ],
+    )
+    .await;
+    let (status, answer) = chat(
+        &app,
+        json!({"messages": [{"role": "user", "content": "AAPL?"}], "json_schema": schema}),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["json"], json!({"signal": "bullish"}));
+    let sent: Value =
+        serde_json::from_slice(&fenced.received_requests().await.unwrap()[0].body).unwrap();
+    assert_eq!(
+        sent["response_format"]["type"], "json_object",
+        "custom servers get json_object plus the schema in the prompt"
+    );
+    assert!(
+        sent.to_string().contains("neutral"),
+        "the example travels in the prompt: {sent}"
+    );
+    app.stop().await.unwrap();
+
+    let prose = openai_stub("I would hold AAPL for now.").await;
+    let app = TestApp::spawn_on(
+        TestDatabase::sqlite().unwrap(),
+        &[
+            ("LLM_BASE_URL", &format!("{}/v1", prose.uri())),
+            ("LLM_MODEL", "qwen"),
+        ],
+    )
+    .await;
+    let (status, err) = chat(
+        &app,
+        json!({"messages": [{"role": "user", "content": "AAPL?"}], "json_schema": schema}),
+    )
+    .await;
+    assert_eq!(status, 502, "{err}");
+    assert_eq!(err["error"]["code"], "llm_output_invalid");
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("'default'"),
+        "{err}"
+    );
+    assert_eq!(
+        err["error"]["details"][0]["message"],
+        "I would hold AAPL for now."
+    );
+    assert_eq!(
+        prose.received_requests().await.unwrap().len(),
+        2,
+        "retried exactly once"
+    );
+    app.stop().await.unwrap();
+}
