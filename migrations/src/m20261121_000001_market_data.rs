@@ -70,6 +70,12 @@ fn price_null(col: impl IntoIden) -> ColumnDef {
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// Atomic on SQLite too (it has transactional DDL): a failed revision leaves nothing
+    /// half-applied, and every statement runs on one connection.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .create_table(

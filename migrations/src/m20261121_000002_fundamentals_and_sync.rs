@@ -146,6 +146,12 @@ fn text(col: impl IntoIden, len: u32) -> ColumnDef {
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// Atomic on SQLite too (it has transactional DDL): a failed revision leaves nothing
+    /// half-applied, and every statement runs on one connection.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         use DailyValuations as V;
         manager

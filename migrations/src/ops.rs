@@ -408,3 +408,25 @@ mod tests {
         assert!(new_revision(dir.path(), "  !! ", now).is_err());
     }
 }
+
+#[cfg(test)]
+mod atomicity {
+    use crate::Migrator;
+    use sea_orm_migration::MigratorTrait;
+
+    #[test]
+    fn every_revision_and_the_template_run_in_a_transaction() {
+        for m in Migrator::migrations() {
+            assert_eq!(
+                m.use_transaction(),
+                Some(true),
+                "{} must opt into a transaction",
+                m.name()
+            );
+        }
+        assert!(
+            include_str!("../templates/revision.rs.tmpl")
+                .contains("fn use_transaction(&self) -> Option<bool> {\n        Some(true)")
+        );
+    }
+}

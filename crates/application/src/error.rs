@@ -66,3 +66,13 @@ impl From<anyhow::Error> for AppError {
         Self::Internal(e)
     }
 }
+
+impl AppError {
+    /// For command-line callers: internal causes keep their chain, others become their message.
+    pub fn into_anyhow(self) -> anyhow::Error {
+        match self {
+            Self::Internal(inner) => inner,
+            other => anyhow::anyhow!(other.to_string()),
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! Domain layer of stockpilot: market entities, validated value objects and pure numeric
 //! kernels. Nothing here does I/O or knows about providers, databases or HTTP.
 
+pub mod analysis;
 pub mod indicators;
 pub mod market;
 

@@ -78,9 +78,13 @@ pub async fn import(
             batch_size: Some(10),
             ..JobRequest::default()
         };
-        let job = sync.submit(&request).await.map_err(app)?;
-        while sync.work_once(worker).await.map_err(app)? {}
-        let done = sync.job(&job.id).await.map_err(app)?;
+        let job = sync.submit(&request).await.map_err(AppError::into_anyhow)?;
+        while sync
+            .work_once(worker)
+            .await
+            .map_err(AppError::into_anyhow)?
+        {}
+        let done = sync.job(&job.id).await.map_err(AppError::into_anyhow)?;
         if done.status != JobStatus::Succeeded || done.symbols_failed > 0 {
             anyhow::bail!(
                 "demo import: {} job ended {} ({})",
@@ -92,13 +96,6 @@ pub async fn import(
         summary.jobs.push((kind, done.status, done.rows_written));
     }
     Ok(summary)
-}
-
-fn app(e: AppError) -> anyhow::Error {
-    match e {
-        AppError::Internal(inner) => inner,
-        other => anyhow::anyhow!(other.to_string()),
-    }
 }
 
 #[cfg(test)]

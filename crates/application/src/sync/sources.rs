@@ -23,14 +23,9 @@ impl Sources {
     }
 
     /// Adds a provider; the first one added for a market becomes that market's default.
-    pub fn with(mut self, source: Arc<dyn MarketDataSource>) -> Self {
-        for market in source.markets() {
-            self.default_for
-                .entry(market.as_str())
-                .or_insert(source.provider());
-        }
-        self.by_name.insert(source.provider(), source);
-        self
+    pub fn with(self, source: Arc<dyn MarketDataSource>) -> Self {
+        let markets = source.markets();
+        self.with_markets(source, markets)
     }
 
     /// Adds a provider as the default only for `markets` (e.g. a CSV directory for the

@@ -12,13 +12,6 @@ use crate::cli::{DataAction, SyncAction};
 use crate::config::Config;
 use crate::wiring;
 
-fn app(e: AppError) -> anyhow::Error {
-    match e {
-        AppError::Internal(inner) => inner,
-        other => anyhow::anyhow!(other.to_string()),
-    }
-}
-
 fn describe(job: &SyncJob) -> String {
     format!(
         "{}  {:<22} {:<18} {:<9} {:>6}/{:<6} rows {:>9}  failed {:>4}  {}",
@@ -69,7 +62,7 @@ pub async fn run(config: &Config, action: &SyncAction) -> anyhow::Result<bool> {
                 provider: provider.clone(),
                 batch_size: *batch_size,
             };
-            let job = sync.submit(&request).await.map_err(app)?;
+            let job = sync.submit(&request).await.map_err(AppError::into_anyhow)?;
             println!("queued   {}", describe(&job));
             let worker = wiring::worker_id();
             let claimed = store
@@ -84,7 +77,7 @@ pub async fn run(config: &Config, action: &SyncAction) -> anyhow::Result<bool> {
             });
             let mut last = (u32::MAX, JobStatus::Queued);
             let finished = loop {
-                let current = sync.job(&job.id).await.map_err(app)?;
+                let current = sync.job(&job.id).await.map_err(AppError::into_anyhow)?;
                 if (current.cursor, current.status) != last {
                     println!("progress {}", describe(&current));
                     last = (current.cursor, current.status);
@@ -94,13 +87,22 @@ pub async fn run(config: &Config, action: &SyncAction) -> anyhow::Result<bool> {
                 }
                 tokio::time::sleep(Duration::from_millis(500)).await;
             };
-            runner.await.context("sync task")?.map_err(app)?;
-            let done = sync.job(&finished.id).await.map_err(app)?;
+            runner
+                .await
+                .context("sync task")?
+                .map_err(AppError::into_anyhow)?;
+            let done = sync
+                .job(&finished.id)
+                .await
+                .map_err(AppError::into_anyhow)?;
             println!("finished {}", describe(&done));
             done.status == JobStatus::Succeeded
         }
         SyncAction::Status { limit } => {
-            let jobs = sync.jobs(None, 0, *limit).await.map_err(app)?;
+            let jobs = sync
+                .jobs(None, 0, *limit)
+                .await
+                .map_err(AppError::into_anyhow)?;
             println!("{} job(s), newest first:", jobs.total);
             for job in &jobs.items {
                 println!("  {}", describe(job));
