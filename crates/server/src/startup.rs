@@ -14,7 +14,6 @@ use stockpilot_application::health::HealthService;
 use stockpilot_application::market::MarketQueries;
 use stockpilot_application::ports::{Cache, Clock, DependencyProbe, MarketDataStore, SystemClock};
 use stockpilot_application::sync::{Scheduler, SyncService};
-use stockpilot_cache::{MemoryCache, RedisCache};
 use stockpilot_db::{DatabaseConnection, DatabaseProbe, DbSettings, SeaStore};
 use stockpilot_presentation::{AppState, HttpSettings, Shared};
 use tokio::sync::watch;
@@ -96,15 +95,8 @@ impl Application {
 
         let mut probes: Vec<Arc<dyn DependencyProbe>> =
             vec![Arc::new(DatabaseProbe::new(db.clone()))];
-        let cache: Arc<dyn Cache> = match &config.cache.redis_url {
-            Some(url) => {
-                let redis =
-                    RedisCache::connect(url.expose_secret(), config.cache.connect_timeout).await?;
-                probes.push(Arc::new(redis.probe()));
-                Arc::new(redis)
-            }
-            None => Arc::new(MemoryCache::default()),
-        };
+        let (cache, redis_probe) = wiring::cache(config).await?;
+        probes.extend(redis_probe);
         tracing::info!(cache = cache.backend(), "cache ready");
 
         let metrics = if config.metrics.enabled {
@@ -114,13 +106,16 @@ impl Application {
         };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store = Arc::new(SeaStore::new(db.clone()));
-        let sync = Arc::new(SyncService::new(
-            store.clone(),
-            store.clone(),
-            wiring::sources(config).await?,
-            clock.clone(),
-            wiring::sync_settings(config),
-        ));
+        let sync = Arc::new(
+            SyncService::new(
+                store.clone(),
+                store.clone(),
+                wiring::sources(config).await?,
+                clock.clone(),
+                wiring::sync_settings(config),
+            )
+            .with_cache(cache.clone()),
+        );
         let worker = wiring::worker_id();
         if config.data.import_demo {
             import_demo_if_empty(config, store.as_ref(), &sync, &worker).await?;

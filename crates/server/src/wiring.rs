@@ -124,6 +124,31 @@ fn uuid_suffix() -> String {
     format!("{:x}{:x}", std::process::id(), nanos)
 }
 
+/// Redis when `cache.redis_url` is set (with its readiness probe), else the memory cache.
+///
+/// # Errors
+/// Redis refusing or not answering within `cache.connect_timeout_secs`.
+pub async fn cache(
+    config: &Config,
+) -> anyhow::Result<(
+    Arc<dyn stockpilot_application::ports::Cache>,
+    Option<Arc<dyn stockpilot_application::ports::DependencyProbe>>,
+)> {
+    Ok(match &config.cache.redis_url {
+        Some(url) => {
+            let redis = stockpilot_cache::RedisCache::connect(
+                url.expose_secret(),
+                config.cache.connect_timeout,
+            )
+            .await?;
+            let probe: Arc<dyn stockpilot_application::ports::DependencyProbe> =
+                Arc::new(redis.probe());
+            (Arc::new(redis), Some(probe))
+        }
+        None => (Arc::new(stockpilot_cache::MemoryCache::default()), None),
+    })
+}
+
 /// Connects (running pending migrations unless `database.auto_migrate = false`) and builds
 /// the store and sync service, for CLI commands that work without the HTTP server.
 ///
@@ -143,13 +168,18 @@ pub async fn open_sync(
             .context("running pending migrations")?;
     }
     let store = Arc::new(stockpilot_db::SeaStore::new(db.clone()));
-    let sync = Arc::new(stockpilot_application::sync::SyncService::new(
-        store.clone(),
-        store.clone(),
-        sources(config).await?,
-        Arc::new(stockpilot_application::ports::SystemClock),
-        sync_settings(config),
-    ));
+    // Through a shared Redis, a CLI sync invalidates what the servers have cached.
+    let (cache, _) = cache(config).await?;
+    let sync = Arc::new(
+        stockpilot_application::sync::SyncService::new(
+            store.clone(),
+            store.clone(),
+            sources(config).await?,
+            Arc::new(stockpilot_application::ports::SystemClock),
+            sync_settings(config),
+        )
+        .with_cache(cache),
+    );
     Ok((db, store, sync))
 }
 

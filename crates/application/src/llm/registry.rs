@@ -227,42 +227,18 @@ fn apply(mut c: ProviderConfig, ch: &ProviderChanges) -> ProviderConfig {
     if let Some(v) = &ch.base_url {
         c.base_url = v.trim_end_matches('/').to_owned();
     }
-    if let Some(v) = &ch.model {
-        c.model = v.clone();
-    }
-    if let Some(v) = &ch.api_key {
-        c.api_key = v.clone();
-    }
-    if let Some(v) = &ch.organization {
-        c.organization = v.clone();
-    }
-    if let Some(v) = ch.supports_json_schema {
-        c.supports_json_schema = v;
-    }
-    if let Some(v) = ch.max_context_tokens {
-        c.max_context_tokens = v;
-    }
-    if let Some(v) = ch.max_output_tokens {
-        c.max_output_tokens = v;
-    }
-    if let Some(v) = ch.timeout_secs {
-        c.timeout = Duration::from_secs(v);
-    }
-    if let Some(v) = ch.max_concurrent {
-        c.max_concurrent = v;
-    }
-    if let Some(v) = ch.priority {
-        c.priority = v;
-    }
-    if let Some(v) = ch.enabled {
-        c.enabled = v;
-    }
-    if let Some(v) = ch.price_input_per_1k {
-        c.price_input_per_1k = v;
-    }
-    if let Some(v) = ch.price_output_per_1k {
-        c.price_output_per_1k = v;
-    }
+    c.model = ch.model.clone().unwrap_or(c.model);
+    c.api_key = ch.api_key.clone().unwrap_or(c.api_key);
+    c.organization = ch.organization.clone().unwrap_or(c.organization);
+    c.supports_json_schema = ch.supports_json_schema.unwrap_or(c.supports_json_schema);
+    c.max_context_tokens = ch.max_context_tokens.unwrap_or(c.max_context_tokens);
+    c.max_output_tokens = ch.max_output_tokens.unwrap_or(c.max_output_tokens);
+    c.timeout = ch.timeout_secs.map_or(c.timeout, Duration::from_secs);
+    c.max_concurrent = ch.max_concurrent.unwrap_or(c.max_concurrent);
+    c.priority = ch.priority.unwrap_or(c.priority);
+    c.enabled = ch.enabled.unwrap_or(c.enabled);
+    c.price_input_per_1k = ch.price_input_per_1k.unwrap_or(c.price_input_per_1k);
+    c.price_output_per_1k = ch.price_output_per_1k.unwrap_or(c.price_output_per_1k);
     c
 }
 

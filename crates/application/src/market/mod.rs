@@ -5,4 +5,5 @@ mod queries;
 
 pub use queries::{
     BarsView, IndicatorColumn, IndicatorsView, MarketQueries, QuerySettings, Sourced,
+    bars_generation_key,
 };

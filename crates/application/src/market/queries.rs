@@ -66,6 +66,12 @@ pub struct IndicatorsView {
     pub columns: Vec<IndicatorColumn>,
 }
 
+/// The cache key whose value changes whenever new bars or factors of `symbol` are written;
+/// cached bar responses include it in their key, so a sync makes them unreachable at once.
+pub fn bars_generation_key(symbol: &Symbol) -> String {
+    format!("bars:gen:{symbol}")
+}
+
 pub struct MarketQueries {
     store: Arc<dyn MarketDataStore>,
     cache: Arc<dyn Cache>,
@@ -156,8 +162,12 @@ impl MarketQueries {
         adjust: Adjust,
     ) -> Result<BarsView, AppError> {
         let range = self.range(symbol, start, end).await?;
+        let generation = match self.cache.get(&bars_generation_key(symbol)).await {
+            Ok(Some(g)) => String::from_utf8_lossy(&g).into_owned(),
+            _ => "0".to_owned(),
+        };
         let key = format!(
-            "bars:v1:{symbol}:{}:{}:{}",
+            "bars:v2:{symbol}:{generation}:{}:{}:{}",
             range.start(),
             range.end(),
             adjust.as_str()

@@ -9,6 +9,9 @@ use super::service::{SyncService, exchanges_of};
 use crate::AppError;
 use crate::ports::{DataBatch, Dataset, MarketDataSource, SourceError};
 
+/// Generations outlive any bar cache entry (whose TTL is minutes).
+const GENERATION_TTL: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
 /// How a job run ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunOutcome {
@@ -113,6 +116,7 @@ impl SyncService {
                     .increment(b.len() as u64);
             }
             failed_total += commit.failed;
+            self.invalidate(&data).await;
             self.report_pending().await;
             if let Some((status, message, resume_after)) = stop {
                 tracing::warn!(status = status.as_str(), %message, "sync job stopped");
@@ -161,6 +165,41 @@ impl SyncService {
         metrics::counter!("stockpilot_sync_jobs_total", "kind" => job.kind.as_str(), "status" => status.as_str()).increment(1);
         tracing::info!(status = status.as_str(), "sync job ended");
         Ok(())
+    }
+
+    /// New bars or factors change a symbol's bar responses: move its cache generation on.
+    async fn invalidate(&self, data: &[DataBatch]) {
+        let Some(cache) = &self.cache else { return };
+        let mut symbols: Vec<&Symbol> = Vec::new();
+        for batch in data {
+            match batch {
+                DataBatch::DailyBars(rows) => symbols.extend(rows.iter().map(|b| &b.symbol)),
+                DataBatch::AdjustmentFactors(rows) => {
+                    symbols.extend(rows.iter().map(|f| &f.symbol))
+                }
+                _ => {}
+            }
+        }
+        symbols.sort();
+        symbols.dedup();
+        let generation = self
+            .clock
+            .now()
+            .timestamp_nanos_opt()
+            .unwrap_or_default()
+            .to_string();
+        for symbol in symbols {
+            if let Err(e) = cache
+                .set(
+                    &crate::market::bars_generation_key(symbol),
+                    generation.as_bytes(),
+                    GENERATION_TTL,
+                )
+                .await
+            {
+                tracing::warn!(%symbol, error = %e, "cannot invalidate cached bars; they expire with their TTL");
+            }
+        }
     }
 
     async fn report_pending(&self) {

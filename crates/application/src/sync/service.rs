@@ -64,6 +64,8 @@ pub struct SyncService {
     pub(super) sources: Sources,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) settings: SyncSettings,
+    /// Where cached read responses are invalidated after new rows land.
+    pub(super) cache: Option<Arc<dyn crate::ports::Cache>>,
 }
 
 impl SyncService {
@@ -80,7 +82,15 @@ impl SyncService {
             sources,
             clock,
             settings,
+            cache: None,
         }
+    }
+
+    /// Invalidates cached bar responses of a symbol whenever a batch writes its bars or
+    /// adjustment factors.
+    pub fn with_cache(mut self, cache: Arc<dyn crate::ports::Cache>) -> Self {
+        self.cache = Some(cache);
+        self
     }
 
     pub fn sources(&self) -> &Sources {

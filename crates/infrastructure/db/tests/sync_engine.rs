@@ -624,3 +624,123 @@ async fn incremental_sync_fetches_only_the_missing_trading_days_up_to_the_limit(
         );
     }
 }
+
+/// An in-process cache for the test (the real adapters have their own tests).
+#[derive(Default)]
+struct MapCache(Mutex<HashMap<String, Vec<u8>>>);
+
+#[async_trait::async_trait]
+impl stockpilot_application::ports::Cache for MapCache {
+    fn backend(&self) -> &'static str {
+        "map"
+    }
+    async fn get(
+        &self,
+        key: &str,
+    ) -> Result<Option<Vec<u8>>, stockpilot_application::ports::CacheError> {
+        Ok(self.0.lock().unwrap().get(key).cloned())
+    }
+    async fn set(
+        &self,
+        key: &str,
+        value: &[u8],
+        _ttl: Duration,
+    ) -> Result<(), stockpilot_application::ports::CacheError> {
+        self.0
+            .lock()
+            .unwrap()
+            .insert(key.to_owned(), value.to_vec());
+        Ok(())
+    }
+    async fn delete(&self, key: &str) -> Result<(), stockpilot_application::ports::CacheError> {
+        self.0.lock().unwrap().remove(key);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_sync_invalidates_the_cached_bars_of_the_symbols_it_wrote() {
+    use stockpilot_application::market::{MarketQueries, QuerySettings};
+    use stockpilot_domain::market::Adjust;
+    for env in envs().await {
+        let cache = Arc::new(MapCache::default());
+        let source = ScriptedSource::new();
+        let sync = Arc::new(
+            SyncService::new(
+                env.store.clone(),
+                env.store.clone(),
+                Sources::new().with(source),
+                env.clock.clone(),
+                settings(),
+            )
+            .with_cache(cache.clone()),
+        );
+        let queries = MarketQueries::new(
+            env.store.clone(),
+            cache.clone(),
+            env.clock.clone(),
+            QuerySettings::default(),
+        );
+        let range = DateRange::new(
+            NaiveDate::from_ymd_opt(2010, 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(2010, 12, 31).unwrap(),
+            None,
+        )
+        .unwrap();
+        let first60 = bars(
+            &sym("AAA"),
+            DateRange::new(
+                range.start(),
+                NaiveDate::from_ymd_opt(2010, 3, 1).unwrap(),
+                None,
+            )
+            .unwrap(),
+        );
+        env.store
+            .upsert(
+                "scripted",
+                &stockpilot_application::ports::DataBatch::DailyBars(first60),
+            )
+            .await
+            .unwrap();
+
+        let before = queries
+            .bars(
+                &sym("AAA"),
+                Some(range.start()),
+                Some(range.end()),
+                Adjust::None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(before.bars.len(), 60);
+        let cached = queries
+            .bars(
+                &sym("AAA"),
+                Some(range.start()),
+                Some(range.end()),
+                Adjust::None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(cached, before, "served from the cache");
+
+        sync.submit(&history(&["AAA"])).await.unwrap();
+        assert!(sync.work_once("w").await.unwrap());
+        let after = queries
+            .bars(
+                &sym("AAA"),
+                Some(range.start()),
+                Some(range.end()),
+                Adjust::None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            after.bars.len(),
+            BARS_PER_SYMBOL,
+            "the sync made the cached response unreachable"
+        );
+        assert_eq!(after.as_of, NaiveDate::from_ymd_opt(2010, 4, 10));
+    }
+}
