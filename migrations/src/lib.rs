@@ -44,5 +44,6 @@ revisions! {
     m20261121_000001_market_data,
     m20261121_000002_fundamentals_and_sync,
     m20261121_000003_llm_platform,
+    m20261121_000004_calendar_provider,
     // end of revisions
 }

@@ -346,7 +346,7 @@ impl MarketQueries {
         exchange: Exchange,
         start: Option<NaiveDate>,
         end: Option<NaiveDate>,
-    ) -> Result<(DateRange, Vec<TradingDay>), AppError> {
+    ) -> Result<(DateRange, Sourced<TradingDay>), AppError> {
         let end = end.unwrap_or_else(|| self.clock.today());
         let start = start.unwrap_or(end - ChronoDuration::days(365));
         let range =

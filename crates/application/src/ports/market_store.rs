@@ -165,5 +165,5 @@ pub trait MarketDataStore: Send + Sync {
         &self,
         exchange: Exchange,
         range: DateRange,
-    ) -> Result<Vec<TradingDay>, StoreError>;
+    ) -> Result<Sourced<TradingDay>, StoreError>;
 }

@@ -377,7 +377,8 @@ impl SyncService {
             .market
             .calendar(symbol.exchange(), window)
             .await
-            .map_err(store_err)?;
+            .map_err(store_err)?
+            .rows;
         let calendar = TradingCalendar::from_open_days(
             symbol.exchange(),
             days.iter().filter(|d| d.is_open).map(|d| d.date),

@@ -27,6 +27,9 @@ struct Body {
     exchange: &'static str,
     start: NaiveDate,
     end: NaiveDate,
+    /// The newest day returned.
+    as_of: Option<NaiveDate>,
+    provider: Option<String>,
     open_days: usize,
     days: Vec<Day>,
 }
@@ -40,7 +43,9 @@ pub async fn handle(
         .ok_or_else(|| params::invalid("exchange", "is required"))?;
     let start = params::date("start", query.start.as_deref())?;
     let end = params::date("end", query.end.as_deref())?;
-    let (range, days) = state.market.calendar(exchange, start, end).await?;
+    let (range, sourced) = state.market.calendar(exchange, start, end).await?;
+    let provider = sourced.provider;
+    let days = sourced.rows;
     let days: Vec<Day> = days
         .into_iter()
         .map(|d| Day {
@@ -53,6 +58,8 @@ pub async fn handle(
         exchange: exchange.as_str(),
         start: range.start(),
         end: range.end(),
+        as_of: days.last().map(|d| d.date),
+        provider,
         open_days: days.iter().filter(|d| d.is_open).count(),
         days,
     }))

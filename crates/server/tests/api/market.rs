@@ -146,6 +146,10 @@ async fn searches_instruments_and_reports_the_trading_calendar() {
         .await;
     assert_eq!(status, 200);
     assert_eq!(cal["open_days"], 22);
+    assert_eq!(
+        (cal["as_of"].as_str(), cal["provider"].as_str()),
+        (Some("2024-01-31"), Some("demo"))
+    );
     assert_eq!(cal["days"][0]["date"], "2024-01-02");
     assert_eq!(cal["days"][0]["pretrade_date"], "2023-12-29");
     let (_, us) = app

@@ -11,6 +11,7 @@ pub struct Model {
     pub trade_date: Date,
     pub is_open: bool,
     pub pretrade_date: Option<Date>,
+    pub provider: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

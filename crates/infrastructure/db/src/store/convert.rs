@@ -59,12 +59,13 @@ pub fn instrument_record(m: instrument::Model) -> Result<InstrumentRecord, Store
     })
 }
 
-pub fn trading_day_row(d: &TradingDay) -> trading_day::ActiveModel {
+pub fn trading_day_row(d: &TradingDay, provider: &str) -> trading_day::ActiveModel {
     trading_day::Model {
         exchange: d.exchange.as_str().to_owned(),
         trade_date: d.date,
         is_open: d.is_open,
         pretrade_date: d.pretrade_date,
+        provider: provider.to_owned(),
     }
     .into()
 }

@@ -214,16 +214,19 @@ impl MarketDataStore for SeaStore {
         &self,
         exchange: Exchange,
         range: DateRange,
-    ) -> Result<Vec<TradingDay>, StoreError> {
-        trading_day::Entity::find()
+    ) -> Result<Sourced<TradingDay>, StoreError> {
+        let rows = trading_day::Entity::find()
             .filter(trading_day::Column::Exchange.eq(exchange.as_str()))
             .filter(trading_day::Column::TradeDate.between(range.start(), range.end()))
             .order_by_asc(trading_day::Column::TradeDate)
             .all(&self.db)
             .await
-            .map_err(db_err)?
+            .map_err(db_err)?;
+        let provider = rows.last().map(|r| r.provider.clone());
+        let rows = rows
             .into_iter()
             .map(c::trading_day)
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok(Sourced { rows, provider })
     }
 }

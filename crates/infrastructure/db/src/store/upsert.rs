@@ -77,7 +77,7 @@ pub async fn upsert_batch<C: ConnectionTrait>(
         DataBatch::Calendar(v) => {
             upsert_models::<trading_day::Entity, _, _>(
                 conn,
-                v.iter().map(c::trading_day_row).collect(),
+                v.iter().map(|d| c::trading_day_row(d, provider)).collect(),
             )
             .await
         }
