@@ -106,16 +106,8 @@ impl Application {
         };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store = Arc::new(SeaStore::new(db.clone()));
-        let sync = Arc::new(
-            SyncService::new(
-                store.clone(),
-                store.clone(),
-                wiring::sources(config).await?,
-                clock.clone(),
-                wiring::sync_settings(config),
-            )
-            .with_cache(cache.clone()),
-        );
+        let sync =
+            wiring::sync_service(config, store.clone(), cache.clone(), clock.clone()).await?;
         let worker = wiring::worker_id();
         if config.data.import_demo {
             import_demo_if_empty(config, store.as_ref(), &sync, &worker).await?;

@@ -124,6 +124,29 @@ fn uuid_suffix() -> String {
     format!("{:x}{:x}", std::process::id(), nanos)
 }
 
+/// The sync engine over the store, with the configured providers; its writes invalidate
+/// cached bar responses in `cache`.
+///
+/// # Errors
+/// A provider client that cannot be built.
+pub async fn sync_service(
+    config: &Config,
+    store: Arc<stockpilot_db::SeaStore>,
+    cache: Arc<dyn stockpilot_application::ports::Cache>,
+    clock: Arc<dyn stockpilot_application::ports::Clock>,
+) -> anyhow::Result<Arc<stockpilot_application::sync::SyncService>> {
+    Ok(Arc::new(
+        stockpilot_application::sync::SyncService::new(
+            store.clone(),
+            store,
+            sources(config).await?,
+            clock,
+            sync_settings(config),
+        )
+        .with_cache(cache),
+    ))
+}
+
 /// Redis when `cache.redis_url` is set (with its readiness probe), else the memory cache.
 ///
 /// # Errors
@@ -170,16 +193,13 @@ pub async fn open_sync(
     let store = Arc::new(stockpilot_db::SeaStore::new(db.clone()));
     // Through a shared Redis, a CLI sync invalidates what the servers have cached.
     let (cache, _) = cache(config).await?;
-    let sync = Arc::new(
-        stockpilot_application::sync::SyncService::new(
-            store.clone(),
-            store.clone(),
-            sources(config).await?,
-            Arc::new(stockpilot_application::ports::SystemClock),
-            sync_settings(config),
-        )
-        .with_cache(cache),
-    );
+    let sync = sync_service(
+        config,
+        store.clone(),
+        cache,
+        Arc::new(stockpilot_application::ports::SystemClock),
+    )
+    .await?;
     Ok((db, store, sync))
 }
 

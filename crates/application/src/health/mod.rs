@@ -57,16 +57,19 @@ impl HealthService {
 
     /// Checks every dependency.
     pub async fn readiness(&self) -> ReadinessReport {
-        let checks = join_all(self.probes.iter().map(|p| self.check(p.as_ref()))).await;
-        let ready = checks
-            .iter()
-            .all(|c| !c.required || c.status == CheckStatus::Up);
-        ReadinessReport { ready, checks }
+        self.report(self.probes.iter()).await
     }
 
     /// Checks only the named dependencies (e.g. `database` for `/api/v1/health`).
     pub async fn readiness_of(&self, names: &[&str]) -> ReadinessReport {
-        let probes = self.probes.iter().filter(|p| names.contains(&p.name()));
+        self.report(self.probes.iter().filter(|p| names.contains(&p.name())))
+            .await
+    }
+
+    async fn report(
+        &self,
+        probes: impl Iterator<Item = &Arc<dyn DependencyProbe>>,
+    ) -> ReadinessReport {
         let checks = join_all(probes.map(|p| self.check(p.as_ref()))).await;
         let ready = checks
             .iter()

@@ -123,6 +123,69 @@ mod tests {
     use super::*;
 
     #[test]
+    fn matches_the_documented_table() {
+        let table = [
+            (
+                "openai",
+                "https://api.openai.com/v1",
+                true,
+                128_000,
+                16_384,
+                "gpt-4o-mini",
+            ),
+            (
+                "deepseek",
+                "https://api.deepseek.com/v1",
+                false,
+                64_000,
+                8_192,
+                "deepseek-chat",
+            ),
+            (
+                "qwen",
+                "https://dashscope.aliyuncs.com/compatible-mode/v1",
+                false,
+                32_000,
+                8_192,
+                "qwen-plus",
+            ),
+            (
+                "ollama",
+                "http://localhost:11434/v1",
+                false,
+                8_192,
+                4_096,
+                "llama3.1",
+            ),
+            ("vllm", "http://localhost:8000/v1", true, 32_000, 4_096, ""),
+            (
+                "openrouter",
+                "https://openrouter.ai/api/v1",
+                false,
+                128_000,
+                8_192,
+                "",
+            ),
+        ];
+        for (name, base_url, schema, context, output, model) in table {
+            let p = preset(name).unwrap();
+            assert_eq!(
+                (
+                    p.base_url,
+                    p.supports_json_schema,
+                    p.max_context_tokens,
+                    p.max_output_tokens,
+                    p.default_model
+                ),
+                (base_url, schema, context, output, model),
+                "{name}"
+            );
+        }
+        assert!(preset("unknown").is_none());
+        assert!(!preset("ollama").unwrap().needs_key && preset("deepseek").unwrap().needs_key);
+    }
+
+    #[test]
     fn guesses_the_preset_from_the_url() {
         assert_eq!(guess("http://localhost:11434/v1").name, "ollama");
         assert_eq!(guess("https://api.deepseek.com").name, "deepseek");

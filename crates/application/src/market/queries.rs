@@ -143,6 +143,16 @@ impl MarketQueries {
                 .await?
                 .unwrap_or_else(|| self.clock.today()),
         };
+        self.bounded_range(start, end)
+    }
+
+    /// `start..=end` (start defaulting to a year before `end`) within `api.max_range_days`;
+    /// the error names the field at fault.
+    fn bounded_range(
+        &self,
+        start: Option<NaiveDate>,
+        end: NaiveDate,
+    ) -> Result<DateRange, AppError> {
         let start = start.unwrap_or(end - ChronoDuration::days(365));
         DateRange::new(start, end, Some(self.settings.max_range_days)).map_err(|e| {
             let field = if start > end { "start" } else { "end" };
@@ -347,12 +357,7 @@ impl MarketQueries {
         start: Option<NaiveDate>,
         end: Option<NaiveDate>,
     ) -> Result<(DateRange, Sourced<TradingDay>), AppError> {
-        let end = end.unwrap_or_else(|| self.clock.today());
-        let start = start.unwrap_or(end - ChronoDuration::days(365));
-        let range =
-            DateRange::new(start, end, Some(self.settings.max_range_days)).map_err(|e| {
-                AppError::invalid(if start > end { "start" } else { "end" }, e.to_string())
-            })?;
+        let range = self.bounded_range(start, end.unwrap_or_else(|| self.clock.today()))?;
         Ok((range, self.store.calendar(exchange, range).await?))
     }
 }

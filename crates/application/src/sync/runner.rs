@@ -1,7 +1,7 @@
 //! Running one job from its cursor: fetch a batch of units, commit rows and cursor together,
 //! record per-symbol failures in the ledger, stop cleanly on quota, auth or cancel.
 
-use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use chrono::{DateTime, Duration as ChronoDuration, NaiveDate, Utc};
 use stockpilot_domain::market::{DateRange, ReportPeriod, StatementKind, Symbol, TradingCalendar};
 
 use super::model::{BatchCommit, FailureUpdate, JobKind, JobStatus, SyncJob};
@@ -219,13 +219,18 @@ impl SyncService {
         }
     }
 
-    fn history_range(&self, window: Window) -> Result<DateRange, SourceError> {
+    /// The window's dates, an open end meaning today and an open start `default_start`.
+    fn window_range(
+        &self,
+        window: Window,
+        default_start: impl FnOnce(NaiveDate) -> NaiveDate,
+    ) -> DateRange {
         let end = window.end.unwrap_or_else(|| self.clock.today());
-        let start = window.start.unwrap_or(self.settings.history_start).min(end);
-        DateRange::new(start, end, None).map_err(|e| SourceError::Malformed {
-            provider: "sync",
-            message: e.to_string(),
-        })
+        span(window.start.unwrap_or_else(|| default_start(end)), end)
+    }
+
+    fn history_range(&self, window: Window) -> DateRange {
+        self.window_range(window, |_| self.settings.history_start)
     }
 
     async fn fetch(
@@ -244,7 +249,7 @@ impl SyncService {
             )]),
             Unit::Exchange(ex) => Ok(vec![DataBatch::Calendar(
                 source
-                    .trading_calendar(*ex, self.history_range(window)?)
+                    .trading_calendar(*ex, self.history_range(window))
                     .await?,
             )]),
             Unit::Symbol(_, symbol) => {
@@ -275,7 +280,7 @@ impl SyncService {
         source: &dyn MarketDataSource,
         symbol: &Symbol,
     ) -> Result<Vec<DataBatch>, SourceError> {
-        let range = self.history_range(window)?;
+        let range = self.history_range(window);
         Ok(match kind {
             JobKind::DailyHistory => vec![DataBatch::DailyBars(
                 source.daily_bars(symbol, range).await?,
@@ -294,16 +299,7 @@ impl SyncService {
             )],
             JobKind::News | JobKind::InsiderTrades => {
                 // Without a start, the last year: older news rarely matters to a new analysis.
-                let end = window.end.unwrap_or_else(|| self.clock.today());
-                let start = window
-                    .start
-                    .unwrap_or(end - ChronoDuration::days(365))
-                    .min(end);
-                let recent =
-                    DateRange::new(start, end, None).map_err(|e| SourceError::Malformed {
-                        provider: "sync",
-                        message: e.to_string(),
-                    })?;
+                let recent = self.window_range(window, |end| end - ChronoDuration::days(365));
                 if kind == JobKind::News {
                     vec![DataBatch::News(source.news(symbol, recent).await?)]
                 } else {
@@ -315,12 +311,7 @@ impl SyncService {
             JobKind::FinancialsHistory | JobKind::FinancialsIncremental => {
                 let range = if kind == JobKind::FinancialsIncremental {
                     let end = self.clock.today();
-                    DateRange::new(end - ChronoDuration::days(400), end, None).map_err(|e| {
-                        SourceError::Malformed {
-                            provider: "sync",
-                            message: e.to_string(),
-                        }
-                    })?
+                    span(end - ChronoDuration::days(400), end)
                 } else {
                     range
                 };
@@ -427,6 +418,12 @@ fn dataset_of(batch: &DataBatch) -> &'static str {
         DataBatch::News(_) => Dataset::News.as_str(),
         DataBatch::InsiderTrades(_) => Dataset::InsiderTrades.as_str(),
     }
+}
+
+/// `start..=end`, with a start after the end moved to the end: never empty, never an error.
+fn span(start: NaiveDate, end: NaiveDate) -> DateRange {
+    let start = start.min(end);
+    DateRange::new(start, end, None).unwrap_or_else(|_| DateRange::single(end))
 }
 
 /// Daily quotas reset at midnight China time (16:00 UTC); resume a little after.

@@ -8,13 +8,11 @@
 
 mod bocha;
 mod gateway;
-mod presets;
 mod redact;
 mod secret_box;
 
 pub use bocha::{BochaSearch, BochaSettings};
 pub use gateway::{GatewaySettings, OpenAiGateway};
-pub use presets::{PRESETS, PresetDefaults, preset_defaults};
 pub use secret_box::AesGcmBox;
 
 /// The HTTP client of an adapter could not be built (TLS backend missing or misconfigured).

@@ -610,46 +610,43 @@ impl Config {
             || "must not be empty".into(),
         );
 
-        for (prefix, limits) in [
-            ("providers.tushare", &self.providers.tushare),
+        // [base_url, timeout_secs, max_retries, calls_per_minute] of each HTTP provider.
+        let providers: [(&ProviderLimits, [&'static str; 4]); 2] = [
             (
-                "providers.financial_datasets",
-                &self.providers.financial_datasets,
+                &self.providers.tushare,
+                [
+                    "providers.tushare.base_url",
+                    "providers.tushare.timeout_secs",
+                    "providers.tushare.max_retries",
+                    "providers.tushare.calls_per_minute",
+                ],
             ),
-        ] {
+            (
+                &self.providers.financial_datasets,
+                [
+                    "providers.financial_datasets.base_url",
+                    "providers.financial_datasets.timeout_secs",
+                    "providers.financial_datasets.max_retries",
+                    "providers.financial_datasets.calls_per_minute",
+                ],
+            ),
+        ];
+        for (limits, [url_key, timeout_key, retries_key, rate_key]) in providers {
             let ok = url::Url::parse(&limits.base_url)
                 .is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
-            let key: &'static str = if prefix == "providers.tushare" {
-                "providers.tushare.base_url"
-            } else {
-                "providers.financial_datasets.base_url"
-            };
-            l.check(key, ok, || {
+            l.check(url_key, ok, || {
                 format!("'{}' is not an http(s) URL", limits.base_url)
             });
-            let key: &'static str = if prefix == "providers.tushare" {
-                "providers.tushare.timeout_secs"
-            } else {
-                "providers.financial_datasets.timeout_secs"
-            };
-            l.check(key, (1..=600).contains(&limits.timeout.as_secs()), || {
-                "must be between 1 and 600 seconds".into()
-            });
-            let key: &'static str = if prefix == "providers.tushare" {
-                "providers.tushare.max_retries"
-            } else {
-                "providers.financial_datasets.max_retries"
-            };
-            l.check(key, limits.max_retries <= 10, || {
+            l.check(
+                timeout_key,
+                (1..=600).contains(&limits.timeout.as_secs()),
+                || "must be between 1 and 600 seconds".into(),
+            );
+            l.check(retries_key, limits.max_retries <= 10, || {
                 format!("must be at most 10, got {}", limits.max_retries)
             });
-            let key: &'static str = if prefix == "providers.tushare" {
-                "providers.tushare.calls_per_minute"
-            } else {
-                "providers.financial_datasets.calls_per_minute"
-            };
             l.check(
-                key,
+                rate_key,
                 limits
                     .calls_per_minute
                     .is_none_or(|n| (1..=100_000).contains(&n)),
