@@ -45,5 +45,6 @@ revisions! {
     m20261121_000002_fundamentals_and_sync,
     m20261121_000003_llm_platform,
     m20261121_000004_calendar_provider,
+    m20261122_000005_research,
     // end of revisions
 }

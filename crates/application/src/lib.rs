@@ -8,6 +8,7 @@ pub mod health;
 pub mod llm;
 pub mod market;
 pub mod ports;
+pub mod research;
 pub mod sync;
 
 pub use error::{AppError, FieldProblem};

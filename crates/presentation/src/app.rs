@@ -28,6 +28,7 @@ pub struct AppState {
     pub llm: Arc<stockpilot_application::llm::LlmRegistry>,
     /// Web search, when a search provider is configured.
     pub search: Option<Arc<dyn stockpilot_application::ports::WebSearch>>,
+    pub research: Arc<stockpilot_application::research::ResearchService>,
 }
 
 /// HTTP limits from configuration.

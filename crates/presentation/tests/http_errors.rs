@@ -68,9 +68,17 @@ async fn shared(max_concurrent: usize) -> Shared {
             Arc::new(gateway),
             None,
             Vec::new(),
-            clock,
+            clock.clone(),
         )),
         search: None,
+        research: Arc::new(stockpilot_application::research::ResearchService::new(
+            store.clone(),
+            store.clone(),
+            None,
+            None,
+            clock,
+            Default::default(),
+        )),
     };
     Shared::new(state, max_concurrent, None)
 }

@@ -1,4 +1,4 @@
-//! The command line: `stockpilot serve | migrate … | config … | healthcheck`.
+//! The command line: `stockpilot serve | migrate … | config … | sync … | data … | analyze … | healthcheck`.
 
 use std::path::PathBuf;
 
@@ -43,6 +43,31 @@ pub enum Command {
     Data {
         #[command(subcommand)]
         action: DataAction,
+    },
+    /// Research the symbols now, in this process, and print a table of signals and decisions.
+    /// Exits 1 when the run fails or any analyst fails.
+    Analyze {
+        /// Symbols, e.g. `AAPL MSFT` or `600519.SH` (at most 20).
+        #[arg(required = true, num_args = 1..)]
+        symbols: Vec<String>,
+        /// Analysts, comma-separated (default: all but `debate`); see GET /api/v1/research/analysts.
+        #[arg(long, value_delimiter = ',')]
+        analysts: Option<Vec<String>>,
+        /// Analysis date, YYYY-MM-DD (default: the newest stored bar of the symbols).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<chrono::NaiveDate>,
+        /// LLM provider by name (default: the gateway's priority order).
+        #[arg(long)]
+        llm_provider: Option<String>,
+        /// Bull/bear debate rounds (0 = no debate).
+        #[arg(long)]
+        debate_rounds: Option<u8>,
+        /// Token budget of the run (default: research.max_tokens).
+        #[arg(long)]
+        max_tokens: Option<u64>,
+        /// Print the whole run as JSON instead of tables.
+        #[arg(long)]
+        json: bool,
     },
     /// Ask the local server's /health; exit 0 when it answers 200, else 1.
     Healthcheck {

@@ -92,6 +92,31 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+        Command::Analyze {
+            symbols,
+            analysts,
+            as_of,
+            llm_provider,
+            debate_rounds,
+            max_tokens,
+            json,
+        } => {
+            let rt = runtime(2)?;
+            let submission = stockpilot_application::research::Submission {
+                symbols,
+                analysts,
+                as_of,
+                llm_provider,
+                debate_rounds,
+                max_tokens,
+            };
+            let ok = rt.block_on(stockpilot_server::run_analyze(&config, submission, json))?;
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
         Command::Serve => {
             let _guard = telemetry::init(&config.logging, &config.telemetry)?;
             let rt = runtime(config.server.workers)?;

@@ -34,6 +34,7 @@ pub struct Application {
     db: DatabaseConnection,
     pub cache: Arc<dyn Cache>,
     pub sync: Arc<SyncService>,
+    pub research: Arc<stockpilot_application::research::ResearchService>,
     background: Vec<JoinHandle<()>>,
     stop_background: watch::Sender<bool>,
     grace: Duration,
@@ -140,6 +141,20 @@ impl Application {
         let llm = wiring::llm_registry(config, store.clone(), cache.clone(), Arc::new(SystemClock))
             .await?;
         let search = wiring::web_search(config, cache.clone())?;
+        let research = wiring::research_service(
+            config,
+            store.clone(),
+            &llm,
+            search.clone(),
+            Arc::new(SystemClock),
+        );
+        for i in 0..config.research.workers {
+            background.push(tokio::spawn(
+                research
+                    .clone()
+                    .run_worker(format!("{worker}-research-{i}"), stop_rx.clone()),
+            ));
+        }
         let state = AppState {
             version: crate::VERSION,
             health: HealthService::new(probes, PROBE_TIMEOUT),
@@ -147,6 +162,7 @@ impl Application {
             sync: sync.clone(),
             llm,
             search,
+            research: research.clone(),
         };
         let shared = Shared::new(
             state,
@@ -213,6 +229,7 @@ impl Application {
             db,
             cache,
             sync,
+            research,
             background,
             stop_background,
             grace: config.server.shutdown_grace,

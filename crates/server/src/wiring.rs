@@ -313,3 +313,36 @@ pub fn web_search(
         stockpilot_llm::BochaSearch::new(settings, Some(cache)).context("web search client")?,
     )))
 }
+
+/// Research settings from configuration.
+pub fn research_settings(config: &Config) -> stockpilot_application::research::ResearchSettings {
+    let r = &config.research;
+    stockpilot_application::research::ResearchSettings {
+        max_concurrent_analysts: r.max_concurrent_analysts as usize,
+        run_concurrency: r.run_concurrency as usize,
+        default_max_tokens: r.max_tokens,
+        max_tokens_per_call: r.max_tokens_per_call,
+        stale_after: r.stale_after,
+        poll_interval: r.poll_interval,
+        resume_interrupted: r.on_interrupted == "resume",
+        portfolio_value: rust_decimal::Decimal::from(r.portfolio_value),
+    }
+}
+
+/// The research service over the store, the LLM gateway and web search.
+pub fn research_service(
+    config: &Config,
+    store: Arc<stockpilot_db::SeaStore>,
+    llm: &stockpilot_application::llm::LlmRegistry,
+    search: Option<Arc<dyn stockpilot_application::ports::WebSearch>>,
+    clock: Arc<dyn stockpilot_application::ports::Clock>,
+) -> Arc<stockpilot_application::research::ResearchService> {
+    Arc::new(stockpilot_application::research::ResearchService::new(
+        store.clone(),
+        store,
+        Some(llm.gateway().clone()),
+        search,
+        clock,
+        research_settings(config),
+    ))
+}

@@ -7,6 +7,7 @@ mod llm;
 mod market_data;
 mod market_store;
 mod readiness;
+mod research_store;
 mod sync_store;
 
 pub use cache::{Cache, CacheError};
@@ -20,4 +21,5 @@ pub use llm::{
 pub use market_data::{Dataset, MarketDataSource, SourceError};
 pub use market_store::{DataBatch, InstrumentRecord, MarketDataStore, Page, Sourced, StoreError};
 pub use readiness::{DependencyProbe, ProbeFailure};
+pub use research_store::{EventDraft, ResearchStore};
 pub use sync_store::SyncJobStore;

@@ -5,6 +5,7 @@ pub mod health;
 pub mod instruments;
 pub mod llm;
 pub mod metrics;
+pub mod research;
 pub mod sync;
 
 use actix_web::web;
@@ -74,5 +75,25 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/api/v1/llm/chat").route(web::post().to(llm::chat::handle)))
         .service(web::resource("/api/v1/llm/web-search").route(web::post().to(llm::search::handle)))
-        .service(web::resource("/api/v1/llm/usage").route(web::get().to(llm::usage::handle)));
+        .service(web::resource("/api/v1/llm/usage").route(web::get().to(llm::usage::handle)))
+        .service(
+            web::resource("/api/v1/research/runs")
+                .route(web::get().to(research::list::handle))
+                .route(web::post().to(research::create::handle)),
+        )
+        .service(
+            web::resource("/api/v1/research/runs/{id}").route(web::get().to(research::get::handle)),
+        )
+        .service(
+            web::resource("/api/v1/research/runs/{id}/events")
+                .route(web::get().to(research::events::handle)),
+        )
+        .service(
+            web::resource("/api/v1/research/runs/{id}/cancel")
+                .route(web::post().to(research::cancel::handle)),
+        )
+        .service(
+            web::resource("/api/v1/research/analysts")
+                .route(web::get().to(research::analysts::handle)),
+        );
 }

@@ -1,5 +1,6 @@
 //! What each subcommand does. Each returns the process exit code.
 
+pub mod analyze;
 pub mod healthcheck;
 pub mod migrate;
 pub mod sync;

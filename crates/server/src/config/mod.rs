@@ -32,6 +32,7 @@ pub struct Config {
     pub llm: LlmConfig,
     pub search: SearchConfig,
     pub security: SecurityConfig,
+    pub research: ResearchConfig,
     /// The effective value and source of every key, for `config show`.
     pub entries: Vec<Entry>,
 }
@@ -190,6 +191,20 @@ pub struct SecurityConfig {
 }
 
 #[derive(Debug, Clone)]
+pub struct ResearchConfig {
+    pub workers: u32,
+    pub max_concurrent_analysts: u32,
+    pub run_concurrency: u32,
+    pub max_tokens: u64,
+    pub max_tokens_per_call: u32,
+    pub stale_after: Duration,
+    pub poll_interval: Duration,
+    /// `resume` (finished analysts kept, the rest re-run) or `mark` (status `interrupted`).
+    pub on_interrupted: String,
+    pub portfolio_value: u64,
+}
+
+#[derive(Debug, Clone)]
 pub struct ApiConfig {
     pub max_range_days: u32,
     pub cache_ttl: Duration,
@@ -239,6 +254,15 @@ pub const KNOWN_KEYS: &[&str] = &[
     "providers.financial_datasets.min_interval_ms",
     "providers.financial_datasets.max_retries",
     "providers.csv.dir",
+    "research.workers",
+    "research.max_concurrent_analysts",
+    "research.run_concurrency",
+    "research.max_tokens",
+    "research.max_tokens_per_call",
+    "research.stale_after_secs",
+    "research.poll_interval_ms",
+    "research.on_interrupted",
+    "research.portfolio_value",
     "sync.workers",
     "sync.batch_size",
     "sync.max_attempts",
@@ -451,6 +475,17 @@ impl Config {
         let security = SecurityConfig {
             encryption_key: l.secret("security.encryption_key"),
         };
+        let research = ResearchConfig {
+            workers: l.get("research.workers", 2u32),
+            max_concurrent_analysts: l.get("research.max_concurrent_analysts", 16u32),
+            run_concurrency: l.get("research.run_concurrency", 8u32),
+            max_tokens: l.get("research.max_tokens", 200_000u64),
+            max_tokens_per_call: l.get("research.max_tokens_per_call", 2_048u32),
+            stale_after: Duration::from_secs(l.get("research.stale_after_secs", 60u64)),
+            poll_interval: Duration::from_millis(l.get("research.poll_interval_ms", 1000u64)),
+            on_interrupted: l.get("research.on_interrupted", "resume".to_owned()),
+            portfolio_value: l.get("research.portfolio_value", 1_000_000u64),
+        };
         let config = Self {
             profile: profile.to_string(),
             server,
@@ -467,6 +502,7 @@ impl Config {
             llm,
             search,
             security,
+            research,
             entries: Vec::new(),
         };
         config.validate(&mut l);
@@ -658,6 +694,69 @@ impl Config {
                 format!("{} is not a directory", dir.display())
             });
         }
+        let r = &self.research;
+        l.check("research.workers", r.workers <= 64, || {
+            format!("must be between 0 and 64, got {}", r.workers)
+        });
+        l.check(
+            "research.max_concurrent_analysts",
+            (1..=1024).contains(&r.max_concurrent_analysts),
+            || {
+                format!(
+                    "must be between 1 and 1024, got {}",
+                    r.max_concurrent_analysts
+                )
+            },
+        );
+        l.check(
+            "research.run_concurrency",
+            (1..=256).contains(&r.run_concurrency),
+            || format!("must be between 1 and 256, got {}", r.run_concurrency),
+        );
+        l.check(
+            "research.max_tokens",
+            (1..=stockpilot_application::research::MAX_RUN_TOKENS).contains(&r.max_tokens),
+            || {
+                format!(
+                    "must be between 1 and {}, got {}",
+                    stockpilot_application::research::MAX_RUN_TOKENS,
+                    r.max_tokens
+                )
+            },
+        );
+        l.check(
+            "research.max_tokens_per_call",
+            (16..=1_000_000).contains(&r.max_tokens_per_call),
+            || {
+                format!(
+                    "must be between 16 and 1000000, got {}",
+                    r.max_tokens_per_call
+                )
+            },
+        );
+        l.check(
+            "research.stale_after_secs",
+            (1..=86_400).contains(&r.stale_after.as_secs()),
+            || "must be between 1 and 86400 seconds".into(),
+        );
+        l.check(
+            "research.poll_interval_ms",
+            (10..=600_000).contains(&r.poll_interval.as_millis()),
+            || "must be between 10 and 600000 ms".into(),
+        );
+        l.check(
+            "research.on_interrupted",
+            ["resume", "mark"].contains(&r.on_interrupted.as_str()),
+            || {
+                format!(
+                    "must be \"resume\" or \"mark\", got \"{}\"",
+                    r.on_interrupted
+                )
+            },
+        );
+        l.check("research.portfolio_value", r.portfolio_value > 0, || {
+            "must be a positive amount".into()
+        });
         let s = &self.sync;
         l.check("sync.workers", s.workers <= 64, || {
             format!("must be between 0 and 64, got {}", s.workers)

@@ -10,4 +10,5 @@ mod llm;
 mod market;
 mod migrate;
 mod outage;
+mod research;
 mod sync;

@@ -6,6 +6,7 @@ mod convert;
 mod jobs;
 mod llm;
 mod market;
+mod research;
 mod upsert;
 
 use sea_orm::{DatabaseBackend, DatabaseConnection};

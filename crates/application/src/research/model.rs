@@ -1,0 +1,209 @@
+//! Research runs, their results and events as the runner and the API see them.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use stockpilot_domain::analysis::{AnalystSignal, Decision, PriceLevels};
+use stockpilot_domain::market::Symbol;
+
+/// Where a run is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+    /// Its process stopped and `research.on_interrupted = "mark"`: not resumed.
+    Interrupted,
+}
+
+impl RunStatus {
+    pub const ALL: [RunStatus; 6] = [
+        Self::Queued,
+        Self::Running,
+        Self::Succeeded,
+        Self::Failed,
+        Self::Cancelled,
+        Self::Interrupted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Running => "running",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+            Self::Interrupted => "interrupted",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<RunStatus> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Whether the run has ended (its results are then immutable).
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::Queued | Self::Running)
+    }
+}
+
+/// What a caller asked for, after validation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunRequest {
+    pub symbols: Vec<Symbol>,
+    /// Analyst names, in catalogue order.
+    pub analysts: Vec<String>,
+    /// The date the analysis is as of (resolved at submission when not given).
+    pub as_of: NaiveDate,
+    /// Whether `as_of` was given by the caller or resolved to the newest stored bar.
+    pub as_of_given: bool,
+    pub llm_provider: Option<String>,
+    pub debate_rounds: u8,
+    /// Token budget of the run's LLM calls.
+    pub max_tokens: u64,
+}
+
+/// A run to create (the store gives it a time-ordered id).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRun {
+    pub request: RunRequest,
+}
+
+/// A stored run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Run {
+    pub id: String,
+    pub status: RunStatus,
+    pub request: RunRequest,
+    pub error: Option<String>,
+    pub cancel_requested: bool,
+    pub claimed_by: Option<String>,
+    /// How many times a worker started it (above 1 after a resume).
+    pub attempts: u32,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub cost_usd: f64,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub heartbeat_at: Option<DateTime<Utc>>,
+}
+
+impl Run {
+    pub fn tokens(&self) -> u64 {
+        self.prompt_tokens + self.completion_tokens
+    }
+}
+
+/// Filters of the run list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunFilter {
+    pub status: Option<RunStatus>,
+    pub symbol: Option<Symbol>,
+    /// Created on or after the start of this day (UTC).
+    pub since: Option<NaiveDate>,
+    /// Created on or before the end of this day (UTC).
+    pub until: Option<NaiveDate>,
+}
+
+/// How an analyst's task ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultStatus {
+    /// It formed a view (which may be `insufficient_data`).
+    Succeeded,
+    /// It errored; `reason` says why. Nothing replaces its view.
+    Failed,
+    /// It was not run; `reason` says why (no LLM configured, token budget reached).
+    Skipped,
+}
+
+impl ResultStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Skipped => "skipped",
+        }
+    }
+}
+
+/// LLM usage of one task.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Usage {
+    pub llm_calls: u32,
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub cost_usd: f64,
+}
+
+impl Usage {
+    pub fn add(&mut self, other: &Usage) {
+        self.llm_calls += other.llm_calls;
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+        self.cost_usd += other.cost_usd;
+    }
+
+    pub fn tokens(&self) -> u64 {
+        self.prompt_tokens + self.completion_tokens
+    }
+}
+
+/// One analyst's result for one symbol.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AnalystResult {
+    pub symbol: Symbol,
+    pub analyst: String,
+    pub status: ResultStatus,
+    /// The view, for `succeeded`.
+    pub signal: Option<AnalystSignal>,
+    /// Why it failed or was skipped.
+    pub reason: Option<String>,
+    pub usage: Usage,
+    pub duration_ms: u64,
+    pub finished_at: DateTime<Utc>,
+}
+
+/// The portfolio manager's decision on one symbol, as stored and served.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DecisionRecord {
+    #[serde(flatten)]
+    pub decision: Decision,
+    /// Target and stop for buy/sell.
+    pub levels: Option<PriceLevels>,
+    /// How long the view is meant to hold.
+    pub time_horizon: String,
+    /// The deterministic vote's own explanation (also when an LLM wrote `reasoning`).
+    pub vote_reasoning: String,
+    /// `llm` when an LLM wrote `reasoning`, else `deterministic`.
+    pub rationale_by: String,
+    /// The position limit the risk analyst set (fraction of the portfolio).
+    pub max_position_pct: Option<f64>,
+    pub usage: Usage,
+    pub decided_at: DateTime<Utc>,
+}
+
+/// One stored event of a run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RunEvent {
+    /// 1, 2, … within the run; the SSE event id.
+    pub seq: i64,
+    pub kind: String,
+    pub data: serde_json::Value,
+    pub at: DateTime<Utc>,
+}
+
+/// Event kinds, as stored and streamed.
+pub mod events {
+    pub const RUN_STARTED: &str = "run_started";
+    pub const ANALYST_STARTED: &str = "analyst_started";
+    pub const ANALYST_FINISHED: &str = "analyst_finished";
+    pub const ANALYST_FAILED: &str = "analyst_failed";
+    pub const DECISION: &str = "decision";
+    pub const RUN_FINISHED: &str = "run_finished";
+    pub const RUN_FAILED: &str = "run_failed";
+    pub const RUN_CANCELLED: &str = "run_cancelled";
+}

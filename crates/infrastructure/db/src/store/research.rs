@@ -1,0 +1,616 @@
+//! Research runs, their event log, results and decisions.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
+};
+use stockpilot_application::ports::{EventDraft, Page, ResearchStore, StoreError};
+use stockpilot_application::research::model::{
+    AnalystResult, DecisionRecord, NewRun, Run, RunEvent, RunFilter, RunRequest, RunStatus, Usage,
+};
+use stockpilot_domain::market::{NewsArticle, Symbol};
+use uuid::Uuid;
+
+use super::convert as c;
+use super::{SeaStore, data_err, db_err, page};
+use crate::entities::{
+    news_article, research_decision, research_event, research_result, research_run,
+};
+
+fn run_uuid(id: &str) -> Option<Uuid> {
+    Uuid::parse_str(id).ok()
+}
+
+fn to_run(m: research_run::Model) -> Result<Run, StoreError> {
+    let request: RunRequest = serde_json::from_value(m.request).map_err(data_err)?;
+    Ok(Run {
+        id: m.id.to_string(),
+        status: RunStatus::parse(&m.status)
+            .ok_or_else(|| data_err(format!("run status '{}'", m.status)))?,
+        request,
+        error: m.error,
+        cancel_requested: m.cancel_requested,
+        claimed_by: m.claimed_by,
+        attempts: u32::try_from(m.attempts).unwrap_or(0),
+        prompt_tokens: u64::try_from(m.prompt_tokens).unwrap_or(0),
+        completion_tokens: u64::try_from(m.completion_tokens).unwrap_or(0),
+        cost_usd: m.cost_usd,
+        created_at: m.created_at,
+        started_at: m.started_at,
+        finished_at: m.finished_at,
+        heartbeat_at: m.heartbeat_at,
+    })
+}
+
+fn tokens(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+impl SeaStore {
+    /// Appends an event within `txn`, adding `usage` to the run: bumping `last_seq` takes the
+    /// run's row lock, so concurrent appends to one run are serialised on both databases.
+    async fn append_in(
+        txn: &DatabaseTransaction,
+        run: Uuid,
+        event: &EventDraft,
+        usage: Option<&Usage>,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let mut update = research_run::Entity::update_many()
+            .col_expr(
+                research_run::Column::LastSeq,
+                Expr::col(research_run::Column::LastSeq).add(1),
+            )
+            .col_expr(research_run::Column::UpdatedAt, Expr::value(now));
+        if let Some(u) = usage {
+            update = update
+                .col_expr(
+                    research_run::Column::PromptTokens,
+                    Expr::col(research_run::Column::PromptTokens).add(tokens(u.prompt_tokens)),
+                )
+                .col_expr(
+                    research_run::Column::CompletionTokens,
+                    Expr::col(research_run::Column::CompletionTokens)
+                        .add(tokens(u.completion_tokens)),
+                )
+                .col_expr(
+                    research_run::Column::CostUsd,
+                    Expr::col(research_run::Column::CostUsd).add(u.cost_usd),
+                );
+        }
+        let updated = update
+            .filter(research_run::Column::Id.eq(run))
+            .exec(txn)
+            .await
+            .map_err(db_err)?;
+        if updated.rows_affected == 0 {
+            return Err(data_err(format!("research run {run} does not exist")));
+        }
+        let seq = research_run::Entity::find_by_id(run)
+            .select_only()
+            .column(research_run::Column::LastSeq)
+            .into_tuple::<i64>()
+            .one(txn)
+            .await
+            .map_err(db_err)?
+            .ok_or_else(|| data_err(format!("research run {run} vanished")))?;
+        let row: research_event::ActiveModel = research_event::Model {
+            run_id: run,
+            seq,
+            kind: event.kind.to_owned(),
+            data: event.data.clone(),
+            created_at: now,
+        }
+        .into();
+        row.insert(txn).await.map_err(db_err)?;
+        Ok(seq)
+    }
+
+    async fn get_run<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Run>, StoreError> {
+        research_run::Entity::find_by_id(id)
+            .one(conn)
+            .await
+            .map_err(db_err)?
+            .map(to_run)
+            .transpose()
+    }
+}
+
+#[async_trait::async_trait]
+impl ResearchStore for SeaStore {
+    async fn create_run(&self, run: &NewRun, now: DateTime<Utc>) -> Result<Run, StoreError> {
+        let symbols = format!(
+            ",{},",
+            run.request
+                .symbols
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let model = research_run::Model {
+            id: Uuid::now_v7(),
+            status: RunStatus::Queued.as_str().to_owned(),
+            request: serde_json::to_value(&run.request).map_err(data_err)?,
+            as_of: run.request.as_of,
+            symbols,
+            error: None,
+            cancel_requested: false,
+            claimed_by: None,
+            attempts: 0,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            cost_usd: 0.0,
+            last_seq: 0,
+            created_at: now,
+            started_at: None,
+            finished_at: None,
+            heartbeat_at: None,
+            updated_at: now,
+        };
+        let active: research_run::ActiveModel = model.into();
+        to_run(active.insert(&self.db).await.map_err(db_err)?)
+    }
+
+    async fn run(&self, id: &str) -> Result<Option<Run>, StoreError> {
+        match run_uuid(id) {
+            Some(uuid) => Self::get_run(&self.db, uuid).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn list_runs(
+        &self,
+        filter: &RunFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Page<Run>, StoreError> {
+        let mut select = research_run::Entity::find()
+            .order_by_desc(research_run::Column::CreatedAt)
+            .order_by_desc(research_run::Column::Id);
+        if let Some(status) = filter.status {
+            select = select.filter(research_run::Column::Status.eq(status.as_str()));
+        }
+        if let Some(symbol) = &filter.symbol {
+            select = select.filter(research_run::Column::Symbols.contains(format!(",{symbol},")));
+        }
+        if let Some(since) = filter.since {
+            select = select.filter(
+                research_run::Column::CreatedAt
+                    .gte(since.and_hms_opt(0, 0, 0).map(|d| d.and_utc())),
+            );
+        }
+        if let Some(until) = filter.until {
+            let next = until
+                .succ_opt()
+                .unwrap_or(until)
+                .and_hms_opt(0, 0, 0)
+                .map(|d| d.and_utc());
+            select = select.filter(research_run::Column::CreatedAt.lt(next));
+        }
+        page(&self.db, select, offset, limit, to_run).await
+    }
+
+    async fn claim(
+        &self,
+        only: Option<&str>,
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Run>, StoreError> {
+        let only = match only {
+            Some(id) => match run_uuid(id) {
+                Some(uuid) => Some(uuid),
+                None => return Ok(None),
+            },
+            None => None,
+        };
+        let txn = self.write_txn().await?;
+        let mut select = research_run::Entity::find()
+            .filter(research_run::Column::Status.eq(RunStatus::Queued.as_str()))
+            .order_by_asc(research_run::Column::CreatedAt)
+            .limit(1);
+        if let Some(uuid) = only {
+            select = select.filter(research_run::Column::Id.eq(uuid));
+        }
+        if self.is_postgres() {
+            select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+        }
+        let Some(candidate) = select.one(&txn).await.map_err(db_err)? else {
+            txn.commit().await.map_err(db_err)?;
+            return Ok(None);
+        };
+        let updated = research_run::Entity::update_many()
+            .col_expr(
+                research_run::Column::Status,
+                Expr::value(RunStatus::Running.as_str()),
+            )
+            .col_expr(research_run::Column::ClaimedBy, Expr::value(worker))
+            .col_expr(research_run::Column::HeartbeatAt, Expr::value(now))
+            .col_expr(
+                research_run::Column::StartedAt,
+                Expr::value(candidate.started_at.unwrap_or(now)),
+            )
+            .col_expr(
+                research_run::Column::Attempts,
+                Expr::col(research_run::Column::Attempts).add(1),
+            )
+            .col_expr(research_run::Column::UpdatedAt, Expr::value(now))
+            .filter(research_run::Column::Id.eq(candidate.id))
+            .filter(research_run::Column::Status.eq(RunStatus::Queued.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        if updated.rows_affected == 0 {
+            txn.rollback().await.map_err(db_err)?;
+            return Ok(None);
+        }
+        let run = Self::get_run(&txn, candidate.id).await?;
+        txn.commit().await.map_err(db_err)?;
+        Ok(run)
+    }
+
+    async fn recover_stale(
+        &self,
+        stale_before: DateTime<Utc>,
+        resume: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        let txn = self.write_txn().await?;
+        let stale: Vec<Uuid> = research_run::Entity::find()
+            .select_only()
+            .column(research_run::Column::Id)
+            .filter(research_run::Column::Status.eq(RunStatus::Running.as_str()))
+            .filter(
+                Condition::any()
+                    .add(research_run::Column::HeartbeatAt.lt(stale_before))
+                    .add(research_run::Column::HeartbeatAt.is_null()),
+            )
+            .into_tuple()
+            .all(&txn)
+            .await
+            .map_err(db_err)?;
+        for id in &stale {
+            let (status, error) = if resume {
+                (RunStatus::Queued, None)
+            } else {
+                (
+                    RunStatus::Interrupted,
+                    Some("its worker stopped and research.on_interrupted is \"mark\"".to_owned()),
+                )
+            };
+            research_run::Entity::update_many()
+                .col_expr(research_run::Column::Status, Expr::value(status.as_str()))
+                .col_expr(
+                    research_run::Column::ClaimedBy,
+                    Expr::value(Option::<String>::None),
+                )
+                .col_expr(research_run::Column::Error, Expr::value(error.clone()))
+                .col_expr(
+                    research_run::Column::FinishedAt,
+                    Expr::value(if resume { None } else { Some(now) }),
+                )
+                .col_expr(research_run::Column::UpdatedAt, Expr::value(now))
+                .filter(research_run::Column::Id.eq(*id))
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
+            if !resume {
+                let event = EventDraft {
+                    kind: "run_failed",
+                    data: serde_json::json!({"reason": error, "status": "interrupted"}),
+                };
+                Self::append_in(&txn, *id, &event, None, now).await?;
+            }
+        }
+        txn.commit().await.map_err(db_err)?;
+        Ok(stale.iter().map(ToString::to_string).collect())
+    }
+
+    async fn release(&self, id: &str, worker: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let Some(uuid) = run_uuid(id) else {
+            return Ok(());
+        };
+        research_run::Entity::update_many()
+            .col_expr(
+                research_run::Column::Status,
+                Expr::value(RunStatus::Queued.as_str()),
+            )
+            .col_expr(
+                research_run::Column::ClaimedBy,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(research_run::Column::UpdatedAt, Expr::value(now))
+            .filter(research_run::Column::Id.eq(uuid))
+            .filter(research_run::Column::Status.eq(RunStatus::Running.as_str()))
+            .filter(research_run::Column::ClaimedBy.eq(worker))
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn heartbeat(
+        &self,
+        id: &str,
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let Some(uuid) = run_uuid(id) else {
+            return Ok(false);
+        };
+        research_run::Entity::update_many()
+            .col_expr(research_run::Column::HeartbeatAt, Expr::value(now))
+            .filter(research_run::Column::Id.eq(uuid))
+            .filter(research_run::Column::Status.eq(RunStatus::Running.as_str()))
+            .filter(research_run::Column::ClaimedBy.eq(worker))
+            .exec(&self.db)
+            .await
+            .map_err(db_err)?;
+        Ok(Self::get_run(&self.db, uuid)
+            .await?
+            .is_some_and(|r| r.cancel_requested))
+    }
+
+    async fn append_event(
+        &self,
+        id: &str,
+        event: &EventDraft,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let uuid = run_uuid(id).ok_or_else(|| data_err(format!("run id '{id}'")))?;
+        let txn = self.write_txn().await?;
+        let seq = Self::append_in(&txn, uuid, event, None, now).await?;
+        txn.commit().await.map_err(db_err)?;
+        Ok(seq)
+    }
+
+    async fn record_result(
+        &self,
+        id: &str,
+        result: &AnalystResult,
+        event: &EventDraft,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let uuid = run_uuid(id).ok_or_else(|| data_err(format!("run id '{id}'")))?;
+        let txn = self.write_txn().await?;
+        let row: research_result::ActiveModel = research_result::Model {
+            run_id: uuid,
+            symbol: result.symbol.to_string(),
+            analyst: result.analyst.clone(),
+            status: result.status.as_str().to_owned(),
+            body: serde_json::to_value(result).map_err(data_err)?,
+            created_at: now,
+        }
+        .into();
+        let inserted = research_result::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([
+                    research_result::Column::RunId,
+                    research_result::Column::Symbol,
+                    research_result::Column::Analyst,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await
+            .map_err(db_err)?;
+        if inserted == 0 {
+            txn.rollback().await.map_err(db_err)?;
+            return Ok(false);
+        }
+        Self::append_in(&txn, uuid, event, Some(&result.usage), now).await?;
+        txn.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
+    async fn record_decision(
+        &self,
+        id: &str,
+        decision: &DecisionRecord,
+        event: &EventDraft,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let uuid = run_uuid(id).ok_or_else(|| data_err(format!("run id '{id}'")))?;
+        let txn = self.write_txn().await?;
+        let row: research_decision::ActiveModel = research_decision::Model {
+            run_id: uuid,
+            symbol: decision.decision.symbol.to_string(),
+            body: serde_json::to_value(decision).map_err(data_err)?,
+            created_at: now,
+        }
+        .into();
+        let inserted = research_decision::Entity::insert(row)
+            .on_conflict(
+                OnConflict::columns([
+                    research_decision::Column::RunId,
+                    research_decision::Column::Symbol,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(&txn)
+            .await
+            .map_err(db_err)?;
+        if inserted == 0 {
+            txn.rollback().await.map_err(db_err)?;
+            return Ok(false);
+        }
+        Self::append_in(&txn, uuid, event, Some(&decision.usage), now).await?;
+        txn.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
+    async fn finish(
+        &self,
+        id: &str,
+        status: RunStatus,
+        error: Option<String>,
+        event: &EventDraft,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let uuid = run_uuid(id).ok_or_else(|| data_err(format!("run id '{id}'")))?;
+        let txn = self.write_txn().await?;
+        let updated = research_run::Entity::update_many()
+            .col_expr(research_run::Column::Status, Expr::value(status.as_str()))
+            .col_expr(research_run::Column::Error, Expr::value(error))
+            .col_expr(research_run::Column::FinishedAt, Expr::value(now))
+            .col_expr(
+                research_run::Column::ClaimedBy,
+                Expr::value(Option::<String>::None),
+            )
+            .col_expr(research_run::Column::UpdatedAt, Expr::value(now))
+            .filter(research_run::Column::Id.eq(uuid))
+            .filter(
+                research_run::Column::Status
+                    .is_in([RunStatus::Queued.as_str(), RunStatus::Running.as_str()]),
+            )
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        if updated.rows_affected == 0 {
+            txn.rollback().await.map_err(db_err)?;
+            return Ok(false);
+        }
+        Self::append_in(&txn, uuid, event, None, now).await?;
+        txn.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
+    async fn request_cancel(
+        &self,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Run>, StoreError> {
+        let Some(uuid) = run_uuid(id) else {
+            return Ok(None);
+        };
+        let txn = self.write_txn().await?;
+        let cancelled = research_run::Entity::update_many()
+            .col_expr(
+                research_run::Column::Status,
+                Expr::value(RunStatus::Cancelled.as_str()),
+            )
+            .col_expr(research_run::Column::CancelRequested, Expr::value(true))
+            .col_expr(
+                research_run::Column::Error,
+                Expr::value("cancelled on request before it started"),
+            )
+            .col_expr(research_run::Column::FinishedAt, Expr::value(now))
+            .col_expr(research_run::Column::UpdatedAt, Expr::value(now))
+            .filter(research_run::Column::Id.eq(uuid))
+            .filter(research_run::Column::Status.eq(RunStatus::Queued.as_str()))
+            .exec(&txn)
+            .await
+            .map_err(db_err)?;
+        if cancelled.rows_affected > 0 {
+            let event = EventDraft {
+                kind: "run_cancelled",
+                data: serde_json::json!({"reason": "cancelled on request before it started"}),
+            };
+            Self::append_in(&txn, uuid, &event, None, now).await?;
+        } else {
+            research_run::Entity::update_many()
+                .col_expr(research_run::Column::CancelRequested, Expr::value(true))
+                .col_expr(research_run::Column::UpdatedAt, Expr::value(now))
+                .filter(research_run::Column::Id.eq(uuid))
+                .filter(research_run::Column::Status.eq(RunStatus::Running.as_str()))
+                .exec(&txn)
+                .await
+                .map_err(db_err)?;
+        }
+        let run = Self::get_run(&txn, uuid).await?;
+        txn.commit().await.map_err(db_err)?;
+        Ok(run)
+    }
+
+    async fn events(&self, id: &str, after: i64, limit: u64) -> Result<Vec<RunEvent>, StoreError> {
+        let Some(uuid) = run_uuid(id) else {
+            return Ok(Vec::new());
+        };
+        research_event::Entity::find()
+            .filter(research_event::Column::RunId.eq(uuid))
+            .filter(research_event::Column::Seq.gt(after))
+            .order_by_asc(research_event::Column::Seq)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(|e| {
+                Ok(RunEvent {
+                    seq: e.seq,
+                    kind: e.kind,
+                    data: e.data,
+                    at: e.created_at,
+                })
+            })
+            .collect()
+    }
+
+    async fn results(&self, id: &str) -> Result<Vec<AnalystResult>, StoreError> {
+        let Some(uuid) = run_uuid(id) else {
+            return Ok(Vec::new());
+        };
+        research_result::Entity::find()
+            .filter(research_result::Column::RunId.eq(uuid))
+            .order_by_asc(research_result::Column::CreatedAt)
+            .order_by_asc(research_result::Column::Symbol)
+            .order_by_asc(research_result::Column::Analyst)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(|r| serde_json::from_value(r.body).map_err(data_err))
+            .collect()
+    }
+
+    async fn decisions(&self, id: &str) -> Result<Vec<DecisionRecord>, StoreError> {
+        let Some(uuid) = run_uuid(id) else {
+            return Ok(Vec::new());
+        };
+        research_decision::Entity::find()
+            .filter(research_decision::Column::RunId.eq(uuid))
+            .order_by_asc(research_decision::Column::CreatedAt)
+            .order_by_asc(research_decision::Column::Symbol)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(|r| serde_json::from_value(r.body).map_err(data_err))
+            .collect()
+    }
+
+    async fn news(
+        &self,
+        symbol: &Symbol,
+        since: NaiveDate,
+        until: NaiveDate,
+        limit: u64,
+    ) -> Result<Vec<NewsArticle>, StoreError> {
+        news_article::Entity::find()
+            .filter(news_article::Column::Symbol.eq(symbol.to_string()))
+            .filter(news_article::Column::PublishedOn.gte(since))
+            .filter(news_article::Column::PublishedOn.lte(until))
+            .order_by_desc(news_article::Column::PublishedOn)
+            .limit(limit)
+            .all(&self.db)
+            .await
+            .map_err(db_err)?
+            .into_iter()
+            .map(|n| {
+                Ok(NewsArticle {
+                    symbol: c::symbol(&n.symbol)?,
+                    title: n.title,
+                    source: n.source,
+                    author: n.author,
+                    published_on: n.published_on,
+                    url: n.url,
+                    sentiment: n.sentiment,
+                })
+            })
+            .collect()
+    }
+}
