@@ -7,10 +7,11 @@ BIN := target/debug/stockpilot
 TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/postgres
 TEST_REDIS_URL ?= redis://127.0.0.1:6379
 
-.PHONY: help run build release test test-all lint fmt services migrate clean
+.PHONY: help run build release test test-all lint fmt services migrate clean \
+	check-deploy test-backup prometheus-e2e backup restore deploy
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
 run: ## Build and serve on the embedded defaults (SQLite in ./data, in-memory cache)
 	LOG_FORMAT=$${LOG_FORMAT:-pretty} $(CARGO) run -p stockpilot-server --bin stockpilot -- serve
@@ -24,8 +25,12 @@ release: ## Optimised build: target/release/stockpilot
 test: ## Every test on SQLite and the in-memory cache; needs no services
 	env -u TEST_DATABASE_URL -u TEST_REDIS_URL $(CARGO) test --workspace
 
-test-all: services ## Every test, also on PostgreSQL and Redis (installed and started when missing)
+test-all: services ## Every test on PostgreSQL and Redis too, then the deploy checks, backup round trip and Prometheus end to end
 	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' $(CARGO) test --workspace
+	$(CARGO) build -q -p stockpilot-server --bin stockpilot
+	scripts/check-deploy.sh
+	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' scripts/test-backup-restore.sh
+	scripts/prometheus-e2e.sh
 
 services: ## Make sure PostgreSQL and Redis answer on 127.0.0.1 (apt-get installs them if absent)
 	scripts/ensure-services.sh
@@ -42,3 +47,28 @@ migrate: ## Apply pending migrations to the configured database
 
 clean: ## Remove build output (not ./data)
 	$(CARGO) clean
+
+# Deployment (docs/operations.md). check-deploy, test-backup and prometheus-e2e also run in test-all.
+TARGET ?= compose
+IMAGE ?=
+DEPLOY_ARGS ?=
+DUMP ?=
+RESTORE_DATABASE ?=
+
+check-deploy: ## Validate deploy/ with promtool, nginx, compose, kustomize + k8s schemas, hadolint… (installs them)
+	scripts/check-deploy.sh
+
+test-backup: services ## Backup → drop → restore round trip on the local PostgreSQL, every table compared
+	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' scripts/test-backup-restore.sh
+
+prometheus-e2e: ## A real Prometheus scrapes a running server; every alert and dashboard query evaluated
+	scripts/prometheus-e2e.sh
+
+backup: ## pg_dump DATABASE_URL into BACKUP_DIR (default ./backups), drop backups older than BACKUP_RETENTION_DAYS
+	scripts/backup.sh
+
+restore: ## Restore DUMP=file into RESTORE_DATABASE=name (created; else DATABASE_URL's, must be empty), verified
+	scripts/restore.sh '$(DUMP)' $(if $(RESTORE_DATABASE),--database '$(RESTORE_DATABASE)' --create)
+
+deploy: ## Build, migrate, roll out, wait for readiness, roll back on failure: TARGET=compose|k8s [IMAGE=…]
+	scripts/deploy.sh '$(TARGET)' $(if $(IMAGE),--image '$(IMAGE)') $(DEPLOY_ARGS)

@@ -62,6 +62,22 @@ fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
         .map_err(anyhow::Error::msg)
 }
 
+/// Keeps `stockpilot_db_pool_connections{state}` current (every 5 s) until shutdown.
+async fn pool_gauges(db: DatabaseConnection, max: u32, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let (open, idle, max) = stockpilot_db::pool_stats(&db, max);
+                metrics::gauge!("stockpilot_db_pool_connections", "state" => "idle").set(f64::from(idle));
+                metrics::gauge!("stockpilot_db_pool_connections", "state" => "in_use").set(f64::from(open - idle));
+                metrics::gauge!("stockpilot_db_pool_connections", "state" => "max").set(f64::from(max));
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}
+
 pub fn db_settings(config: &Config) -> DbSettings {
     DbSettings {
         url: config.database.url.expose_secret().to_owned(),
@@ -137,6 +153,13 @@ impl Application {
                 scheduler.run(config.scheduler.tick, stop_rx.clone()),
             ));
             tracing::info!(schedules = config.scheduler.jobs.len(), "scheduler started");
+        }
+        if metrics.is_some() {
+            background.push(tokio::spawn(pool_gauges(
+                db.clone(),
+                config.database.pool_max,
+                stop_rx.clone(),
+            )));
         }
         let llm = wiring::llm_registry(config, store.clone(), cache.clone(), Arc::new(SystemClock))
             .await?;

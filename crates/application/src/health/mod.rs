@@ -57,7 +57,9 @@ impl HealthService {
 
     /// Checks every dependency.
     pub async fn readiness(&self) -> ReadinessReport {
-        self.report(self.probes.iter()).await
+        let report = self.report(self.probes.iter()).await;
+        metrics::gauge!("stockpilot_ready").set(if report.ready { 1.0 } else { 0.0 });
+        report
     }
 
     /// Checks only the named dependencies (e.g. `database` for `/api/v1/health`).

@@ -164,6 +164,7 @@ impl MarketQueries {
     ///
     /// # Errors
     /// `NotFound` for an unknown symbol, `Validation` for a bad range.
+    #[tracing::instrument(name = "market.bars", skip_all, fields(symbol = %symbol, adjust = adjust.as_str()))]
     pub async fn bars(
         &self,
         symbol: &Symbol,

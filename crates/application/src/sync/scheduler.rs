@@ -98,6 +98,9 @@ impl Scheduler {
             {
                 Some(job) => {
                     tracing::info!(schedule = %schedule.name, slot = %due, job_id = %job.id, "scheduled job created");
+                    #[allow(clippy::cast_precision_loss)]
+                    metrics::gauge!("stockpilot_sync_schedule_last_run_timestamp_seconds", "schedule" => schedule.name.clone())
+                        .set(due.timestamp() as f64);
                     created.push(job);
                 }
                 None => {

@@ -132,6 +132,28 @@ fn short(e: &sea_orm::DbErr) -> String {
     line.chars().take(200).collect()
 }
 
+/// Connections of the pool: `(open, idle, max)`, for the `stockpilot_db_pool_connections`
+/// gauge.
+pub fn pool_stats(db: &DatabaseConnection, max: u32) -> (u32, u32, u32) {
+    let (size, idle) = match db.get_database_backend() {
+        sea_orm::DatabaseBackend::Postgres => {
+            let pool = db.get_postgres_connection_pool();
+            (
+                pool.size(),
+                u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            )
+        }
+        _ => {
+            let pool = db.get_sqlite_connection_pool();
+            (
+                pool.size(),
+                u32::try_from(pool.num_idle()).unwrap_or(u32::MAX),
+            )
+        }
+    };
+    (size, idle.min(size), max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

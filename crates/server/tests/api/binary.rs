@@ -128,3 +128,159 @@ fn serves_logs_request_ids_and_stops_cleanly_on_sigterm() {
         "healthcheck fails once the server is gone"
     );
 }
+
+/// A minimal OTLP/HTTP receiver: accepts `POST /v1/traces`, keeps each protobuf body, answers
+/// 200 with an empty `ExportTraceServiceResponse`.
+fn otlp_receiver() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let bodies = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = bodies.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut length = 0usize;
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 0 {
+                if line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                line.clear();
+            }
+            let mut body = vec![0; length];
+            if reader.read_exact(&mut body).is_ok() {
+                kept.lock().unwrap().push(body);
+            }
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/x-protobuf\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+            );
+        }
+    });
+    (port, bodies)
+}
+
+#[test]
+fn traces_reach_an_otlp_receiver_with_the_request_span_tree() {
+    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+    use prost::Message;
+
+    stockpilot_server::install_crypto_provider();
+    let (otlp_port, bodies) = otlp_receiver();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .current_dir(dir.path())
+        .env("STOCKPILOT_SERVER__HOST", "127.0.0.1")
+        .env("STOCKPILOT_SERVER__PORT", port.to_string())
+        .env(
+            "STOCKPILOT_DATA__DEMO_DIR",
+            format!("{}/../../data/demo", env!("CARGO_MANIFEST_DIR")),
+        )
+        .env(
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("http://127.0.0.1:{otlp_port}"),
+        )
+        .env("OTEL_SERVICE_NAME", "stockpilot-otlp-test")
+        .args(["serve"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let healthy = (0..200).any(|_| {
+        let ok = Command::new(BIN)
+            .current_dir(dir.path())
+            .env("STOCKPILOT_SERVER__PORT", port.to_string())
+            .args(["healthcheck", "--timeout", "1"])
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        if !ok {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        ok
+    });
+    assert!(healthy, "server never became healthy");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let status = rt.block_on(async {
+        reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{port}/api/v1/instruments/AAPL/bars?start=2012-01-01&end=2012-03-31"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    });
+    assert_eq!(status, 200);
+    // SIGTERM: the exporter flushes its batch before the process exits.
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+
+    let mut spans = Vec::new();
+    let mut services = Vec::new();
+    for body in bodies.lock().unwrap().iter() {
+        let request = ExportTraceServiceRequest::decode(body.as_slice()).unwrap();
+        for rs in request.resource_spans {
+            if let Some(resource) = rs.resource {
+                for kv in resource.attributes {
+                    if kv.key == "service.name" {
+                        services.push(format!("{:?}", kv.value));
+                    }
+                }
+            }
+            for ss in rs.scope_spans {
+                spans.extend(ss.spans);
+            }
+        }
+    }
+    assert!(
+        services.iter().any(|s| s.contains("stockpilot-otlp-test")),
+        "{services:?}"
+    );
+    let attr = |span: &opentelemetry_proto::tonic::trace::v1::Span, key: &str| {
+        span.attributes
+            .iter()
+            .find(|kv| kv.key == key)
+            .map(|kv| format!("{:?}", kv.value))
+            .unwrap_or_default()
+    };
+    let request = spans
+        .iter()
+        .find(|s| {
+            s.name == "http_request" && attr(s, "path").contains("/api/v1/instruments/AAPL/bars")
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no http_request span for the bars request among {:?}",
+                spans.iter().map(|s| &s.name).collect::<Vec<_>>()
+            )
+        });
+    assert!(
+        attr(request, "route").contains("/api/v1/instruments/{symbol}/bars"),
+        "{request:?}"
+    );
+    let child_of = |parent: &opentelemetry_proto::tonic::trace::v1::Span, name: &str| {
+        spans
+            .iter()
+            .find(|s| {
+                s.name == name
+                    && s.parent_span_id == parent.span_id
+                    && s.trace_id == parent.trace_id
+            })
+            .cloned()
+    };
+    let market =
+        child_of(request, "market.bars").expect("market.bars is a child of the request span");
+    let db = child_of(&market, "db.daily_bars").expect("db.daily_bars is a child of market.bars");
+    assert!(attr(&db, "symbol").contains("AAPL"));
+}

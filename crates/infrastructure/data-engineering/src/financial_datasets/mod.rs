@@ -97,7 +97,7 @@ impl FinancialDatasetsSource {
             key_header,
             http,
             throttle: Throttle::new(&settings.throttle),
-            retrier: Retrier::new(settings.retry.clone()),
+            retrier: Retrier::new(settings.retry.clone()).named(PROVIDER),
             settings,
         })
     }

@@ -41,6 +41,8 @@ impl From<SourceError> for Failure {
 pub(crate) struct Retrier {
     settings: RetrySettings,
     jitter: AtomicU64,
+    /// Provider name for `stockpilot_upstream_requests_total`.
+    provider: &'static str,
 }
 
 impl Retrier {
@@ -54,7 +56,14 @@ impl Retrier {
         Retrier {
             settings,
             jitter: AtomicU64::new(seed),
+            provider: "unknown",
         }
+    }
+
+    /// The provider this retrier's attempts are counted under.
+    pub(crate) fn named(mut self, provider: &'static str) -> Retrier {
+        self.provider = provider;
+        self
     }
 
     pub(crate) fn max_backoff(&self) -> Duration {
@@ -76,9 +85,13 @@ impl Retrier {
         loop {
             throttle.acquire().await;
             let failure = match attempt().await {
-                Ok(value) => return Ok(value),
+                Ok(value) => {
+                    metrics::counter!("stockpilot_upstream_requests_total", "provider" => self.provider, "outcome" => "ok").increment(1);
+                    return Ok(value);
+                }
                 Err(failure) => failure,
             };
+            metrics::counter!("stockpilot_upstream_requests_total", "provider" => self.provider, "outcome" => failure.error.kind()).increment(1);
             let retryable = matches!(
                 failure.error,
                 SourceError::Transient { .. } | SourceError::RateLimited { .. }

@@ -73,7 +73,7 @@ impl TushareSource {
             endpoint,
             http,
             throttle: Throttle::new(&settings.throttle),
-            retrier: Retrier::new(settings.retry.clone()),
+            retrier: Retrier::new(settings.retry.clone()).named(PROVIDER),
             settings,
         })
     }

@@ -77,6 +77,7 @@ impl MarketDataStore for SeaStore {
         rows.iter().map(|s| c::symbol(s)).collect()
     }
 
+    #[tracing::instrument(name = "db.daily_bars", skip_all, fields(symbol = %symbol))]
     async fn daily_bars(
         &self,
         symbol: &Symbol,

@@ -8,6 +8,7 @@
 //! | `stockpilot_llm_request_duration_seconds` | histogram | `provider`, `model` |
 //! | `stockpilot_llm_provider_available` | gauge | `provider` (1 enabled and not open, else 0) |
 //! | `stockpilot_llm_circuit_state` | gauge | `provider` (0 closed, 1 half-open, 2 open) |
+//! | `stockpilot_llm_cost_total` | gauge, only ever increased (US dollars; the `metrics` counters are integers) | `provider`, `model` |
 
 use std::time::Duration;
 
@@ -59,6 +60,9 @@ impl Attempt<'_> {
         metrics::histogram!("stockpilot_llm_request_duration_seconds",
             "provider" => provider.clone(), "model" => model.clone())
         .record(self.latency.as_secs_f64());
+        metrics::gauge!("stockpilot_llm_cost_total",
+            "provider" => provider.clone(), "model" => model.clone())
+        .increment(self.cost_usd);
         for (kind, tokens) in [
             ("prompt", self.usage.prompt_tokens),
             ("completion", self.usage.completion_tokens),
