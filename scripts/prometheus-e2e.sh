@@ -43,7 +43,8 @@ stub_port=$(free_port)
 api=http://127.0.0.1:$api_port
 prom=http://127.0.0.1:$prom_port
 
-# An OpenAI-compatible stub, so the research run's LLM analysts exercise the gateway.
+# Provider stubs (OpenAI-compatible and Tushare-shaped), so research runs and a sync job go
+# through the real gateway and adapters.
 python3 scripts/ops/llm_stub.py "$stub_port" &
 stub_pid=$!
 wait_http_post() { # URL SECONDS
@@ -76,6 +77,7 @@ TOML
     STOCKPILOT_SERVER__PORT="$api_port" STOCKPILOT_DATA__DIR="$work/data" \
     STOCKPILOT_DATA__DEMO_DIR="$root/data/demo" STOCKPILOT_SYNC__POLL_INTERVAL_MS=200 \
     LLM_BASE_URL="http://127.0.0.1:${stub_port}/v1" LLM_MODEL=stub \
+    TUSHARE_TOKEN=e2e-stub-token STOCKPILOT_PROVIDERS__TUSHARE__BASE_URL="http://127.0.0.1:${stub_port}/tushare" \
     STOCKPILOT_LLM__PRICE_INPUT_PER_1K=0.5 STOCKPILOT_LLM__PRICE_OUTPUT_PER_1K=1.5 \
     LOG_FORMAT=json LOG_LEVEL=info "$bin" serve > "$work/stockpilot.log" 2>&1
 ) &
@@ -137,6 +139,8 @@ run_job() { # BODY EXPECTED_FINAL_STATUS
   [ "$status" = "$2" ] || { echo "e2e: expected ${2}" >&2; return 1; }
 }
 run_job '{"kind":"daily_history","symbols":["AAPL","MSFT"],"start":"2013-01-01"}' succeeded
+# Through the Tushare-shaped stub (its first answer is a 500 the adapter retries): upstream series.
+run_job '{"kind":"calendar","market":"CN","provider":"tushare","start":"2024-01-01","end":"2024-01-31"}' succeeded
 # The csv provider has no valuations: this job fails by design (a failed-job series).
 run_job '{"kind":"valuations","symbols":["IBM"]}' failed
 
