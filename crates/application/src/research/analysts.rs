@@ -73,7 +73,7 @@ impl Budget {
     pub fn limit(&self) -> u64 {
         self.limit
     }
-    fn spend(&self, tokens: u64) {
+    pub(crate) fn spend(&self, tokens: u64) {
         self.used.fetch_add(tokens, Ordering::SeqCst);
     }
 }
@@ -284,7 +284,8 @@ fn check_view(v: &LlmView) -> Result<(), String> {
 
 const GROUNDING: &str = "Use only the figures and texts given in this conversation; never recall prices, financials or news from memory. If they are not enough to form a view, answer signal \"insufficient_data\" with confidence 0 and say what is missing. Answer with one JSON object: {\"signal\": \"bullish\"|\"bearish\"|\"neutral\"|\"insufficient_data\", \"confidence\": 0-100, \"reasoning\": \"…\"}; the reasoning cites the figures it rests on.";
 
-fn usage_of(completions: &[Completion]) -> Usage {
+/// Calls, tokens and cost of `completions`.
+pub(crate) fn usage_of(completions: &[Completion]) -> Usage {
     let mut u = Usage::default();
     for c in completions {
         u.llm_calls += 1;

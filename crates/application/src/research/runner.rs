@@ -17,7 +17,7 @@ use stockpilot_domain::analysis::{
 };
 use tokio::sync::{Semaphore, watch};
 
-use super::analysts::{Analyst, AnalystError, AnalystKind, Budget, LlmAccess};
+use super::analysts::{Analyst, AnalystError, AnalystKind, Budget, LlmAccess, usage_of};
 use super::data::SymbolData;
 use super::model::{AnalystResult, DecisionRecord, ResultStatus, Run, RunStatus, Usage, events};
 use super::service::ResearchService;
@@ -487,12 +487,9 @@ impl ResearchService {
         };
         match structured::<Rationale>(gateway.as_ref(), request, check).await {
             Ok((r, completions)) => {
-                for c in &completions {
-                    usage.llm_calls += 1;
-                    usage.prompt_tokens += c.usage.prompt_tokens;
-                    usage.completion_tokens += c.usage.completion_tokens;
-                    usage.cost_usd += c.cost_usd;
-                }
+                let spent = usage_of(&completions);
+                llm.budget.spend(spent.tokens());
+                usage.add(&spent);
                 Ok(r)
             }
             Err(e) => Err(e.to_string()),

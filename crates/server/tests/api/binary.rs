@@ -14,6 +14,24 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Runs `stockpilot healthcheck` until it passes, at most `attempts` times.
+fn wait_healthy(dir: &std::path::Path, port: u16, attempts: u32) -> bool {
+    (0..attempts).any(|_| {
+        let ok = Command::new(BIN)
+            .current_dir(dir)
+            .env("STOCKPILOT_SERVER__PORT", port.to_string())
+            .args(["healthcheck", "--timeout", "1"])
+            .stderr(Stdio::null())
+            .status()
+            .unwrap()
+            .success();
+        if !ok {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        ok
+    })
+}
+
 #[test]
 fn a_bad_config_value_exits_non_zero_naming_the_key_without_a_panic() {
     let dir = tempfile::tempdir().unwrap();
@@ -54,21 +72,10 @@ fn serves_logs_request_ids_and_stops_cleanly_on_sigterm() {
         .unwrap();
 
     // The healthcheck command is itself the readiness wait: bounded, no fixed sleeps.
-    let healthy = (0..100).any(|_| {
-        let ok = Command::new(BIN)
-            .current_dir(dir.path())
-            .env("STOCKPILOT_SERVER__PORT", port.to_string())
-            .args(["healthcheck", "--timeout", "1"])
-            .stderr(Stdio::null())
-            .status()
-            .unwrap()
-            .success();
-        if !ok {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        ok
-    });
-    assert!(healthy, "server never became healthy");
+    assert!(
+        wait_healthy(dir.path(), port, 100),
+        "server never became healthy"
+    );
     assert!(
         dir.path().join("data/stockpilot.db").exists(),
         "embedded SQLite default"
@@ -191,21 +198,10 @@ fn traces_reach_an_otlp_receiver_with_the_request_span_tree() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let healthy = (0..200).any(|_| {
-        let ok = Command::new(BIN)
-            .current_dir(dir.path())
-            .env("STOCKPILOT_SERVER__PORT", port.to_string())
-            .args(["healthcheck", "--timeout", "1"])
-            .stderr(Stdio::null())
-            .status()
-            .unwrap()
-            .success();
-        if !ok {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        ok
-    });
-    assert!(healthy, "server never became healthy");
+    assert!(
+        wait_healthy(dir.path(), port, 200),
+        "server never became healthy"
+    );
     let rt = tokio::runtime::Runtime::new().unwrap();
     let status = rt.block_on(async {
         reqwest::Client::new()

@@ -108,6 +108,35 @@ impl SeaStore {
         Ok(seq)
     }
 
+    /// Inserts `row` unless its key exists and, when it was new, appends `event` with `usage`
+    /// to the run, in `txn`, which it commits (or rolls back). Returns whether it was new:
+    /// results and decisions are written once.
+    async fn insert_once<A>(
+        txn: DatabaseTransaction,
+        run: Uuid,
+        row: A,
+        key: OnConflict,
+        usage: &Usage,
+        event: &EventDraft,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError>
+    where
+        A: sea_orm::ActiveModelTrait + Send,
+    {
+        let inserted = <A::Entity as EntityTrait>::insert(row)
+            .on_conflict(key)
+            .exec_without_returning(&txn)
+            .await
+            .map_err(db_err)?;
+        if inserted == 0 {
+            txn.rollback().await.map_err(db_err)?;
+            return Ok(false);
+        }
+        Self::append_in(&txn, run, event, Some(usage), now).await?;
+        txn.commit().await.map_err(db_err)?;
+        Ok(true)
+    }
+
     async fn get_run<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Run>, StoreError> {
         research_run::Entity::find_by_id(id)
             .one(conn)
@@ -384,26 +413,14 @@ impl ResearchStore for SeaStore {
             created_at: now,
         }
         .into();
-        let inserted = research_result::Entity::insert(row)
-            .on_conflict(
-                OnConflict::columns([
-                    research_result::Column::RunId,
-                    research_result::Column::Symbol,
-                    research_result::Column::Analyst,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await
-            .map_err(db_err)?;
-        if inserted == 0 {
-            txn.rollback().await.map_err(db_err)?;
-            return Ok(false);
-        }
-        Self::append_in(&txn, uuid, event, Some(&result.usage), now).await?;
-        txn.commit().await.map_err(db_err)?;
-        Ok(true)
+        let key = OnConflict::columns([
+            research_result::Column::RunId,
+            research_result::Column::Symbol,
+            research_result::Column::Analyst,
+        ])
+        .do_nothing()
+        .to_owned();
+        Self::insert_once(txn, uuid, row, key, &result.usage, event, now).await
     }
 
     async fn record_decision(
@@ -422,25 +439,13 @@ impl ResearchStore for SeaStore {
             created_at: now,
         }
         .into();
-        let inserted = research_decision::Entity::insert(row)
-            .on_conflict(
-                OnConflict::columns([
-                    research_decision::Column::RunId,
-                    research_decision::Column::Symbol,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(&txn)
-            .await
-            .map_err(db_err)?;
-        if inserted == 0 {
-            txn.rollback().await.map_err(db_err)?;
-            return Ok(false);
-        }
-        Self::append_in(&txn, uuid, event, Some(&decision.usage), now).await?;
-        txn.commit().await.map_err(db_err)?;
-        Ok(true)
+        let key = OnConflict::columns([
+            research_decision::Column::RunId,
+            research_decision::Column::Symbol,
+        ])
+        .do_nothing()
+        .to_owned();
+        Self::insert_once(txn, uuid, row, key, &decision.usage, event, now).await
     }
 
     async fn finish(
