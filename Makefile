@@ -8,7 +8,7 @@ TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/postgres
 TEST_REDIS_URL ?= redis://127.0.0.1:6379
 
 .PHONY: help run build release test test-all lint fmt services migrate clean \
-	check-deploy test-backup prometheus-e2e backup restore deploy
+	check-deploy test-backup prometheus-e2e backup restore deploy bench
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ lint: ## rustfmt check and clippy with warnings as errors
 
 fmt: ## Format the code
 	$(CARGO) fmt --all
+
+bench: ## Every benchmark (HTTP, ingestion, indicators vs TA-Lib, research, startup); rewrites docs/benchmarks.md
+	scripts/bench/run.sh
 
 migrate: ## Apply pending migrations to the configured database
 	$(CARGO) run -q -p stockpilot-server --bin stockpilot -- migrate upgrade head

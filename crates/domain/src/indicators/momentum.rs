@@ -1,7 +1,7 @@
 //! Momentum oscillators: how fast and how one-sidedly price has been moving.
 
 use super::error::{IndicatorError, check_period};
-use super::moving::{mean, smoothing};
+use super::moving::{Smoother, mean};
 
 /// Relative strength index with Wilder's smoothing, first value at index `period`.
 ///
@@ -15,40 +15,74 @@ use super::moving::{mean, smoothing};
 /// [`IndicatorError::ZeroPeriod`] when `period` is 0.
 pub fn rsi(close: &[f64], period: usize) -> Result<Vec<f64>, IndicatorError> {
     check_period("rsi", "period", period)?;
-    let mut out = vec![f64::NAN; close.len()];
-    if close.len() <= period {
+    let n = close.len();
+    let mut out = Vec::with_capacity(n);
+    if n <= period {
+        out.resize(n, f64::NAN);
         return Ok(out);
     }
+    out.resize(period, f64::NAN);
     let weight = period as f64;
     let (mut gain, mut loss) = (0.0, 0.0);
-    for (i, pair) in close.windows(2).enumerate() {
-        let change = pair[1] - pair[0];
-        let (up, down) = if change > 0.0 {
-            (change, 0.0)
-        } else {
-            (0.0, -change)
-        };
-        let today = i + 1;
-        if today < period {
-            gain += up;
-            loss += down;
-            continue;
-        }
-        if today == period {
-            gain = (gain + up) / weight;
-            loss = (loss + down) / weight;
-        } else {
-            gain = (gain * (weight - 1.0) + up) / weight;
-            loss = (loss * (weight - 1.0) + down) / weight;
-        }
-        let total = gain + loss;
-        out[today] = if total > 0.0 {
-            100.0 * gain / total
-        } else {
-            50.0
-        };
+    for pair in close[..=period].windows(2) {
+        let (up, down) = split_change(pair[1] - pair[0]);
+        gain += up;
+        loss += down;
+    }
+    (gain, loss) = (gain / weight, loss / weight);
+    out.push(relative_strength(gain, loss));
+    let smoother = Smoother::wilder(period);
+    let today = &close[period + 1..];
+    let previous = &close[period..n - 1];
+    let mut today_chunks = today.chunks_exact(4);
+    let mut previous_chunks = previous.chunks_exact(4);
+    for (t, p) in (&mut today_chunks).zip(&mut previous_chunks) {
+        let (u0, d0) = split_change(t[0] - p[0]);
+        let (u1, d1) = split_change(t[1] - p[1]);
+        let (u2, d2) = split_change(t[2] - p[2]);
+        let (u3, d3) = split_change(t[3] - p[3]);
+        let gains = smoother.step4(gain, [u0, u1, u2, u3]);
+        let losses = smoother.step4(loss, [d0, d1, d2, d3]);
+        out.extend_from_slice(&[
+            relative_strength(gains[0], losses[0]),
+            relative_strength(gains[1], losses[1]),
+            relative_strength(gains[2], losses[2]),
+            relative_strength(gains[3], losses[3]),
+        ]);
+        (gain, loss) = (gains[3], losses[3]);
+    }
+    for (t, p) in today_chunks
+        .remainder()
+        .iter()
+        .zip(previous_chunks.remainder())
+    {
+        let (up, down) = split_change(t - p);
+        gain = smoother.step(gain, up);
+        loss = smoother.step(loss, down);
+        out.push(relative_strength(gain, loss));
     }
     Ok(out)
+}
+
+/// A change as (gain, loss), both non-negative. Plain arithmetic, exact in floating point
+/// (doubling and halving are exact), because a comparison here gets compiled into a branch
+/// that real prices, rising and falling at random, mispredict half the time. A NaN change
+/// poisons both, as the module doc says.
+#[inline(always)]
+fn split_change(change: f64) -> (f64, f64) {
+    let size = change.abs();
+    ((size + change) * 0.5, (size - change) * 0.5)
+}
+
+/// RSI from the smoothed gain and loss; 50 when there was no movement at all.
+#[inline(always)]
+fn relative_strength(gain: f64, loss: f64) -> f64 {
+    let total = gain + loss;
+    if total > 0.0 {
+        100.0 * gain / total
+    } else {
+        50.0
+    }
 }
 
 /// Rate of change in percent against `period` values earlier: `(x / x[−period] − 1) × 100`,
@@ -105,41 +139,57 @@ pub fn macd(
         return Err(IndicatorError::FastNotBelowSlow { fast, slow });
     }
     let n = close.len();
-    let mut out = Macd {
-        macd: vec![f64::NAN; n],
-        signal: vec![f64::NAN; n],
-        histogram: vec![f64::NAN; n],
-    };
-    let start = slow - 1;
-    let (Some(mut slow_ema), Some(mut fast_ema)) =
+    let (Some(slow_seed), Some(fast_seed)) =
         (mean(close.get(..slow)), mean(close.get(slow - fast..slow)))
     else {
-        return Ok(out);
+        return Ok(Macd {
+            macd: vec![f64::NAN; n],
+            signal: vec![f64::NAN; n],
+            histogram: vec![f64::NAN; n],
+        });
     };
-    let (fast_alpha, slow_alpha, signal_alpha) =
-        (smoothing(fast), smoothing(slow), smoothing(signal));
-    let signal_start = start + signal - 1;
-    let mut signal_line = 0.0;
-    for (i, value) in close.iter().enumerate().skip(start) {
-        if i > start {
-            fast_ema += fast_alpha * (value - fast_ema);
-            slow_ema += slow_alpha * (value - slow_ema);
-        }
-        let line = fast_ema - slow_ema;
-        out.macd[i] = line;
-        if i < signal_start {
-            signal_line += line;
-            continue;
-        }
-        if i == signal_start {
-            signal_line = (signal_line + line) / signal as f64;
-        } else {
-            signal_line += signal_alpha * (line - signal_line);
-        }
-        out.signal[i] = signal_line;
-        out.histogram[i] = line - signal_line;
+    let start = slow - 1;
+    let mut line = Vec::with_capacity(n);
+    line.resize(start, f64::NAN);
+    line.push(fast_seed - slow_seed);
+    let (fast_smoother, slow_smoother) = (Smoother::ema(fast), Smoother::ema(slow));
+    let (mut fast_ema, mut slow_ema) = (fast_seed, slow_seed);
+    let mut chunks = close[slow..].chunks_exact(4);
+    for x in &mut chunks {
+        let x = [x[0], x[1], x[2], x[3]];
+        let f = fast_smoother.step4(fast_ema, x);
+        let s = slow_smoother.step4(slow_ema, x);
+        line.extend_from_slice(&[f[0] - s[0], f[1] - s[1], f[2] - s[2], f[3] - s[3]]);
+        (fast_ema, slow_ema) = (f[3], s[3]);
     }
-    Ok(out)
+    for &x in chunks.remainder() {
+        fast_ema = fast_smoother.step(fast_ema, x);
+        slow_ema = slow_smoother.step(slow_ema, x);
+        line.push(fast_ema - slow_ema);
+    }
+    let signal_start = start + signal - 1;
+    let mut signal_line = Vec::with_capacity(n);
+    let mut histogram = Vec::with_capacity(n);
+    if let Some(seed) = mean(line.get(start..=signal_start)) {
+        signal_line.resize(signal_start, f64::NAN);
+        signal_line.push(seed);
+        Smoother::ema(signal).run(seed, &line[signal_start + 1..], &mut signal_line);
+        histogram.resize(signal_start, f64::NAN);
+        histogram.extend(
+            line[signal_start..]
+                .iter()
+                .zip(&signal_line[signal_start..])
+                .map(|(l, s)| l - s),
+        );
+    } else {
+        signal_line.resize(n, f64::NAN);
+        histogram.resize(n, f64::NAN);
+    }
+    Ok(Macd {
+        macd: line,
+        signal: signal_line,
+        histogram,
+    })
 }
 
 #[cfg(test)]

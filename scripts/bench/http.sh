@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# HTTP benchmark: wrk on loopback against the release binary on PostgreSQL and Redis with the
+# demo data loaded.
+#
+#   scripts/bench/http.sh [OUT_DIR]
+#
+# Environment: BENCH_DURATION (seconds per endpoint, default 30), BENCH_CONNECTIONS (32),
+# BENCH_THREADS (2), BENCH_PG_URL (server URL of PostgreSQL, default
+# postgres://postgres:postgres@127.0.0.1:5432; a scratch database stockpilot_bench is dropped
+# and recreated), BENCH_REDIS_URL (default redis://127.0.0.1:6379/15, flushed first),
+# STOCKPILOT_API_KEY (sent as `Authorization: Bearer` when set), BENCH_BIN (skip the build),
+# CARGO_TARGET_DIR, BENCH_PORT (default 18182).
+# Writes OUT_DIR/http.json: per endpoint req/s, p50/p90/p99/max latency, errors; server RSS idle
+# (after start) and peak (VmHWM) per server run. Reports; asserts nothing.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+OUT_DIR="${1:-${BENCH_RESULTS:-$ROOT/target/bench-results}}"
+DURATION="${BENCH_DURATION:-30}"
+CONNECTIONS="${BENCH_CONNECTIONS:-32}"
+THREADS="${BENCH_THREADS:-2}"
+PORT="${BENCH_PORT:-18182}"
+PG_SERVER="${BENCH_PG_URL:-postgres://postgres:postgres@127.0.0.1:5432}"
+PG_DB=stockpilot_bench
+REDIS="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/15}"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+LUA="$ROOT/scripts/bench/wrk-report.lua"
+mkdir -p "$OUT_DIR"
+# The key goes to curl and wrk only: the server rejects unknown STOCKPILOT_* settings.
+API_KEY="${STOCKPILOT_API_KEY:-}"
+unset STOCKPILOT_API_KEY
+AUTH=()
+if [[ -n "$API_KEY" ]]; then AUTH=(-H "Authorization: Bearer $API_KEY"); fi
+
+if ! command -v wrk >/dev/null; then
+  echo "installing wrk (Debian package)" >&2
+  if [[ $(id -u) -eq 0 ]]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq wrk >/dev/null
+fi
+
+if [[ -n "${BENCH_BIN:-}" ]]; then
+  BIN="$BENCH_BIN"
+else
+  (cd "$ROOT" && cargo build --release -p stockpilot-server --bin stockpilot)
+  BIN="$TARGET_DIR/release/stockpilot"
+fi
+
+WORK="$(mktemp -d /tmp/stockpilot-http.XXXXXX)"
+SERVER_PID=""
+cleanup() {
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap 'rc=$?; if [[ $rc -ne 0 ]]; then tail -n 20 "$WORK"/*.log >&2 || true; fi; cleanup' EXIT
+
+# Scratch database and Redis index.
+psql "$PG_SERVER/postgres" -qAtc "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1
+psql "$PG_SERVER/postgres" -qAtc "CREATE DATABASE $PG_DB" >/dev/null
+redis-cli -u "$REDIS" FLUSHDB >/dev/null
+
+export DATABASE_URL="$PG_SERVER/$PG_DB"
+export REDIS_URL="$REDIS"
+export STOCKPILOT_DATA__DIR="$WORK/data"
+export STOCKPILOT_DATA__DEMO_DIR="$ROOT/data/demo"
+export STOCKPILOT_SERVER__HOST=127.0.0.1
+export STOCKPILOT_SERVER__PORT="$PORT"
+export LOG_FORMAT=json
+unset OTEL_EXPORTER_OTLP_ENDPOINT
+mkdir -p "$WORK/data"
+
+echo "preparing $DATABASE_URL: migrations and demo data" >&2
+"$BIN" migrate upgrade head >"$WORK/migrate.log" 2>&1
+"$BIN" data import-demo >"$WORK/import.log" 2>&1
+
+BASE="http://127.0.0.1:$PORT"
+BARS="/api/v1/instruments/AAPL/bars?start=2012-01-01&end=2012-12-31"
+SEARCH="/api/v1/instruments?q=AA"
+
+rss_kb() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
+
+start_server() { # $1: label; further args: extra environment
+  local label="$1"; shift
+  env "$@" "$BIN" serve >"$WORK/serve-$label.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 600); do
+    if curl -fs -o /dev/null "$BASE/ready"; then return 0; fi
+    sleep 0.05
+  done
+  echo "server ($label) did not become ready; log:" >&2
+  tail -20 "$WORK/serve-$label.log" >&2
+  exit 1
+}
+
+stop_server() {
+  kill "$SERVER_PID"
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+
+run_wrk() { # $1: name, $2: path
+  local name="$1" path="$2"
+  curl -fsS -o /dev/null "${AUTH[@]}" "$BASE$path" # warms the cache where there is one
+  echo "wrk $name: $path (${DURATION}s, $CONNECTIONS connections, $THREADS threads)" >&2
+  # Sample the server's RSS every 0.5 s while wrk runs.
+  ( while kill -0 "$SERVER_PID" 2>/dev/null; do rss_kb "$SERVER_PID" VmRSS; sleep 0.5; done ) \
+    >"$WORK/rss-$name.txt" 2>/dev/null &
+  local sampler=$!
+  STOCKPILOT_API_KEY="$API_KEY" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$LUA" "$BASE$path" \
+    >"$WORK/wrk-$name.txt" 2>&1 || true
+  kill "$sampler" 2>/dev/null || true
+  wait "$sampler" 2>/dev/null || true
+  cp "$WORK/wrk-$name.txt" "$OUT_DIR/wrk-$name.txt"
+  local line max_rss
+  line="$(grep '^WRK_JSON ' "$WORK/wrk-$name.txt" | sed 's/^WRK_JSON //')"
+  max_rss="$(sort -n "$WORK/rss-$name.txt" | tail -1)"
+  echo "{\"name\":\"$name\",\"path\":\"$path\",\"wrk\":${line:-null},\"rss_max_sampled_kb\":${max_rss:-null}}" \
+    >>"$WORK/results.jsonl"
+  grep -E 'Requests/sec|Latency |99%|Non-2xx|Socket errors' "$WORK/wrk-$name.txt" >&2 || true
+}
+
+server_summary() { # $1: label; records idle and peak RSS of the running server
+  local label="$1" idle_start="$2"
+  local idle_after hwm
+  sleep 2
+  idle_after="$(rss_kb "$SERVER_PID" VmRSS)"
+  hwm="$(rss_kb "$SERVER_PID" VmHWM)"
+  echo "{\"server\":\"$label\",\"rss_idle_after_start_kb\":$idle_start,\"rss_idle_after_load_kb\":$idle_after,\"rss_peak_kb\":$hwm}" \
+    >>"$WORK/servers.jsonl"
+  echo "server $label: RSS idle $((idle_start / 1024)) MB, after load $((idle_after / 1024)) MB, peak $((hwm / 1024)) MB" >&2
+}
+
+# 1. Cache on (Redis, default TTL): /health, bars (warm), instrument search.
+start_server cached
+sleep 2
+IDLE="$(rss_kb "$SERVER_PID" VmRSS)"
+curl -fsS "${AUTH[@]}" "$BASE$BARS" >"$OUT_DIR/bars-sample.json"
+run_wrk health /health
+run_wrk bars_warm "$BARS"
+run_wrk search "$SEARCH"
+server_summary cached "$IDLE"
+stop_server
+
+# 2. Cache off (api.cache_ttl_secs = 0): bars from PostgreSQL every time.
+start_server uncached STOCKPILOT_API__CACHE_TTL_SECS=0
+sleep 2
+IDLE="$(rss_kb "$SERVER_PID" VmRSS)"
+run_wrk bars_cold "$BARS"
+server_summary uncached "$IDLE"
+stop_server
+
+python3 - "$WORK" "$OUT_DIR/http.json" "$DURATION" "$CONNECTIONS" "$THREADS" <<'PY'
+import json, sys
+work, out, duration, connections, threads = sys.argv[1:6]
+results = [json.loads(l) for l in open(f"{work}/results.jsonl")]
+servers = [json.loads(l) for l in open(f"{work}/servers.jsonl")]
+json.dump({"duration_s": int(duration), "connections": int(connections), "threads": int(threads),
+           "endpoints": results, "servers": servers}, open(out, "w"), indent=2)
+PY
+echo "wrote $OUT_DIR/http.json" >&2
