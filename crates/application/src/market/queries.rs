@@ -160,32 +160,55 @@ impl MarketQueries {
         })
     }
 
-    /// Bars of one symbol, unadjusted or adjusted with the stored factors.
+    /// Bars of one symbol (unadjusted or adjusted with the stored factors) as the response
+    /// body `render` writes, cached as those bytes: a cache hit is
+    /// one read and no parsing or re-serialisation. `format` names the rendering (it is part
+    /// of the cache key, so a changed body shape never meets an old entry).
     ///
     /// # Errors
-    /// `NotFound` for an unknown symbol, `Validation` for a bad range.
+    /// `NotFound` for an unknown symbol, `Validation` for a bad range, `Internal` when
+    /// `render` fails.
     #[tracing::instrument(name = "market.bars", skip_all, fields(symbol = %symbol, adjust = adjust.as_str()))]
-    pub async fn bars(
+    pub async fn bars_body(
         &self,
         symbol: &Symbol,
         start: Option<NaiveDate>,
         end: Option<NaiveDate>,
         adjust: Adjust,
-    ) -> Result<BarsView, AppError> {
+        format: &str,
+        render: impl FnOnce(BarsView) -> Result<Vec<u8>, String>,
+    ) -> Result<Vec<u8>, AppError> {
         let range = self.range(symbol, start, end).await?;
-        let generation = match self.cache.get(&bars_generation_key(symbol)).await {
-            Ok(Some(g)) => String::from_utf8_lossy(&g).into_owned(),
-            _ => "0".to_owned(),
-        };
         let key = format!(
-            "bars:v2:{symbol}:{generation}:{}:{}:{}",
+            "bars:body:{format}:{symbol}:{}:{}:{}:{}",
+            self.generation(symbol).await,
             range.start(),
             range.end(),
             adjust.as_str()
         );
-        if let Some(hit) = self.cached::<BarsView>(&key).await {
+        if let Some(hit) = self.cached_bytes(&key).await {
             return Ok(hit);
         }
+        let view = self.load_bars(symbol, range, adjust).await?;
+        let body = render(view).map_err(|e| AppError::Internal(anyhow::anyhow!("rendering bars: {e}")))?;
+        self.store_bytes(&key, &body).await;
+        Ok(body)
+    }
+
+    /// The symbol's cache generation (bumped by every sync that writes its bars).
+    async fn generation(&self, symbol: &Symbol) -> String {
+        match self.cache.get(&bars_generation_key(symbol)).await {
+            Ok(Some(g)) => String::from_utf8_lossy(&g).into_owned(),
+            _ => "0".to_owned(),
+        }
+    }
+
+    async fn load_bars(
+        &self,
+        symbol: &Symbol,
+        range: DateRange,
+        adjust: Adjust,
+    ) -> Result<BarsView, AppError> {
         let stored = self.store.daily_bars(symbol, range).await?;
         if stored.rows.is_empty() {
             self.known(symbol).await?;
@@ -197,7 +220,7 @@ impl MarketQueries {
                 adjust_bars(&stored.rows, &factors, mode)
             }
         };
-        let view = BarsView {
+        Ok(BarsView {
             symbol: symbol.clone(),
             adjust,
             start: range.start(),
@@ -205,40 +228,30 @@ impl MarketQueries {
             as_of: bars.last().map(|b| b.trade_date),
             provider: stored.provider,
             bars,
-        };
-        self.store_cached(&key, &view).await;
-        Ok(view)
+        })
     }
 
-    async fn cached<T: for<'de> Deserialize<'de>>(&self, key: &str) -> Option<T> {
+    async fn cached_bytes(&self, key: &str) -> Option<Vec<u8>> {
         if self.settings.cache_ttl.is_zero() {
             return None;
         }
-        match self.cache.get(key).await {
-            Ok(Some(bytes)) => {
-                metrics::counter!("stockpilot_cache_operations_total", "op" => "get", "outcome" => "hit").increment(1);
-                serde_json::from_slice(&bytes).ok()
-            }
-            Ok(None) => {
-                metrics::counter!("stockpilot_cache_operations_total", "op" => "get", "outcome" => "miss").increment(1);
-                None
-            }
+        let (outcome, hit) = match self.cache.get(key).await {
+            Ok(Some(bytes)) => ("hit", Some(bytes)),
+            Ok(None) => ("miss", None),
             Err(e) => {
-                metrics::counter!("stockpilot_cache_operations_total", "op" => "get", "outcome" => "error").increment(1);
                 tracing::warn!(error = %e, "cache read failed; reading from the database");
-                None
+                ("error", None)
             }
-        }
+        };
+        metrics::counter!("stockpilot_cache_operations_total", "op" => "get", "outcome" => outcome).increment(1);
+        hit
     }
 
-    async fn store_cached<T: Serialize>(&self, key: &str, value: &T) {
+    async fn store_bytes(&self, key: &str, bytes: &[u8]) {
         if self.settings.cache_ttl.is_zero() {
             return;
         }
-        let Ok(bytes) = serde_json::to_vec(value) else {
-            return;
-        };
-        let outcome = match self.cache.set(key, &bytes, self.settings.cache_ttl).await {
+        let outcome = match self.cache.set(key, bytes, self.settings.cache_ttl).await {
             Ok(()) => "ok",
             Err(e) => {
                 tracing::warn!(error = %e, "cache write failed");

@@ -52,31 +52,40 @@ pub async fn handle(
     let start = params::date("start", query.start.as_deref())?;
     let end = params::date("end", query.end.as_deref())?;
     let adjust: Adjust = params::code("adjust", query.adjust.as_deref())?.unwrap_or_default();
-    let view = state.market.bars(&symbol, start, end, adjust).await?;
-    let bars: Vec<Bar> = view
-        .bars
-        .into_iter()
-        .map(|b| Bar {
-            date: b.trade_date,
-            open: b.open,
-            high: b.high,
-            low: b.low,
-            close: b.close,
-            pre_close: b.pre_close,
-            change: b.change,
-            pct_change: b.pct_change,
-            volume: b.volume,
-            amount: b.amount,
+    // The body is rendered once per cache entry and served from the cache as bytes.
+    let body = state
+        .market
+        .bars_body(&symbol, start, end, adjust, "json-v1", |view| {
+            let bars: Vec<Bar> = view
+                .bars
+                .into_iter()
+                .map(|b| Bar {
+                    date: b.trade_date,
+                    open: b.open,
+                    high: b.high,
+                    low: b.low,
+                    close: b.close,
+                    pre_close: b.pre_close,
+                    change: b.change,
+                    pct_change: b.pct_change,
+                    volume: b.volume,
+                    amount: b.amount,
+                })
+                .collect();
+            serde_json::to_vec(&Body {
+                symbol: view.symbol.to_string(),
+                adjust: view.adjust.as_str(),
+                start: view.start,
+                end: view.end,
+                as_of: view.as_of,
+                provider: view.provider,
+                count: bars.len(),
+                bars,
+            })
+            .map_err(|e| e.to_string())
         })
-        .collect();
-    Ok(HttpResponse::Ok().json(Body {
-        symbol: view.symbol.to_string(),
-        adjust: view.adjust.as_str(),
-        start: view.start,
-        end: view.end,
-        as_of: view.as_of,
-        provider: view.provider,
-        count: bars.len(),
-        bars,
-    }))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body))
 }
