@@ -86,11 +86,18 @@ elif want startup || want http; then
   fi
 fi
 
+# runs.txt: when each section was last measured, and on which commit (report.py prints it).
+touch "$BENCH_RESULTS/runs.txt"
 section() { # $1: name, $2...: command
-  local name="$1"; shift
+  local name="$1" began commit; shift
   rm -f "$BENCH_RESULTS/$name.failed"
   echo "== $name" >&2
+  began=$(date -u +%H:%M)
+  commit="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet HEAD 2>/dev/null || echo ' with uncommitted changes')"
   if "$@"; then status "$name" ok; else status "$name" failed; touch "$BENCH_RESULTS/$name.failed"; fi
+  grep -v "^$name: " "$BENCH_RESULTS/runs.txt" > "$BENCH_RESULTS/runs.txt.new" || true
+  echo "$name: $(date -u +%Y-%m-%d) ${began}–$(date -u +%H:%M) UTC, commit ${commit}" >> "$BENCH_RESULTS/runs.txt.new"
+  mv "$BENCH_RESULTS/runs.txt.new" "$BENCH_RESULTS/runs.txt"
 }
 
 want indicators && { rm -f "$BENCH_RESULTS/indicators.json"; section indicators scripts/bench/indicators.sh "$BENCH_RESULTS"; }

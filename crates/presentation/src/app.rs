@@ -38,6 +38,8 @@ pub struct HttpSettings {
     pub request_timeout: Duration,
     /// Metrics on the main port at this path, when `Some`.
     pub metrics_path: Option<String>,
+    /// `Strict-Transport-Security` max-age, when `Some`.
+    pub hsts_max_age_secs: Option<u64>,
 }
 
 /// Per-server shared pieces, created once and cloned into every worker's `App`.
@@ -94,6 +96,7 @@ pub fn app(
         .wrap(from_fn(request_timeout))
         .wrap(from_fn(concurrency_limit))
         .wrap(from_fn(request_context))
+        .wrap(security_headers(settings.hsts_max_age_secs))
         .configure(routes::configure);
     if let (Some(path), Some(handle)) = (&settings.metrics_path, &shared.metrics) {
         app = app
@@ -101,6 +104,26 @@ pub fn app(
             .route(path, web::get().to(routes::metrics::render));
     }
     app.default_service(web::to(not_found))
+}
+
+/// Headers every response carries: no MIME sniffing, no framing, no referrer, a CSP that
+/// allows nothing (the API serves JSON and event streams only), and HSTS when configured.
+fn security_headers(hsts_max_age_secs: Option<u64>) -> actix_web::middleware::DefaultHeaders {
+    let headers = actix_web::middleware::DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "no-referrer"))
+        .add((
+            "Content-Security-Policy",
+            "default-src 'none'; frame-ancestors 'none'",
+        ));
+    match hsts_max_age_secs {
+        Some(age) => headers.add((
+            "Strict-Transport-Security",
+            format!("max-age={age}; includeSubDomains"),
+        )),
+        None => headers,
+    }
 }
 
 async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {

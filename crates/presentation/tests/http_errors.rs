@@ -88,6 +88,7 @@ fn settings(timeout: Duration) -> HttpSettings {
         max_body_bytes: 1024,
         request_timeout: timeout,
         metrics_path: None,
+        hsts_max_age_secs: Some(600),
     }
 }
 
@@ -210,4 +211,33 @@ async fn requests_beyond_the_concurrency_limit_get_503_overloaded_with_retry_aft
     assert_eq!(body["error"]["code"], "overloaded");
     let res = test::call_service(&svc, test::TestRequest::get().uri("/health").to_request()).await;
     assert_eq!(res.status(), 200, "probes are exempt from the limit");
+}
+
+#[actix_web::test]
+async fn every_response_carries_the_security_headers() {
+    let svc = test::init_service(
+        app(&shared(8).await, &settings(Duration::from_secs(5)))
+            .route("/orders", web::post().to(create)),
+    )
+    .await;
+    for (req, status) in [
+        (post(r#"{"quantity": 3}"#), 201),
+        (post(r#"{"quantity": "x"}"#), 422),
+        (test::TestRequest::get().uri("/no/such/route"), 404),
+    ] {
+        let res = test::call_service(&svc, req.to_request()).await;
+        assert_eq!(res.status().as_u16(), status);
+        let h = res.headers();
+        assert_eq!(h.get("x-content-type-options").unwrap(), "nosniff");
+        assert_eq!(h.get("x-frame-options").unwrap(), "DENY");
+        assert_eq!(h.get("referrer-policy").unwrap(), "no-referrer");
+        assert_eq!(
+            h.get("content-security-policy").unwrap(),
+            "default-src 'none'; frame-ancestors 'none'"
+        );
+        assert_eq!(
+            h.get("strict-transport-security").unwrap(),
+            "max-age=600; includeSubDomains"
+        );
+    }
 }

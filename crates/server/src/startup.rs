@@ -195,6 +195,7 @@ impl Application {
         let settings = HttpSettings {
             max_body_bytes: config.server.max_body_bytes,
             request_timeout: config.server.request_timeout,
+            hsts_max_age_secs: Some(config.server.hsts_max_age_secs).filter(|age| *age > 0),
             metrics_path: metrics
                 .as_ref()
                 .filter(|_| config.metrics.port.is_none())

@@ -190,7 +190,8 @@ impl MarketQueries {
             return Ok(hit);
         }
         let view = self.load_bars(symbol, range, adjust).await?;
-        let body = render(view).map_err(|e| AppError::Internal(anyhow::anyhow!("rendering bars: {e}")))?;
+        let body =
+            render(view).map_err(|e| AppError::Internal(anyhow::anyhow!("rendering bars: {e}")))?;
         self.store_bytes(&key, &body).await;
         Ok(body)
     }
@@ -243,7 +244,8 @@ impl MarketQueries {
                 ("error", None)
             }
         };
-        metrics::counter!("stockpilot_cache_operations_total", "op" => "get", "outcome" => outcome).increment(1);
+        metrics::counter!("stockpilot_cache_operations_total", "op" => "get", "outcome" => outcome)
+            .increment(1);
         hit
     }
 

@@ -704,38 +704,39 @@ async fn a_sync_invalidates_the_cached_bars_of_the_symbols_it_wrote() {
             .await
             .unwrap();
 
-        let before = queries
-            .bars(
-                &sym("AAA"),
+        // Each render is counted: a cache hit serves the stored bytes without rendering.
+        let renders = std::sync::atomic::AtomicUsize::new(0);
+        let aaa = sym("AAA");
+        let body = || {
+            queries.bars_body(
+                &aaa,
                 Some(range.start()),
                 Some(range.end()),
                 Adjust::None,
+                "test",
+                |view| {
+                    renders.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    serde_json::to_vec(&view).map_err(|e| e.to_string())
+                },
             )
-            .await
-            .unwrap();
+        };
+        let view = |bytes: Vec<u8>| -> stockpilot_application::market::BarsView {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        let before = view(body().await.unwrap());
         assert_eq!(before.bars.len(), 60);
-        let cached = queries
-            .bars(
-                &sym("AAA"),
-                Some(range.start()),
-                Some(range.end()),
-                Adjust::None,
-            )
-            .await
-            .unwrap();
-        assert_eq!(cached, before, "served from the cache");
+        let cached = view(body().await.unwrap());
+        assert_eq!(cached, before);
+        assert_eq!(
+            renders.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "served from the cache"
+        );
 
         sync.submit(&history(&["AAA"])).await.unwrap();
         assert!(sync.work_once("w").await.unwrap());
-        let after = queries
-            .bars(
-                &sym("AAA"),
-                Some(range.start()),
-                Some(range.end()),
-                Adjust::None,
-            )
-            .await
-            .unwrap();
+        let after = view(body().await.unwrap());
+        assert_eq!(renders.load(std::sync::atomic::Ordering::SeqCst), 2);
         assert_eq!(
             after.bars.len(),
             BARS_PER_SYMBOL,

@@ -46,6 +46,8 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     pub max_body_bytes: usize,
     pub max_concurrent_requests: usize,
+    /// `Strict-Transport-Security` max-age; 0 = not sent.
+    pub hsts_max_age_secs: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -218,6 +220,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "server.shutdown_grace_secs",
     "server.request_timeout_secs",
     "server.max_body_bytes",
+    "server.hsts_max_age_secs",
     "server.max_concurrent_requests",
     "database.url",
     "database.pool_min",
@@ -353,6 +356,7 @@ impl Config {
             request_timeout: Duration::from_secs(l.get("server.request_timeout_secs", 30u64)),
             max_body_bytes: l.get("server.max_body_bytes", 1_048_576usize),
             max_concurrent_requests: l.get("server.max_concurrent_requests", 1024usize),
+            hsts_max_age_secs: l.get("server.hsts_max_age_secs", 0u64),
         };
         let default_db = format!(
             "sqlite://{}?mode=rwc",

@@ -11,4 +11,5 @@ mod market;
 mod migrate;
 mod outage;
 mod research;
+mod secrets;
 mod sync;
