@@ -76,6 +76,7 @@ TOML
     STOCKPILOT_CONFIG="$work/stockpilot.toml" STOCKPILOT_SERVER__HOST=127.0.0.1 \
     STOCKPILOT_SERVER__PORT="$api_port" STOCKPILOT_DATA__DIR="$work/data" \
     STOCKPILOT_DATA__DEMO_DIR="$root/data/demo" STOCKPILOT_SYNC__POLL_INTERVAL_MS=200 \
+    STOCKPILOT_RATE_LIMIT__CHAT_PER_MINUTE=2 \
     LLM_BASE_URL="http://127.0.0.1:${stub_port}/v1" LLM_MODEL=stub \
     TUSHARE_TOKEN=e2e-stub-token STOCKPILOT_PROVIDERS__TUSHARE__BASE_URL="http://127.0.0.1:${stub_port}/tushare" \
     STOCKPILOT_LLM__PRICE_INPUT_PER_1K=0.5 STOCKPILOT_LLM__PRICE_OUTPUT_PER_1K=1.5 \
@@ -139,6 +140,11 @@ run_job() { # BODY EXPECTED_FINAL_STATUS
   [ "$status" = "$2" ] || { echo "e2e: expected ${2}" >&2; return 1; }
 }
 run_job '{"kind":"daily_history","symbols":["AAPL","MSFT"],"start":"2013-01-01"}' succeeded
+# Chat over its limit of 2 a minute: the third answers 429 (a rate-limited series).
+chat_codes=""
+for _ in 1 2 3; do chat_codes="$chat_codes $(post /api/v1/llm/chat '{"messages":[{"role":"user","content":"hi"}]}')"; done
+echo "e2e: chat ×3 →${chat_codes}"
+[ "${chat_codes##* }" = 429 ] || { echo "e2e: expected the third chat to be rate limited" >&2; exit 1; }
 # Through the Tushare-shaped stub (its first answer is a 500 the adapter retries): upstream series.
 run_job '{"kind":"calendar","market":"CN","provider":"tushare","start":"2024-01-01","end":"2024-01-31"}' succeeded
 # The csv provider has no valuations: this job fails by design (a failed-job series).
@@ -158,7 +164,10 @@ for ((i = 0; i < 120; i++)); do
 done
 llm_results=$(curl -s --max-time 10 "$api/api/v1/research/runs/$rid" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(sum(1 for x in r["results"] if x["status"]=="succeeded" and x["usage"]["llm_calls"]>0))')
 echo "e2e: research run on AAPL, MSFT → ${rstatus} (${llm_results} LLM analyst results)"
-[ "$rstatus" = succeeded ] && [ "$llm_results" -gt 0 ] || { echo "e2e: expected a succeeded run with LLM analyst results" >&2; exit 1; }
+if [ "$rstatus" != succeeded ] || [ "$llm_results" -le 0 ]; then
+  echo "e2e: expected a succeeded run with LLM analyst results" >&2
+  exit 1
+fi
 research=1
 
 # The every-minute schedule: wait until it has fired (its metric appears), at most E2E_SCHEDULE_WAIT s.

@@ -47,7 +47,6 @@ SUBSTITUTIONS = [
 OPTIONAL_METRICS = {
     "stockpilot_research_runs_total": "needs a research run (made by the e2e when the binary has them)",
     "stockpilot_active_analysts": "needs a research run (made by the e2e when the binary has them)",
-    "stockpilot_rate_limited_total": "needs a client over its rate limit",
     "stockpilot_http_overloaded_total": "needs more concurrent requests than server.max_concurrent_requests",
 }
 

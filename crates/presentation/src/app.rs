@@ -48,6 +48,8 @@ pub struct Shared {
     pub state: web::Data<AppState>,
     pub limit: web::Data<ConcurrencyLimit>,
     pub metrics: Option<web::Data<PrometheusHandle>>,
+    /// Per-client rate limits; `None` = not limited.
+    pub rate_limiting: Option<web::Data<crate::middleware::RateLimiting>>,
 }
 
 impl Shared {
@@ -56,7 +58,15 @@ impl Shared {
             state: web::Data::new(state),
             limit: web::Data::new(ConcurrencyLimit(Arc::new(Semaphore::new(max_concurrent)))),
             metrics: metrics.map(web::Data::new),
+            rate_limiting: None,
         }
+    }
+
+    /// Limits every client per route group (see `middleware::RateLimiting`).
+    #[must_use]
+    pub fn with_rate_limiting(mut self, limiting: crate::middleware::RateLimiting) -> Self {
+        self.rate_limiting = Some(web::Data::new(limiting));
+        self
     }
 }
 
@@ -95,9 +105,13 @@ pub fn app(
         }))
         .wrap(from_fn(request_timeout))
         .wrap(from_fn(concurrency_limit))
+        .wrap(from_fn(crate::middleware::rate_limit))
         .wrap(from_fn(request_context))
         .wrap(security_headers(settings.hsts_max_age_secs))
         .configure(routes::configure);
+    if let Some(limiting) = &shared.rate_limiting {
+        app = app.app_data(limiting.clone());
+    }
     if let (Some(path), Some(handle)) = (&settings.metrics_path, &shared.metrics) {
         app = app
             .app_data(handle.clone())

@@ -114,6 +114,10 @@ impl Application {
             vec![Arc::new(DatabaseProbe::new(db.clone()))];
         let (cache, redis_probe) = wiring::cache(config).await?;
         probes.extend(redis_probe);
+        let limiting = wiring::rate_limiting(config).await?;
+        if let Some((_, Some(probe))) = &limiting {
+            probes.push(probe.clone());
+        }
         tracing::info!(cache = cache.backend(), "cache ready");
 
         let metrics = if config.metrics.enabled {
@@ -187,11 +191,14 @@ impl Application {
             search,
             research: research.clone(),
         };
-        let shared = Shared::new(
+        let mut shared = Shared::new(
             state,
             config.server.max_concurrent_requests,
             metrics.clone(),
         );
+        if let Some((limits, _)) = limiting {
+            shared = shared.with_rate_limiting(limits);
+        }
         let settings = HttpSettings {
             max_body_bytes: config.server.max_body_bytes,
             request_timeout: config.server.request_timeout,

@@ -346,3 +346,68 @@ pub fn research_service(
         research_settings(config),
     ))
 }
+
+/// Per-client rate limits when `rate_limit.enabled`: counted in Redis (falling back to memory
+/// while it is down, with a `/ready` check saying so) when `cache.redis_url` is set, else in
+/// memory.
+///
+/// # Errors
+/// Redis refusing or not answering within `cache.connect_timeout_secs` at start.
+pub async fn rate_limiting(
+    config: &Config,
+) -> anyhow::Result<
+    Option<(
+        stockpilot_presentation::middleware::RateLimiting,
+        Option<Arc<dyn stockpilot_application::ports::DependencyProbe>>,
+    )>,
+> {
+    let r = &config.rate_limit;
+    if !r.enabled {
+        tracing::warn!("rate_limit.enabled is false: requests are not rate limited");
+        return Ok(None);
+    }
+    let limits = stockpilot_presentation::middleware::RateLimits {
+        reads: r.reads_per_minute,
+        writes: r.writes_per_minute,
+        chat: r.chat_per_minute,
+        research: r.research_per_minute,
+    };
+    let (store, probe): (
+        Arc<dyn stockpilot_application::ports::RateLimitStore>,
+        Option<Arc<dyn stockpilot_application::ports::DependencyProbe>>,
+    ) = match &config.cache.redis_url {
+        Some(url) => {
+            let redis = stockpilot_cache::RedisCache::connect(
+                url.expose_secret(),
+                config.cache.connect_timeout,
+            )
+            .await?;
+            let limiter = stockpilot_cache::FallbackRateLimiter::new(
+                stockpilot_cache::RedisRateLimiter::new(&redis, "limits"),
+            );
+            let probe: Arc<dyn stockpilot_application::ports::DependencyProbe> =
+                Arc::new(limiter.probe());
+            (Arc::new(limiter), Some(probe))
+        }
+        None => (
+            Arc::new(stockpilot_cache::MemoryRateLimiter::default()),
+            None,
+        ),
+    };
+    tracing::info!(
+        backend = store.backend(),
+        reads = limits.reads,
+        writes = limits.writes,
+        chat = limits.chat,
+        research = limits.research,
+        "rate limits per client per minute"
+    );
+    Ok(Some((
+        stockpilot_presentation::middleware::RateLimiting {
+            store,
+            limits,
+            trusted_proxies: config.server.trusted_proxies.clone(),
+        },
+        probe,
+    )))
+}

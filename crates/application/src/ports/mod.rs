@@ -6,6 +6,7 @@ mod clock;
 mod llm;
 mod market_data;
 mod market_store;
+mod rate_limit;
 mod readiness;
 mod research_store;
 mod sync_store;
@@ -20,6 +21,7 @@ pub use llm::{
 };
 pub use market_data::{Dataset, MarketDataSource, SourceError};
 pub use market_store::{DataBatch, InstrumentRecord, MarketDataStore, Page, Sourced, StoreError};
+pub use rate_limit::{RateDecision, RateLimitStore, sliding_window};
 pub use readiness::{DependencyProbe, ProbeFailure};
 pub use research_store::{EventDraft, ResearchStore};
 pub use sync_store::SyncJobStore;

@@ -2,7 +2,11 @@
 //! no Redis is configured.
 
 mod memory;
+mod rate_limit;
 mod redis_cache;
 
 pub use memory::MemoryCache;
+pub use rate_limit::{
+    FallbackRateLimiter, MemoryRateLimiter, NowMs, RateLimiterProbe, RedisRateLimiter,
+};
 pub use redis_cache::{RedisCache, RedisProbe};

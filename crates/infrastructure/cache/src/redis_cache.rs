@@ -49,6 +49,11 @@ impl RedisCache {
         Ok(Self { conn })
     }
 
+    /// The shared connection manager (for the rate limiter).
+    pub fn connection(&self) -> ConnectionManager {
+        self.conn.clone()
+    }
+
     pub fn probe(&self) -> RedisProbe {
         RedisProbe {
             conn: self.conn.clone(),

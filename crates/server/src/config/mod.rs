@@ -33,6 +33,7 @@ pub struct Config {
     pub search: SearchConfig,
     pub security: SecurityConfig,
     pub research: ResearchConfig,
+    pub rate_limit: RateLimitConfig,
     /// The effective value and source of every key, for `config show`.
     pub entries: Vec<Entry>,
 }
@@ -48,6 +49,17 @@ pub struct ServerConfig {
     pub max_concurrent_requests: usize,
     /// `Strict-Transport-Security` max-age; 0 = not sent.
     pub hsts_max_age_secs: u64,
+    /// Proxies whose `X-Forwarded-For` names the client (comma-separated IPs in the source).
+    pub trusted_proxies: Vec<stockpilot_presentation::middleware::ProxyNet>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    pub reads_per_minute: u32,
+    pub writes_per_minute: u32,
+    pub chat_per_minute: u32,
+    pub research_per_minute: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -221,6 +233,12 @@ pub const KNOWN_KEYS: &[&str] = &[
     "server.request_timeout_secs",
     "server.max_body_bytes",
     "server.hsts_max_age_secs",
+    "server.trusted_proxies",
+    "rate_limit.enabled",
+    "rate_limit.reads_per_minute",
+    "rate_limit.writes_per_minute",
+    "rate_limit.chat_per_minute",
+    "rate_limit.research_per_minute",
     "server.max_concurrent_requests",
     "database.url",
     "database.pool_min",
@@ -357,6 +375,26 @@ impl Config {
             max_body_bytes: l.get("server.max_body_bytes", 1_048_576usize),
             max_concurrent_requests: l.get("server.max_concurrent_requests", 1024usize),
             hsts_max_age_secs: l.get("server.hsts_max_age_secs", 0u64),
+            trusted_proxies: Vec::new(),
+        };
+        let proxies_text: String = l.get("server.trusted_proxies", String::new());
+        let mut server = server;
+        for part in proxies_text
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            match part.parse::<stockpilot_presentation::middleware::ProxyNet>() {
+                Ok(net) => server.trusted_proxies.push(net),
+                Err(e) => l.check("server.trusted_proxies", false, || e),
+            }
+        }
+        let rate_limit = RateLimitConfig {
+            enabled: l.get("rate_limit.enabled", true),
+            reads_per_minute: l.get("rate_limit.reads_per_minute", 600u32),
+            writes_per_minute: l.get("rate_limit.writes_per_minute", 120u32),
+            chat_per_minute: l.get("rate_limit.chat_per_minute", 30u32),
+            research_per_minute: l.get("rate_limit.research_per_minute", 10u32),
         };
         let default_db = format!(
             "sqlite://{}?mode=rwc",
@@ -507,6 +545,7 @@ impl Config {
             search,
             security,
             research,
+            rate_limit,
             entries: Vec::new(),
         };
         config.validate(&mut l);
@@ -696,6 +735,28 @@ impl Config {
         if let Some(dir) = &self.providers.csv_dir {
             l.check("providers.csv.dir", dir.is_dir(), || {
                 format!("{} is not a directory", dir.display())
+            });
+        }
+        for (key, value) in [
+            (
+                "rate_limit.reads_per_minute",
+                self.rate_limit.reads_per_minute,
+            ),
+            (
+                "rate_limit.writes_per_minute",
+                self.rate_limit.writes_per_minute,
+            ),
+            (
+                "rate_limit.chat_per_minute",
+                self.rate_limit.chat_per_minute,
+            ),
+            (
+                "rate_limit.research_per_minute",
+                self.rate_limit.research_per_minute,
+            ),
+        ] {
+            l.check(key, (1..=10_000_000).contains(&value), || {
+                format!("must be between 1 and 10000000, got {value}")
             });
         }
         let r = &self.research;

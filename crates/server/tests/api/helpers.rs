@@ -50,6 +50,12 @@ pub fn config_for(database_url: &str, extra: &[(&str, &str)]) -> Config {
             "STOCKPILOT_DATA__IMPORT_DEMO".to_owned(),
             "false".to_owned(),
         ),
+        // Test servers run side by side from one address (and share one Redis under
+        // `make test-all`): limits are switched on only by the tests about them.
+        (
+            "STOCKPILOT_RATE_LIMIT__ENABLED".to_owned(),
+            "false".to_owned(),
+        ),
     ];
     if let Ok(redis) = std::env::var("TEST_REDIS_URL") {
         env.push(("REDIS_URL".to_owned(), redis));

@@ -6,6 +6,7 @@ mod binary;
 mod errors;
 mod health;
 mod helpers;
+mod limits;
 mod llm;
 mod market;
 mod migrate;

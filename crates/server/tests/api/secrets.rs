@@ -79,6 +79,8 @@ async fn no_secret_reaches_the_logs_or_a_response() {
         .env("STOCKPILOT_ENCRYPTION_KEY", ENCRYPTION_KEY)
         .env("STOCKPILOT_RESEARCH__POLL_INTERVAL_MS", "20")
         .env("STOCKPILOT_SYNC__POLL_INTERVAL_MS", "20")
+        // The test polls fast; the default 600 reads a minute would answer 429.
+        .env("STOCKPILOT_RATE_LIMIT__READS_PER_MINUTE", "100000")
         .args(["serve"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

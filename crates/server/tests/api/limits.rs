@@ -1,0 +1,186 @@
+//! Rate limits over HTTP: exhaustion with 429 and the RateLimit headers, per client, the
+//! client taken from `X-Forwarded-For` only behind a trusted proxy, one combined limit for two
+//! instances sharing Redis, and requests still served (with per-instance limits, reported on
+//! `/ready`) when Redis goes away.
+
+use std::net::SocketAddr;
+
+use serde_json::json;
+use stockpilot_db::testing::TestDatabase;
+
+use crate::helpers::{CuttableProxy, TestApp};
+
+/// A client address no other test uses, so shared Redis counters never mix.
+fn unique_client() -> String {
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("198.18.{}.{}", (n >> 8) % 250, n % 250)
+}
+
+async fn chat_as(app: &TestApp, client: &str) -> reqwest::Response {
+    app.client
+        .post(format!("{}/api/v1/llm/chat", app.address))
+        .header("X-Forwarded-For", client)
+        .json(&json!({"messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap()
+}
+
+const BEHIND_PROXY: &[(&str, &str)] = &[
+    ("STOCKPILOT_RATE_LIMIT__ENABLED", "true"),
+    ("STOCKPILOT_RATE_LIMIT__CHAT_PER_MINUTE", "2"),
+    ("STOCKPILOT_SERVER__TRUSTED_PROXIES", "127.0.0.1"),
+];
+
+#[tokio::test]
+async fn a_client_over_its_limit_gets_429_with_retry_after_and_others_do_not() {
+    let app = TestApp::spawn_on(TestDatabase::sqlite().unwrap(), BEHIND_PROXY).await;
+    let client = unique_client();
+    for remaining in ["1", "0"] {
+        let res = chat_as(&app, &client).await;
+        // No LLM is configured: 409, but the request counted.
+        assert_eq!(res.status().as_u16(), 409);
+        assert_eq!(res.headers()["ratelimit-limit"], "2");
+        assert_eq!(res.headers()["ratelimit-remaining"], remaining);
+    }
+    let res = chat_as(&app, &client).await;
+    assert_eq!(res.status().as_u16(), 429);
+    let retry: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    assert_eq!(res.headers()["ratelimit-remaining"], "0");
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 chat requests per minute")
+    );
+    // Another client, and another route group of the same client, are not affected.
+    assert_eq!(chat_as(&app, &unique_client()).await.status().as_u16(), 409);
+    let res = app
+        .client
+        .get(format!("{}/api/v1/instruments", app.address))
+        .header("X-Forwarded-For", &client)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    // Probes are never limited.
+    assert_eq!(app.get("/health").await.status().as_u16(), 200);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("stockpilot_rate_limited_total{group=\"chat\"}"),
+        "{metrics}"
+    );
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn forwarded_for_from_an_untrusted_peer_is_ignored() {
+    let app = TestApp::spawn_on(
+        TestDatabase::sqlite().unwrap(),
+        &[
+            ("STOCKPILOT_RATE_LIMIT__ENABLED", "true"),
+            ("STOCKPILOT_RATE_LIMIT__WRITES_PER_MINUTE", "2"),
+            // The test connects from 127.0.0.1, which is not this proxy.
+            ("STOCKPILOT_SERVER__TRUSTED_PROXIES", "192.0.2.1"),
+        ],
+    )
+    .await;
+    // Each request claims another client; all are counted as 127.0.0.1 — under the "writes"
+    // group, which no other test limits.
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let res = app
+            .client
+            .post(format!("{}/api/v1/sync/failures/retry", app.address))
+            .header("X-Forwarded-For", unique_client())
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+    }
+    // Were the header believed, every request would be a new client with a fresh limit.
+    // (Counts left by an earlier run within the minute may make the 429 come sooner.)
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(
+        statuses.iter().filter(|s| **s != 429).count() <= 2,
+        "{statuses:?}"
+    );
+    app.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn two_instances_sharing_redis_enforce_one_combined_limit() {
+    let Ok(_) = std::env::var("TEST_REDIS_URL") else {
+        eprintln!("TEST_REDIS_URL not set; skipping the shared-limit test");
+        return;
+    };
+    let a = TestApp::spawn_on(TestDatabase::sqlite().unwrap(), BEHIND_PROXY).await;
+    let b = TestApp::spawn_on(TestDatabase::sqlite().unwrap(), BEHIND_PROXY).await;
+    let client = unique_client();
+    let mut limited = 0;
+    for i in 0..4 {
+        let app = if i % 2 == 0 { &a } else { &b };
+        if chat_as(app, &client).await.status().as_u16() == 429 {
+            limited += 1;
+        }
+    }
+    assert_eq!(limited, 2, "2 per minute across both instances, not 2 each");
+    a.stop().await.unwrap();
+    b.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn with_redis_gone_requests_are_still_served_with_per_instance_limits() {
+    let Ok(redis_url) = std::env::var("TEST_REDIS_URL") else {
+        eprintln!("TEST_REDIS_URL not set; skipping the Redis outage test");
+        return;
+    };
+    let mut url = url::Url::parse(&redis_url).unwrap();
+    let target: SocketAddr = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(6379))
+        .parse()
+        .unwrap();
+    let proxy = CuttableProxy::start(target).await;
+    url.set_host(Some("127.0.0.1")).unwrap();
+    url.set_port(Some(proxy.addr.port())).unwrap();
+    let mut settings = BEHIND_PROXY.to_vec();
+    let through = url.to_string();
+    settings.push(("REDIS_URL", through.as_str()));
+    settings.push(("STOCKPILOT_CACHE__CONNECT_TIMEOUT_SECS", "1"));
+    let app = TestApp::spawn_on(TestDatabase::sqlite().unwrap(), &settings).await;
+    let client = unique_client();
+    assert_eq!(chat_as(&app, &client).await.status().as_u16(), 409);
+
+    proxy.cut();
+    // Served, never a 5xx from the limiter; the per-instance count starts afresh and still
+    // limits.
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        statuses.push(chat_as(&app, &client).await.status().as_u16());
+    }
+    assert_eq!(statuses, [409, 409, 429]);
+    let (_, ready) = app.get_json("/ready").await;
+    let check = ready["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "rate_limiter")
+        .unwrap_or_else(|| panic!("{ready}"))
+        .clone();
+    assert_ne!(check["status"], "up", "{ready}");
+    assert!(
+        ready.to_string().contains("counted per instance"),
+        "{ready}"
+    );
+    app.stop().await.unwrap();
+}
