@@ -156,7 +156,7 @@ nginx_smoke() {
   sed -i 's#server stockpilot:8080 #server stockpilot:18080 #' "$work/etc-nginx/conf.d/upstream.conf"
   grep -q 'server stockpilot:18080 ' "$work/etc-nginx/conf.d/upstream.conf" || { echo "upstream.conf changed: update this test"; return 1; }
   # shellcheck disable=SC2016 # expanded by the inner shell
-  timeout 60 unshare -m -n --propagation private bash -euo pipefail -c '
+  timeout --kill-after=10 120 unshare -m -n --propagation private bash -euo pipefail -c '
     work=$1
     ip link set lo up
     mount --bind "$work/etc-nginx" /etc/nginx; mount --bind "$work/hosts" /etc/hosts
@@ -180,10 +180,19 @@ class H(http.server.BaseHTTPRequestHandler):
 http.server.ThreadingHTTPServer(("127.0.0.1", 18080), H).serve_forever()
 PY
     up=$!
-    trap "kill $up 2>/dev/null; nginx -s stop 2>/dev/null || true" EXIT
-    for _ in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:18080/ && break; sleep 0.1; done
-    nginx -c /etc/nginx/nginx.conf
-    for _ in $(seq 50); do curl -s -o /dev/null http://127.0.0.1:8081/nginx-health && break; sleep 0.1; done
+    ng=""
+    # nginx runs in the foreground (as a child of this shell), so nothing of it outlives the
+    # test or holds its output open.
+    trap "kill \$up \$ng 2>/dev/null || true" EXIT
+    # A loaded machine (CI building in parallel) can take seconds to start Python.
+    ready=""
+    for _ in $(seq 300); do curl -s -o /dev/null http://127.0.0.1:18080/ && { ready=1; break; }; sleep 0.1; done
+    [ -n "$ready" ] || { echo "the stand-in upstream did not start within 30 s"; exit 1; }
+    nginx -c /etc/nginx/nginx.conf -g "daemon off;" &
+    ng=$!
+    ready=""
+    for _ in $(seq 300); do curl -s -o /dev/null http://127.0.0.1:8081/nginx-health && { ready=1; break; }; sleep 0.1; done
+    [ -n "$ready" ] || { echo "nginx did not answer within 30 s"; exit 1; }
     c="curl -sS --max-time 5 -k --resolve stockpilot.test:8443:127.0.0.1"
     code=$(curl -s -o /dev/null -w "%{http_code} %{redirect_url}" "http://127.0.0.1:8080/api/v1/x?y=1")
     [ "$code" = "301 https://127.0.0.1/api/v1/x?y=1" ] || { echo "HTTP not redirected: $code"; exit 1; }
