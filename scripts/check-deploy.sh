@@ -160,7 +160,6 @@ nginx_smoke() {
     work=$1
     ip link set lo up
     mount --bind "$work/etc-nginx" /etc/nginx; mount --bind "$work/hosts" /etc/hosts
-    mount -t tmpfs tmpfs /tmp
     head -c 4000 /dev/zero | tr "\0" a > "$work/big.json"
     # The stand-in upstream: echoes the request headers it got; /big.json is 4 kB of JSON.
     trap "exit 1" TERM INT
@@ -188,6 +187,9 @@ PY
     ready=""
     for _ in $(seq 300); do curl -s -o /dev/null http://127.0.0.1:18080/ && { ready=1; break; }; sleep 0.1; done
     [ -n "$ready" ] || { echo "the stand-in upstream did not start within 30 s"; exit 1; }
+    # A private /tmp for nginx (pid file, temp paths), mounted only now: the checkout, and the
+    # Python that runs the upstream, may themselves live under /tmp.
+    mount -t tmpfs tmpfs /tmp
     nginx -c /etc/nginx/nginx.conf -g "daemon off;" &
     ng=$!
     ready=""
