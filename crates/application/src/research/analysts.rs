@@ -117,134 +117,112 @@ pub trait Analyst: Send + Sync {
     async fn analyze(&self, data: &SymbolData, llm: &LlmAccess) -> Result<Outcome, AnalystError>;
 }
 
-/// Trend, momentum, mean reversion and volatility regime over the adjusted bars.
-pub struct Technical;
+/// A deterministic analyst: a pure function of the symbol's stored data (no LLM, no cost).
+pub struct Quantitative {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub view: fn(&SymbolData) -> Result<AnalystSignal, AnalystError>,
+}
 
 #[async_trait::async_trait]
-impl Analyst for Technical {
+impl Analyst for Quantitative {
     fn name(&self) -> &'static str {
-        "technical"
+        self.name
     }
     fn description(&self) -> &'static str {
-        "Trend (EMA 20/50 crossover, ADX 14), momentum (RSI 14, MACD 12/26/9, 20-day rate of change), mean reversion (z-score vs SMA 20, Bollinger position) and volatility regime, weighted 0.35/0.30/0.20/0.15; needs 200 bars"
+        self.description
     }
     fn kind(&self) -> AnalystKind {
         AnalystKind::Quantitative
     }
     async fn analyze(&self, data: &SymbolData, _: &LlmAccess) -> Result<Outcome, AnalystError> {
-        Ok(Outcome::free(technical(
-            &data.symbol,
-            &data.bars,
-            data.as_of,
-        )))
+        (self.view)(data).map(Outcome::free)
     }
+}
+
+/// The quantitative analysts, in catalogue order.
+pub const QUANTITATIVE: [Quantitative; 4] = [
+    Quantitative {
+        name: "technical",
+        description: "Trend (EMA 20/50 crossover, ADX 14), momentum (RSI 14, MACD 12/26/9, 20-day rate of change), mean reversion (z-score vs SMA 20, Bollinger position) and volatility regime, weighted 0.35/0.30/0.20/0.15; needs 200 bars",
+        view: technical_view,
+    },
+    Quantitative {
+        name: "fundamentals",
+        description: "Profitability (ROE, net and operating margin), growth (revenue, earnings) and financial health (current ratio, debt/equity) of the latest report, each against one threshold table",
+        view: fundamentals_view,
+    },
+    Quantitative {
+        name: "valuation",
+        description: "Owner-earnings DCF (10 % discount, 5 years, 2.5 % terminal growth) and P/E, P/B, EV/EBITDA against their own 3-year median, with a 25 % margin of safety; refuses without a market cap",
+        view: valuation_view,
+    },
+    Quantitative {
+        name: "risk",
+        description: "Position limit per symbol: 20 % base, scaled down by 60-day volatility above 2 % a day and by average correlation with the run's other symbols; sizes the decision, does not vote",
+        view: risk_view,
+    },
+];
+
+/// Trend, momentum, mean reversion and volatility regime over the adjusted bars.
+fn technical_view(data: &SymbolData) -> Result<AnalystSignal, AnalystError> {
+    Ok(technical(&data.symbol, &data.bars, data.as_of))
 }
 
 /// Profitability, growth and financial health against one threshold table.
-pub struct Fundamentals;
-
-#[async_trait::async_trait]
-impl Analyst for Fundamentals {
-    fn name(&self) -> &'static str {
-        "fundamentals"
-    }
-    fn description(&self) -> &'static str {
-        "Profitability (ROE, net and operating margin), growth (revenue, earnings) and financial health (current ratio, debt/equity) of the latest report, each against one threshold table"
-    }
-    fn kind(&self) -> AnalystKind {
-        AnalystKind::Quantitative
-    }
-    async fn analyze(&self, data: &SymbolData, _: &LlmAccess) -> Result<Outcome, AnalystError> {
-        Ok(Outcome::free(fundamentals(
-            &data.symbol,
-            &data.indicators,
-            data.as_of,
-        )))
-    }
+fn fundamentals_view(data: &SymbolData) -> Result<AnalystSignal, AnalystError> {
+    Ok(fundamentals(&data.symbol, &data.indicators, data.as_of))
 }
 
 /// Owner-earnings DCF and multiples against the security's own history.
-pub struct Valuation;
-
-#[async_trait::async_trait]
-impl Analyst for Valuation {
-    fn name(&self) -> &'static str {
-        "valuation"
-    }
-    fn description(&self) -> &'static str {
-        "Owner-earnings DCF (10 % discount, 5 years, 2.5 % terminal growth) and P/E, P/B, EV/EBITDA against their own 3-year median, with a 25 % margin of safety; refuses without a market cap"
-    }
-    fn kind(&self) -> AnalystKind {
-        AnalystKind::Quantitative
-    }
-    async fn analyze(&self, data: &SymbolData, _: &LlmAccess) -> Result<Outcome, AnalystError> {
-        Ok(Outcome::free(valuation(
-            &data.symbol,
-            &data.valuations,
-            &data.statements,
-            &data.indicators,
-            data.as_of,
-            &ValuationParams::default(),
-        )))
-    }
+fn valuation_view(data: &SymbolData) -> Result<AnalystSignal, AnalystError> {
+    Ok(valuation(
+        &data.symbol,
+        &data.valuations,
+        &data.statements,
+        &data.indicators,
+        data.as_of,
+        &ValuationParams::default(),
+    ))
 }
 
-/// Volatility- and correlation-adjusted position limits (direction-blind).
-pub struct Risk;
-
-#[async_trait::async_trait]
-impl Analyst for Risk {
-    fn name(&self) -> &'static str {
-        "risk"
+/// Volatility- and correlation-adjusted position limits (direction-blind), computed by the
+/// run across its symbols and reported here.
+fn risk_view(data: &SymbolData) -> Result<AnalystSignal, AnalystError> {
+    let Some(limit) = &data.risk_limit else {
+        return Err(AnalystError::Failed(
+            "the run computed no risk limit for this symbol".into(),
+        ));
+    };
+    let as_of = data
+        .bars
+        .iter()
+        .map(|b| b.trade_date)
+        .max()
+        .unwrap_or(data.as_of);
+    let mut inputs = vec![Input::new(
+        "max_position_pct",
+        limit.max_position_pct,
+        as_of,
+    )];
+    if let Some(v) = limit.daily_vol {
+        inputs.push(Input::new("daily_vol", v, as_of));
     }
-    fn description(&self) -> &'static str {
-        "Position limit per symbol: 20 % base, scaled down by 60-day volatility above 2 % a day and by average correlation with the run's other symbols; sizes the decision, does not vote"
+    if let Some(c) = limit.avg_correlation {
+        inputs.push(Input::new("avg_correlation", c, as_of));
     }
-    fn kind(&self) -> AnalystKind {
-        AnalystKind::Quantitative
-    }
-    async fn analyze(&self, data: &SymbolData, _: &LlmAccess) -> Result<Outcome, AnalystError> {
-        let Some(limit) = &data.risk_limit else {
-            return Err(AnalystError::Failed(
-                "the run computed no risk limit for this symbol".into(),
-            ));
-        };
-        let as_of = data
-            .bars
-            .iter()
-            .map(|b| b.trade_date)
-            .max()
-            .unwrap_or(data.as_of);
-        let mut inputs = vec![Input::new(
-            "max_position_pct",
-            limit.max_position_pct,
-            as_of,
-        )];
-        if let Some(v) = limit.daily_vol {
-            inputs.push(Input::new("daily_vol", v, as_of));
+    Ok(if limit.daily_vol.is_none() {
+        AnalystSignal::insufficient("risk", data.symbol.clone(), limit.reasoning.clone(), inputs)
+    } else {
+        AnalystSignal {
+            analyst: "risk".into(),
+            symbol: data.symbol.clone(),
+            signal: Signal::Neutral,
+            confidence: Confidence::from_fraction(1.0),
+            reasoning: limit.reasoning.clone(),
+            inputs,
         }
-        if let Some(c) = limit.avg_correlation {
-            inputs.push(Input::new("avg_correlation", c, as_of));
-        }
-        let signal = if limit.daily_vol.is_none() {
-            AnalystSignal::insufficient(
-                "risk",
-                data.symbol.clone(),
-                limit.reasoning.clone(),
-                inputs,
-            )
-        } else {
-            AnalystSignal {
-                analyst: "risk".into(),
-                symbol: data.symbol.clone(),
-                signal: Signal::Neutral,
-                confidence: Confidence::from_fraction(1.0),
-                reasoning: limit.reasoning.clone(),
-                inputs,
-            }
-        };
-        Ok(Outcome::free(signal))
-    }
+    })
 }
 
 /// The JSON an LLM analyst answers with.
@@ -285,7 +263,7 @@ fn check_view(v: &LlmView) -> Result<(), String> {
 const GROUNDING: &str = "Use only the figures and texts given in this conversation; never recall prices, financials or news from memory. If they are not enough to form a view, answer signal \"insufficient_data\" with confidence 0 and say what is missing. Answer with one JSON object: {\"signal\": \"bullish\"|\"bearish\"|\"neutral\"|\"insufficient_data\", \"confidence\": 0-100, \"reasoning\": \"…\"}; the reasoning cites the figures it rests on.";
 
 /// Calls, tokens and cost of `completions`.
-pub(crate) fn usage_of(completions: &[Completion]) -> Usage {
+fn usage_of(completions: &[Completion]) -> Usage {
     let mut u = Usage::default();
     for c in completions {
         u.llm_calls += 1;
@@ -298,7 +276,7 @@ pub(crate) fn usage_of(completions: &[Completion]) -> Usage {
 
 /// One structured call within the run's budget. Spent tokens are counted even when the
 /// answer is unusable.
-async fn ask<T: serde::de::DeserializeOwned>(
+pub(crate) async fn ask<T: serde::de::DeserializeOwned>(
     llm: &LlmAccess,
     purpose: String,
     messages: Vec<ChatMessage>,
@@ -644,13 +622,11 @@ impl Analyst for Debate {
 
 /// Every analyst, in catalogue order.
 pub fn catalogue() -> Vec<Arc<dyn Analyst>> {
-    let mut all: Vec<Arc<dyn Analyst>> = vec![
-        Arc::new(Technical),
-        Arc::new(Fundamentals),
-        Arc::new(Valuation),
-        Arc::new(Risk),
-        Arc::new(NewsSentiment),
-    ];
+    let mut all: Vec<Arc<dyn Analyst>> = Vec::new();
+    for q in QUANTITATIVE {
+        all.push(Arc::new(q));
+    }
+    all.push(Arc::new(NewsSentiment));
     for p in PERSONAS {
         all.push(Arc::new(p));
     }

@@ -17,13 +17,12 @@ use stockpilot_domain::analysis::{
 };
 use tokio::sync::{Semaphore, watch};
 
-use super::analysts::{Analyst, AnalystError, AnalystKind, Budget, LlmAccess, usage_of};
+use super::analysts::{Analyst, AnalystError, AnalystKind, Budget, LlmAccess, ask};
 use super::data::SymbolData;
 use super::model::{AnalystResult, DecisionRecord, ResultStatus, Run, RunStatus, Usage, events};
 use super::service::ResearchService;
 use crate::AppError;
-use crate::llm::structured;
-use crate::ports::{ChatMessage, CompletionRequest, EventDraft, OutputSchema};
+use crate::ports::{ChatMessage, EventDraft, OutputSchema};
 
 /// Analysts whose horizon is months rather than weeks.
 const SLOW_ANALYSTS: [&str; 4] = [
@@ -414,16 +413,6 @@ impl ResearchService {
         per_run: &Semaphore,
         usage: &mut Usage,
     ) -> Result<Rationale, String> {
-        let Some(gateway) = &llm.gateway else {
-            return Err("no LLM provider is configured".into());
-        };
-        let remaining = llm.budget.remaining();
-        if remaining == 0 {
-            return Err(format!(
-                "the run's token budget of {} tokens is used up",
-                llm.budget.limit()
-            ));
-        }
         let (Ok(_run_permit), Ok(_permit)) = (per_run.acquire().await, self.global.acquire().await)
         else {
             return Err("the research runner is shutting down".into());
@@ -440,43 +429,32 @@ impl ResearchService {
                 )
             })
             .collect();
-        let request = CompletionRequest {
-            messages: vec![
-                ChatMessage::system(
-                    "You are a portfolio manager writing the rationale of a decision that has already been made by a weighted vote of analysts. Do not change the action or the size. Explain it in at most 150 words from the analysts' views and the figures given only; never recall figures from memory. Answer with one JSON object {\"rationale\": \"…\", \"risk_warnings\": [\"…\"]}.",
-                ),
-                ChatMessage::user(format!(
-                    "{}\nDecision: {:?}, confidence {}, position {:.2} % of the portfolio.\nVote: {}\nAnalysts:\n{}",
-                    data.digest.to_prompt(),
-                    decision.action,
-                    decision.confidence.value(),
-                    decision.position_pct * 100.0,
-                    decision.reasoning,
-                    views.join("\n")
-                )),
-            ],
-            provider: llm.provider.clone(),
-            model: None,
-            temperature: Some(0.2),
-            max_tokens: Some(
-                u32::try_from(remaining)
-                    .unwrap_or(u32::MAX)
-                    .min(llm.max_tokens_per_call),
+        let messages = vec![
+            ChatMessage::system(
+                "You are a portfolio manager writing the rationale of a decision that has already been made by a weighted vote of analysts. Do not change the action or the size. Explain it in at most 150 words from the analysts' views and the figures given only; never recall figures from memory. Answer with one JSON object {\"rationale\": \"…\", \"risk_warnings\": [\"…\"]}.",
             ),
-            schema: Some(OutputSchema {
-                name: "decision_rationale".into(),
-                schema: json!({
-                    "type": "object",
-                    "properties": {
-                        "rationale": {"type": "string", "minLength": 1},
-                        "risk_warnings": {"type": "array", "items": {"type": "string"}}
-                    },
-                    "required": ["rationale", "risk_warnings"],
-                    "additionalProperties": false
-                }),
-                example: json!({"rationale": "Technical and value views agree…", "risk_warnings": []}),
+            ChatMessage::user(format!(
+                "{}\nDecision: {:?}, confidence {}, position {:.2} % of the portfolio.\nVote: {}\nAnalysts:\n{}",
+                data.digest.to_prompt(),
+                decision.action,
+                decision.confidence.value(),
+                decision.position_pct * 100.0,
+                decision.reasoning,
+                views.join("\n")
+            )),
+        ];
+        let schema = OutputSchema {
+            name: "decision_rationale".into(),
+            schema: json!({
+                "type": "object",
+                "properties": {
+                    "rationale": {"type": "string", "minLength": 1},
+                    "risk_warnings": {"type": "array", "items": {"type": "string"}}
+                },
+                "required": ["rationale", "risk_warnings"],
+                "additionalProperties": false
             }),
-            purpose: format!("run:{} decision", llm.run_id),
+            example: json!({"rationale": "Technical and value views agree…", "risk_warnings": []}),
         };
         let check = |r: &Rationale| {
             if r.rationale.trim().is_empty() {
@@ -485,15 +463,20 @@ impl ResearchService {
                 Ok(())
             }
         };
-        match structured::<Rationale>(gateway.as_ref(), request, check).await {
-            Ok((r, completions)) => {
-                let spent = usage_of(&completions);
-                llm.budget.spend(spent.tokens());
-                usage.add(&spent);
-                Ok(r)
-            }
-            Err(e) => Err(e.to_string()),
-        }
+        // The same call path as the LLM analysts: availability, the run's budget, the
+        // per-call token cap, structured output and usage.
+        ask(
+            llm,
+            format!("run:{} decision", llm.run_id),
+            messages,
+            schema,
+            check,
+            usage,
+        )
+        .await
+        .map_err(|e| match e {
+            AnalystError::Skipped(reason) | AnalystError::Failed(reason) => reason,
+        })
     }
 
     /// Recovers runs whose worker died, claims at most one queued run and executes it.

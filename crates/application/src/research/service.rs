@@ -270,6 +270,7 @@ impl ResearchService {
         }
         // Symbols the database knows neither as an instrument nor by its bars.
         let mut last_dates = Vec::new();
+        let mut unknown = Vec::new();
         for (i, sym) in symbols.iter().enumerate() {
             let last = self.market.last_bar_date(sym).await?;
             if last.is_none() && self.market.instrument(sym).await?.is_none() {
@@ -277,21 +278,11 @@ impl ResearchService {
                     format!("symbols[{i}]"),
                     format!("unknown symbol {sym}: no instrument or bars stored; sync instruments and daily bars first"),
                 ));
+                unknown.push(sym.to_string());
             }
             last_dates.extend(last);
         }
-        if !problems.is_empty() {
-            let unknown: Vec<String> = problems
-                .iter()
-                .map(|p| {
-                    p.message
-                        .split(':')
-                        .next()
-                        .unwrap_or_default()
-                        .trim_start_matches("unknown symbol ")
-                        .to_owned()
-                })
-                .collect();
+        if !unknown.is_empty() {
             return Err(AppError::Validation {
                 message: format!("unknown symbols: {}", unknown.join(", ")),
                 problems,
