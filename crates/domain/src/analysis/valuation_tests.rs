@@ -22,19 +22,10 @@ fn valuation_on(
     pb: Option<f64>,
 ) -> DailyValuation {
     DailyValuation {
-        symbol: aapl(),
-        trade_date: day,
-        turnover_rate: None,
-        pe: None,
         pe_ttm: pe.and_then(d),
         pb: pb.and_then(d),
-        ps: None,
-        ps_ttm: None,
-        dividend_yield: None,
-        total_shares: None,
-        float_shares: None,
         total_market_cap: cap.and_then(d),
-        float_market_cap: None,
+        ..DailyValuation::empty(aapl(), day)
     }
 }
 

@@ -6,7 +6,8 @@ use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_stockpilot");
 
-fn free_port() -> u16 {
+/// A port nobody listens on now (for servers started as processes).
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

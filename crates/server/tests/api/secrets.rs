@@ -10,6 +10,8 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+use crate::binary::free_port;
+
 const BIN: &str = env!("CARGO_BIN_EXE_stockpilot");
 
 const LLM_KEY: &str = "sk-llmsecret-7f3a9c2e1b";
@@ -18,14 +20,6 @@ const BOCHA_KEY: &str = "bocha-secret-5e4d3c2b1a";
 const STORED_KEY: &str = "sk-storedsecret-a1b2c3d4e5";
 // 32 bytes, base64.
 const ENCRYPTION_KEY: &str = "c2VjcmV0LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGVzISE=";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[tokio::test]
 async fn no_secret_reaches_the_logs_or_a_response() {
