@@ -8,7 +8,7 @@ TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/postgres
 TEST_REDIS_URL ?= redis://127.0.0.1:6379
 
 .PHONY: help run build release test test-all lint fmt services migrate clean \
-	check-deploy test-backup prometheus-e2e backup restore deploy bench
+	check-deploy test-backup prometheus-e2e fuzz-api backup restore deploy bench
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -25,12 +25,13 @@ release: ## Optimised build: target/release/stockpilot
 test: ## Every test on SQLite and the in-memory cache; needs no services
 	env -u TEST_DATABASE_URL -u TEST_REDIS_URL $(CARGO) test --workspace
 
-test-all: services ## Every test on PostgreSQL and Redis too, then the deploy checks, backup round trip and Prometheus end to end
+test-all: services ## Every test on PostgreSQL and Redis too, then the deploy checks, backup round trip, Prometheus end to end and API fuzzing
 	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' $(CARGO) test --workspace
 	$(CARGO) build -q -p stockpilot-server --bin stockpilot
 	scripts/check-deploy.sh
 	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' scripts/test-backup-restore.sh
 	scripts/prometheus-e2e.sh
+	FUZZ_BIN=$(BIN) scripts/fuzz-api.sh
 
 services: ## Make sure PostgreSQL and Redis answer on 127.0.0.1 (apt-get installs them if absent)
 	scripts/ensure-services.sh
@@ -63,6 +64,9 @@ check-deploy: ## Validate deploy/ with promtool, nginx, compose, kustomize + k8s
 
 test-backup: services ## Backup → drop → restore round trip on the local PostgreSQL, every table compared
 	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' scripts/test-backup-restore.sh
+
+fuzz-api: ## schemathesis (PyPI, in target/fuzz-venv) over the OpenAPI document against a running server, as admin
+	scripts/fuzz-api.sh
 
 prometheus-e2e: ## A real Prometheus scrapes a running server; every alert and dashboard query evaluated
 	scripts/prometheus-e2e.sh

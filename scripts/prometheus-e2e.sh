@@ -87,6 +87,9 @@ if ! wait_http "$api/health" 120; then
   echo "e2e: stockpilot did not answer /health within 120 s; its log:" >&2; tail -n 40 "$work/stockpilot.log" >&2; exit 1
 fi
 echo "e2e: stockpilot $("$bin" --version | awk '{print $2}') on ${api} (SQLite, demo data)"
+# The admin key the first start wrote (mode 0600) authenticates every API call below.
+key=$(cat "$work/data/admin-api-key")
+acurl() { curl -H "Authorization: Bearer $key" "$@"; }
 
 # Prometheus: scrape every second, the repository's alert rules, evaluated every second.
 cat > "$work/prometheus.yml" <<YAML
@@ -109,8 +112,8 @@ wait_http "$prom/-/ready" 60 || { echo "e2e: Prometheus did not start; its log:"
 echo "e2e: $(prometheus --version 2>&1 | head -n 1) on ${prom}"
 
 # Traffic: a bounded number of requests, all to this machine.
-get() { curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$api$1"; }
-post() { curl -s -o "$work/post.json" -w '%{http_code}' --max-time 10 -H 'content-type: application/json' -d "$2" "$api$1"; }
+get() { acurl -s -o /dev/null -w '%{http_code}' --max-time 10 "$api$1"; }
+post() { acurl -s -o "$work/post.json" -w '%{http_code}' --max-time 10 -H 'content-type: application/json' -d "$2" "$api$1"; }
 declare -A seen=()
 for round in 1 2 3 4 5; do
   for path in /health /ready /api/v1/health /api/v1/instruments /api/v1/instruments/AAPL \
@@ -125,7 +128,7 @@ for round in 1 2 3 4 5; do
 done
 echo "e2e: GET responses by status: $(for c in "${!seen[@]}"; do printf '%s×%s ' "$c" "${seen[$c]}"; done)"
 
-job_status() { curl -s --max-time 10 "$api/api/v1/sync/jobs/$1" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("status", "?"))'; }
+job_status() { acurl -s --max-time 10 "$api/api/v1/sync/jobs/$1" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("status", "?"))'; }
 run_job() { # BODY EXPECTED_FINAL_STATUS
   local code id status="" i
   code=$(post /api/v1/sync/jobs "$1")
@@ -156,13 +159,13 @@ research=0
 code=$(post /api/v1/research/runs '{"symbols":["AAPL","MSFT"],"as_of":"2012-12-31"}')
 [ "$code" = 202 ] || { echo "e2e: POST /api/v1/research/runs answered ${code}: $(cat "$work/post.json")" >&2; exit 1; }
 rid=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$work/post.json")
-curl -s -N --max-time 3 -o /dev/null "$api/api/v1/research/runs/$rid/events" || true
+acurl -s -N --max-time 3 -o /dev/null "$api/api/v1/research/runs/$rid/events" || true
 rstatus=""
 for ((i = 0; i < 120; i++)); do
-  rstatus=$(curl -s --max-time 10 "$api/api/v1/research/runs/$rid" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("status", "?"))')
+  rstatus=$(acurl -s --max-time 10 "$api/api/v1/research/runs/$rid" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("status", "?"))')
   case $rstatus in queued|running) sleep 0.5 ;; *) break ;; esac
 done
-llm_results=$(curl -s --max-time 10 "$api/api/v1/research/runs/$rid" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(sum(1 for x in r["results"] if x["status"]=="succeeded" and x["usage"]["llm_calls"]>0))')
+llm_results=$(acurl -s --max-time 10 "$api/api/v1/research/runs/$rid" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(sum(1 for x in r["results"] if x["status"]=="succeeded" and x["usage"]["llm_calls"]>0))')
 echo "e2e: research run on AAPL, MSFT → ${rstatus} (${llm_results} LLM analyst results)"
 if [ "$rstatus" != succeeded ] || [ "$llm_results" -le 0 ]; then
   echo "e2e: expected a succeeded run with LLM analyst results" >&2
@@ -177,7 +180,7 @@ for ((i = 0; i < wait_schedule; i++)); do
   [ "$(q 'stockpilot_sync_schedule_last_run_timestamp_seconds')" = 0 ] || break
   sleep 1
 done
-scheduled=$(curl -s --max-time 10 "$api/api/v1/sync/jobs?page_size=100" | python3 -c '
+scheduled=$(acurl -s --max-time 10 "$api/api/v1/sync/jobs?page_size=100" | python3 -c '
 import json, sys
 print(sum(1 for j in json.load(sys.stdin)["items"] if j.get("schedule_name") == "e2e-every-minute"))')
 if [ "$(q 'stockpilot_sync_schedule_last_run_timestamp_seconds')" = 0 ]; then

@@ -46,5 +46,6 @@ revisions! {
     m20261121_000003_llm_platform,
     m20261121_000004_calendar_provider,
     m20261122_000005_research,
+    m20261122_000006_api_keys_and_audit,
     // end of revisions
 }

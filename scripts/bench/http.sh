@@ -8,7 +8,8 @@
 # BENCH_THREADS (2), BENCH_PG_URL (server URL of PostgreSQL, default
 # postgres://postgres:postgres@127.0.0.1:5432; a scratch database stockpilot_bench is dropped
 # and recreated), BENCH_REDIS_URL (default redis://127.0.0.1:6379/15, flushed first),
-# STOCKPILOT_API_KEY (sent as `Authorization: Bearer` when set), BENCH_BIN (skip the build),
+# STOCKPILOT_API_KEY (sent as `Authorization: Bearer`; default: an analyst key made with
+# `stockpilot apikey create` in the scratch database), BENCH_BIN (skip the build),
 # CARGO_TARGET_DIR, BENCH_PORT (default 18182).
 # Writes OUT_DIR/http.json: per endpoint req/s, p50/p90/p99/max latency, errors; server RSS idle
 # (after start) and peak (VmHWM) per server run. Reports; asserts nothing.
@@ -67,8 +68,8 @@ export STOCKPILOT_DATA__DIR="$WORK/data"
 export STOCKPILOT_DATA__DEMO_DIR="$ROOT/data/demo"
 export STOCKPILOT_SERVER__HOST=127.0.0.1
 export STOCKPILOT_SERVER__PORT="$PORT"
-# The load comes from one address at tens of thousands of requests a second: per-client rate
-# limits (600 reads/min by default) would answer 429. This measures the server, not the limiter.
+# The load comes from one key at tens of thousands of requests a second: per-key rate limits
+# (600 reads/min by default) would answer 429. This measures the server, not the limiter.
 export STOCKPILOT_RATE_LIMIT__ENABLED=false
 export LOG_FORMAT=json
 unset OTEL_EXPORTER_OTLP_ENDPOINT
@@ -77,6 +78,11 @@ mkdir -p "$WORK/data"
 echo "preparing $DATABASE_URL: migrations and demo data" >&2
 "$BIN" migrate upgrade head >"$WORK/migrate.log" 2>&1
 "$BIN" data import-demo >"$WORK/import.log" 2>&1
+if [[ -z "$API_KEY" ]]; then
+  # The load runs as a research desk would: an analyst key, checked on every request.
+  API_KEY="$("$BIN" apikey create --name bench --role analyst 2>>"$WORK/migrate.log")"
+fi
+AUTH=(-H "Authorization: Bearer $API_KEY")
 
 BASE="http://127.0.0.1:$PORT"
 BARS="/api/v1/instruments/AAPL/bars?start=2012-01-01&end=2012-12-31"

@@ -3,6 +3,7 @@
 //! Nothing here knows about HTTP, SQL or Redis: adapters implement the ports in
 //! `crates/infrastructure/*`, and the server wires them together.
 
+pub mod auth;
 pub mod error;
 pub mod health;
 pub mod llm;

@@ -14,6 +14,7 @@ use crate::middleware::current_request_id;
 pub enum ErrorCode {
     BadRequest,
     MalformedJson,
+    HostNotAllowed,
     ValidationFailed,
     Unauthorized,
     Forbidden,
@@ -33,9 +34,10 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 18] = [
         Self::BadRequest,
         Self::MalformedJson,
+        Self::HostNotAllowed,
         Self::ValidationFailed,
         Self::Unauthorized,
         Self::Forbidden,
@@ -57,6 +59,7 @@ impl ErrorCode {
         match self {
             Self::BadRequest => "bad_request",
             Self::MalformedJson => "malformed_json",
+            Self::HostNotAllowed => "host_not_allowed",
             Self::ValidationFailed => "validation_failed",
             Self::Unauthorized => "unauthorized",
             Self::Forbidden => "forbidden",
@@ -77,7 +80,9 @@ impl ErrorCode {
 
     pub fn status(self) -> StatusCode {
         match self {
-            Self::BadRequest | Self::MalformedJson => StatusCode::BAD_REQUEST,
+            Self::BadRequest | Self::MalformedJson | Self::HostNotAllowed => {
+                StatusCode::BAD_REQUEST
+            }
             Self::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
@@ -103,7 +108,10 @@ impl ErrorCode {
                 c.status() == status
                     && !matches!(
                         c,
-                        Self::MalformedJson | Self::Overloaded | Self::RequestTimeout
+                        Self::MalformedJson
+                            | Self::HostNotAllowed
+                            | Self::Overloaded
+                            | Self::RequestTimeout
                     )
             })
             .unwrap_or(if status.is_server_error() {

@@ -1,9 +1,11 @@
-//! The REST API of stockpilot (actix-web): routes, handlers, DTOs, the error mapping to HTTP
-//! and the middleware every request passes through (request id, metrics, limits).
+//! The REST API of stockpilot (actix-web): routes, handlers, DTOs, the error mapping to HTTP,
+//! the middleware every request passes through (request id, authentication, audit, limits) and
+//! the OpenAPI document describing it all.
 
 mod app;
 pub mod error;
 pub mod middleware;
+pub mod openapi;
 mod params;
 pub mod routes;
 

@@ -76,8 +76,14 @@ async fn shared(max_concurrent: usize) -> Shared {
             store.clone(),
             None,
             None,
-            clock,
+            clock.clone(),
             Default::default(),
+        )),
+        auth: Arc::new(stockpilot_application::auth::AuthService::new(
+            store.clone(),
+            store.clone(),
+            clock,
+            Duration::from_secs(60),
         )),
     };
     Shared::new(state, max_concurrent, None)
@@ -89,6 +95,8 @@ fn settings(timeout: Duration) -> HttpSettings {
         request_timeout: timeout,
         metrics_path: None,
         hsts_max_age_secs: Some(600),
+        allowed_hosts: Vec::new(),
+        cors_allowed_origins: Vec::new(),
     }
 }
 

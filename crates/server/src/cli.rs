@@ -1,4 +1,5 @@
-//! The command line: `stockpilot serve | migrate … | config … | sync … | data … | analyze … | healthcheck`.
+//! The command line: `stockpilot serve | migrate … | config … | sync … | data … | analyze … |
+//! apikey … | healthcheck`.
 
 use std::path::PathBuf;
 
@@ -69,6 +70,11 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// API keys: create (the key is printed once), list, revoke.
+    Apikey {
+        #[command(subcommand)]
+        action: ApikeyAction,
+    },
     /// Ask the local server's /health; exit 0 when it answers 200, else 1.
     Healthcheck {
         /// Full URL to probe instead of http://127.0.0.1:<server.port>/health.
@@ -78,6 +84,28 @@ pub enum Command {
         #[arg(long, default_value_t = 3)]
         timeout: u64,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApikeyAction {
+    /// Create a key and print it (only this once; only its hash is stored).
+    Create {
+        /// A name to recognise the key by (who or what uses it).
+        #[arg(long)]
+        name: String,
+        /// reader, analyst, operator or admin.
+        #[arg(long)]
+        role: String,
+    },
+    /// List keys (never their tokens).
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a key by id; it stops working at once on servers sharing the database's keys
+    /// once their key cache (auth.key_cache_ttl_secs) expires.
+    Revoke { id: String },
 }
 
 #[derive(Debug, Subcommand)]

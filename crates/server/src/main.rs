@@ -9,6 +9,11 @@ use stockpilot_server::cli::{Cli, Command, ConfigAction};
 use stockpilot_server::config::{Config, SourceOptions};
 use stockpilot_server::{Application, install_crypto_provider, telemetry};
 
+/// mimalloc instead of glibc malloc: freed memory goes back to the OS after load instead of
+/// staying in per-thread arenas (docs/benchmarks.md, section 1).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     install_crypto_provider();
     let cli = Cli::parse();
@@ -111,6 +116,15 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 max_tokens,
             };
             let ok = rt.block_on(stockpilot_server::run_analyze(&config, submission, json))?;
+            Ok(if ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Apikey { action } => {
+            let rt = runtime(1)?;
+            let ok = rt.block_on(stockpilot_server::run_apikey(&config, &action))?;
             Ok(if ok {
                 ExitCode::SUCCESS
             } else {

@@ -35,6 +35,7 @@ pub struct Application {
     pub cache: Arc<dyn Cache>,
     pub sync: Arc<SyncService>,
     pub research: Arc<stockpilot_application::research::ResearchService>,
+    pub auth: Arc<stockpilot_application::auth::AuthService>,
     background: Vec<JoinHandle<()>>,
     stop_background: watch::Sender<bool>,
     grace: Duration,
@@ -182,6 +183,35 @@ impl Application {
                     .run_worker(format!("{worker}-research-{i}"), stop_rx.clone()),
             ));
         }
+        let auth = wiring::auth_service(config, store.clone());
+        if config.auth.enabled {
+            if let Some(created) = auth.bootstrap().await.map_err(|e| e.into_anyhow())? {
+                wiring::write_bootstrap_key(&config.auth.bootstrap_key_file, &created.token)?;
+                auth.record(wiring::cli_audit(
+                    &auth,
+                    "api_key.create",
+                    &created.key.id,
+                    "bootstrap",
+                ))
+                .await;
+                tracing::warn!(
+                    file = %config.auth.bootstrap_key_file.display(),
+                    key_id = %created.key.id,
+                    "no API key existed: created an admin key and wrote it to this file (mode 0600); \
+                     read it, store it safely, then delete the file"
+                );
+            }
+        } else {
+            tracing::warn!(
+                "AUTHENTICATION IS DISABLED (auth.enabled = false): every request is served as an \
+                 admin. Never run like this where anyone else can reach the port."
+            );
+        }
+        background.push(tokio::spawn(wiring::flush_key_usage(
+            auth.clone(),
+            config.auth.usage_flush_interval,
+            stop_rx.clone(),
+        )));
         let state = AppState {
             version: crate::VERSION,
             health: HealthService::new(probes, PROBE_TIMEOUT),
@@ -190,6 +220,7 @@ impl Application {
             llm,
             search,
             research: research.clone(),
+            auth: auth.clone(),
         };
         let mut shared = Shared::new(
             state,
@@ -199,6 +230,14 @@ impl Application {
         if let Some((limits, _)) = limiting {
             shared = shared.with_rate_limiting(limits);
         }
+        shared = shared
+            .with_trusted_proxies(config.server.trusted_proxies.clone())
+            .with_authentication(stockpilot_presentation::middleware::Authentication {
+                service: auth.clone(),
+                enabled: config.auth.enabled,
+                metrics_path: Some(config.metrics.path.clone()),
+                metrics_public: config.metrics.public,
+            });
         let settings = HttpSettings {
             max_body_bytes: config.server.max_body_bytes,
             request_timeout: config.server.request_timeout,
@@ -207,6 +246,8 @@ impl Application {
                 .as_ref()
                 .filter(|_| config.metrics.port.is_none())
                 .map(|_| config.metrics.path.clone()),
+            allowed_hosts: config.server.allowed_hosts.clone(),
+            cors_allowed_origins: config.server.cors_allowed_origins.clone(),
         };
 
         let listener = TcpListener::bind((config.server.host.as_str(), config.server.port))
@@ -261,6 +302,7 @@ impl Application {
             cache,
             sync,
             research,
+            auth,
             background,
             stop_background,
             grace: config.server.shutdown_grace,

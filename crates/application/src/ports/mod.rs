@@ -1,6 +1,7 @@
 //! Ports: what use cases need from adapters. Each is an `#[async_trait]` trait used as
 //! `Arc<dyn Port>`; no driver type crosses one.
 
+mod auth;
 mod cache;
 mod clock;
 mod llm;
@@ -11,6 +12,7 @@ mod readiness;
 mod research_store;
 mod sync_store;
 
+pub use auth::{ApiKeyStore, AuditLog};
 pub use cache::{Cache, CacheError};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use llm::{

@@ -9,8 +9,9 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityName, EntityTrait, Iterable, Statement};
 use stockpilot_db::Backend;
 use stockpilot_db::entities::{
-    adjustment_factor, daily_bar, daily_valuation, financial_indicator, financial_statement,
-    insider_trade, instrument, llm_provider, llm_usage, news_article, schedule_claim, sync_failure,
+    adjustment_factor, api_key, audit_entry, daily_bar, daily_valuation, financial_indicator,
+    financial_statement, insider_trade, instrument, llm_provider, llm_usage, news_article,
+    research_decision, research_event, research_result, research_run, schedule_claim, sync_failure,
     sync_job, trading_day,
 };
 use stockpilot_db::testing::TestDatabase;
@@ -61,7 +62,13 @@ async fn assert_schema_matches_entities(db: &DatabaseConnection, backend: Backen
         sync_failure,
         schedule_claim,
         llm_provider,
-        llm_usage
+        llm_usage,
+        research_run,
+        research_event,
+        research_result,
+        research_decision,
+        api_key,
+        audit_entry
     );
 }
 

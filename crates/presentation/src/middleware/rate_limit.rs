@@ -1,4 +1,4 @@
-//! Per-client rate limits by route group, counted in the `RateLimitStore` (Redis across
+//! Per-client rate limits by route group (per API key, or per address without one), counted in the `RateLimitStore` (Redis across
 //! replicas). Over the limit: `429 rate_limited` with `Retry-After`; every limited response
 //! carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`. A store that fails
 //! never fails the request.
@@ -12,7 +12,8 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::web;
+use actix_web::{HttpMessage, web};
+use stockpilot_application::auth::Principal;
 use stockpilot_application::ports::{RateDecision, RateLimitStore};
 
 use crate::error::{ApiError, ErrorCode};
@@ -88,8 +89,23 @@ impl ProxyNet {
 pub struct RateLimiting {
     pub store: Arc<dyn RateLimitStore>,
     pub limits: RateLimits,
-    /// Peers whose `X-Forwarded-For` is believed; anyone else's is ignored.
-    pub trusted_proxies: Vec<ProxyNet>,
+}
+
+/// Peers whose `X-Forwarded-For` is believed; anyone else's is ignored. App data.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Vec<ProxyNet>);
+
+/// The client address of a request (see [`client_ip`]), with the app's trusted proxies.
+pub fn request_client_ip(req: &ServiceRequest) -> Option<IpAddr> {
+    let trusted = req
+        .app_data::<web::Data<TrustedProxies>>()
+        .map(|t| t.0.as_slice())
+        .unwrap_or_default();
+    let forwarded = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    client_ip(req.peer_addr().map(|a| a.ip()), forwarded, trusted)
 }
 
 fn group_of(method: &Method, path: &str) -> &'static str {
@@ -162,20 +178,20 @@ pub async fn rate_limit(
         "chat" => limiter.limits.chat,
         _ => limiter.limits.writes,
     };
-    let forwarded = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let ip = client_ip(
-        req.peer_addr().map(|a| a.ip()),
-        forwarded.as_deref(),
-        &limiter.trusted_proxies,
-    )
-    .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    // Per key when the caller presented one, else per client address.
+    let key_id = req
+        .extensions()
+        .get::<Principal>()
+        .and_then(|p| p.key_id.clone());
+    let client = match key_id {
+        Some(id) => format!("key:{id}"),
+        None => {
+            request_client_ip(&req).map_or_else(|| "ip:unknown".to_owned(), |ip| format!("ip:{ip}"))
+        }
+    };
     let decision = match limiter
         .store
-        .hit(&format!("{group}:{ip}"), limit, Duration::from_secs(60))
+        .hit(&format!("{group}:{client}"), limit, Duration::from_secs(60))
         .await
     {
         Ok(d) => d,

@@ -4,36 +4,77 @@ use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use stockpilot_domain::market::Exchange;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::openapi::schemas::ExchangeCode;
+use crate::openapi::{InvalidParams, ProtectedErrors};
 use crate::params;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Query {
+    /// First day (`YYYY-MM-DD`).
+    #[param(value_type = String, format = Date, required = false)]
     start: Option<String>,
+    /// Last day (`YYYY-MM-DD`).
+    #[param(value_type = String, format = Date, required = false)]
     end: Option<String>,
 }
 
-#[derive(Serialize)]
+/// One calendar day.
+#[derive(Serialize, ToSchema)]
+#[schema(as = CalendarDay)]
 struct Day {
     date: NaiveDate,
+    /// Whether the exchange trades that day.
     is_open: bool,
+    /// The previous trading day.
+    #[schema(required)]
     pretrade_date: Option<NaiveDate>,
 }
 
-#[derive(Serialize)]
+/// An exchange's calendar over a date range.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Calendar)]
 struct Body {
+    #[schema(value_type = ExchangeCode)]
     exchange: &'static str,
     start: NaiveDate,
     end: NaiveDate,
     /// The newest day returned.
+    #[schema(required)]
     as_of: Option<NaiveDate>,
+    #[schema(required)]
     provider: Option<String>,
+    /// Trading days among `days`.
+    #[schema(minimum = 0)]
     open_days: usize,
     days: Vec<Day>,
 }
 
+/// Get a trading calendar.
+///
+/// The stored calendar of an exchange between two dates: which days trade.
+///
+/// Minimum role: `reader`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/calendar/{exchange}",
+    tag = "calendar",
+    operation_id = "get_calendar",
+    params(
+        ("exchange" = ExchangeCode, Path, description = "`SSE`, `SZSE`, `BSE` or `US`"),
+        Query,
+    ),
+    responses(
+        (status = 200, description = "The calendar days, oldest first.", body = Body),
+        InvalidParams,
+        ProtectedErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 pub async fn handle(
     state: web::Data<AppState>,
     path: web::Path<String>,

@@ -1,5 +1,7 @@
-//! Routes, one handler per file, grouped by resource.
+//! Routes, one handler per file, grouped by resource, and the one table that says who may
+//! call each of them.
 
+pub mod admin;
 pub mod calendar;
 pub mod health;
 pub mod instruments;
@@ -8,92 +10,420 @@ pub mod metrics;
 pub mod research;
 pub mod sync;
 
-use actix_web::web;
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
-/// Every API route. Each path is one `web::resource`, so a wrong method gets 405 (with the
-/// standard error body) rather than falling through to 404.
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/health").route(web::get().to(health::health)))
-        .service(web::resource("/ready").route(web::get().to(health::ready)))
-        .service(web::resource("/api/v1/health").route(web::get().to(health::api_health)))
-        .service(
-            web::resource("/api/v1/instruments").route(web::get().to(instruments::list::handle)),
+use actix_web::http::Method;
+use actix_web::{FromRequest, Handler, Resource, Responder, web};
+use stockpilot_application::auth::Role;
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: probes and the API description.
+    Public,
+    /// A key with at least this role.
+    Role(Role),
+}
+
+/// One route: method, path pattern, who may call it, and the name its calls have in the
+/// audit log and the API description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteSpec {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    pub action: &'static str,
+}
+
+impl RouteSpec {
+    /// Whether a call changes state (and so is audited).
+    pub fn is_write(&self) -> bool {
+        !matches!(self.method, Method::GET | Method::HEAD | Method::OPTIONS)
+    }
+}
+
+/// Every route, looked up by method and matched path pattern.
+#[derive(Debug)]
+pub struct RouteTable {
+    specs: Vec<RouteSpec>,
+    index: HashMap<(Method, &'static str), usize>,
+}
+
+impl RouteTable {
+    pub fn specs(&self) -> &[RouteSpec] {
+        &self.specs
+    }
+
+    /// The route a request matched (`pattern` as `HttpRequest::match_pattern` gives it).
+    pub fn find(&self, method: &Method, pattern: &str) -> Option<&RouteSpec> {
+        self.index
+            .get(&(method.clone(), pattern))
+            .and_then(|i| self.specs.get(*i))
+    }
+}
+
+/// Records each route's spec and, when building an app, its handler, grouping methods of one
+/// path into one `web::resource` (so a wrong method gets 405 rather than 404).
+struct Registrar {
+    specs: Vec<RouteSpec>,
+    resources: Option<Vec<(&'static str, Resource)>>,
+}
+
+impl Registrar {
+    fn add<F, Args>(
+        &mut self,
+        method: Method,
+        path: &'static str,
+        access: Access,
+        action: &'static str,
+        handler: F,
+    ) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.specs.push(RouteSpec {
+            method: method.clone(),
+            path,
+            access,
+            action,
+        });
+        if let Some(resources) = &mut self.resources {
+            let route = web::route().method(method).to(handler);
+            match resources.iter_mut().find(|(p, _)| *p == path) {
+                Some((_, resource)) => {
+                    let taken = std::mem::replace(resource, web::resource(path));
+                    *resource = taken.route(route);
+                }
+                None => resources.push((path, web::resource(path).route(route))),
+            }
+        }
+        self
+    }
+
+    fn get<F, Args>(
+        &mut self,
+        path: &'static str,
+        access: Access,
+        action: &'static str,
+        handler: F,
+    ) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.add(Method::GET, path, access, action, handler)
+    }
+
+    fn post<F, Args>(
+        &mut self,
+        path: &'static str,
+        access: Access,
+        action: &'static str,
+        handler: F,
+    ) -> &mut Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.add(Method::POST, path, access, action, handler)
+    }
+}
+
+const PUBLIC: Access = Access::Public;
+const READER: Access = Access::Role(Role::Reader);
+const ANALYST: Access = Access::Role(Role::Analyst);
+const OPERATOR: Access = Access::Role(Role::Operator);
+const ADMIN: Access = Access::Role(Role::Admin);
+
+/// The one list of routes: what `configure` registers and what authentication enforces.
+fn register(r: &mut Registrar) {
+    r.get("/health", PUBLIC, "health.live", health::health)
+        .get("/ready", PUBLIC, "health.ready", health::ready)
+        .get("/api/v1/health", PUBLIC, "health.api", health::api_health)
+        .get(
+            "/api/v1/openapi.json",
+            PUBLIC,
+            "openapi.document",
+            crate::openapi::openapi_json,
         )
-        .service(
-            web::resource("/api/v1/instruments/{symbol}")
-                .route(web::get().to(instruments::get::handle)),
+        .get(
+            "/api/v1/instruments",
+            READER,
+            "instruments.list",
+            instruments::list::handle,
         )
-        .service(
-            web::resource("/api/v1/instruments/{symbol}/bars")
-                .route(web::get().to(instruments::bars::handle)),
+        .get(
+            "/api/v1/instruments/{symbol}",
+            READER,
+            "instruments.get",
+            instruments::get::handle,
         )
-        .service(
-            web::resource("/api/v1/instruments/{symbol}/valuations")
-                .route(web::get().to(instruments::valuations::handle)),
+        .get(
+            "/api/v1/instruments/{symbol}/bars",
+            READER,
+            "instruments.bars",
+            instruments::bars::handle,
         )
-        .service(
-            web::resource("/api/v1/instruments/{symbol}/financials")
-                .route(web::get().to(instruments::financials::handle)),
+        .get(
+            "/api/v1/instruments/{symbol}/valuations",
+            READER,
+            "instruments.valuations",
+            instruments::valuations::handle,
         )
-        .service(
-            web::resource("/api/v1/instruments/{symbol}/indicators")
-                .route(web::get().to(instruments::indicators::handle)),
+        .get(
+            "/api/v1/instruments/{symbol}/financials",
+            READER,
+            "instruments.financials",
+            instruments::financials::handle,
         )
-        .service(
-            web::resource("/api/v1/calendar/{exchange}").route(web::get().to(calendar::handle)),
+        .get(
+            "/api/v1/instruments/{symbol}/indicators",
+            READER,
+            "instruments.indicators",
+            instruments::indicators::handle,
         )
-        .service(
-            web::resource("/api/v1/sync/jobs")
-                .route(web::get().to(sync::list::handle))
-                .route(web::post().to(sync::create::handle)),
+        .get(
+            "/api/v1/calendar/{exchange}",
+            READER,
+            "calendar.get",
+            calendar::handle,
         )
-        .service(web::resource("/api/v1/sync/jobs/{id}").route(web::get().to(sync::get::handle)))
-        .service(
-            web::resource("/api/v1/sync/jobs/{id}/cancel")
-                .route(web::post().to(sync::cancel::handle)),
+        .get(
+            "/api/v1/sync/jobs",
+            READER,
+            "sync.job.list",
+            sync::list::handle,
         )
-        .service(
-            web::resource("/api/v1/sync/failures").route(web::get().to(sync::failures::handle)),
+        .post(
+            "/api/v1/sync/jobs",
+            OPERATOR,
+            "sync.job.create",
+            sync::create::handle,
         )
-        .service(
-            web::resource("/api/v1/sync/failures/retry").route(web::post().to(sync::retry::handle)),
+        .get(
+            "/api/v1/sync/jobs/{id}",
+            READER,
+            "sync.job.get",
+            sync::get::handle,
         )
-        .service(
-            web::resource("/api/v1/llm/providers")
-                .route(web::get().to(llm::providers::list))
-                .route(web::post().to(llm::providers::create)),
+        .post(
+            "/api/v1/sync/jobs/{id}/cancel",
+            OPERATOR,
+            "sync.job.cancel",
+            sync::cancel::handle,
         )
-        .service(
-            web::resource("/api/v1/llm/providers/{name}")
-                .route(web::get().to(llm::providers::get))
-                .route(web::patch().to(llm::providers::update))
-                .route(web::delete().to(llm::providers::delete)),
+        .get(
+            "/api/v1/sync/failures",
+            READER,
+            "sync.failure.list",
+            sync::failures::handle,
         )
-        .service(
-            web::resource("/api/v1/llm/providers/{name}/test")
-                .route(web::post().to(llm::providers::test)),
+        .post(
+            "/api/v1/sync/failures/retry",
+            OPERATOR,
+            "sync.failure.retry",
+            sync::retry::handle,
         )
-        .service(web::resource("/api/v1/llm/chat").route(web::post().to(llm::chat::handle)))
-        .service(web::resource("/api/v1/llm/web-search").route(web::post().to(llm::search::handle)))
-        .service(web::resource("/api/v1/llm/usage").route(web::get().to(llm::usage::handle)))
-        .service(
-            web::resource("/api/v1/research/runs")
-                .route(web::get().to(research::list::handle))
-                .route(web::post().to(research::create::handle)),
+        .get(
+            "/api/v1/llm/providers",
+            READER,
+            "llm.provider.list",
+            llm::providers::list,
         )
-        .service(
-            web::resource("/api/v1/research/runs/{id}").route(web::get().to(research::get::handle)),
+        .post(
+            "/api/v1/llm/providers",
+            ADMIN,
+            "llm.provider.create",
+            llm::providers::create,
         )
-        .service(
-            web::resource("/api/v1/research/runs/{id}/events")
-                .route(web::get().to(research::events::handle)),
+        .get(
+            "/api/v1/llm/providers/{name}",
+            READER,
+            "llm.provider.get",
+            llm::providers::get,
         )
-        .service(
-            web::resource("/api/v1/research/runs/{id}/cancel")
-                .route(web::post().to(research::cancel::handle)),
+        .add(
+            Method::PATCH,
+            "/api/v1/llm/providers/{name}",
+            ADMIN,
+            "llm.provider.update",
+            llm::providers::update,
         )
-        .service(
-            web::resource("/api/v1/research/analysts")
-                .route(web::get().to(research::analysts::handle)),
+        .add(
+            Method::DELETE,
+            "/api/v1/llm/providers/{name}",
+            ADMIN,
+            "llm.provider.delete",
+            llm::providers::delete,
+        )
+        .post(
+            "/api/v1/llm/providers/{name}/test",
+            OPERATOR,
+            "llm.provider.test",
+            llm::providers::test,
+        )
+        .post("/api/v1/llm/chat", ANALYST, "llm.chat", llm::chat::handle)
+        .post(
+            "/api/v1/llm/web-search",
+            ANALYST,
+            "llm.web_search",
+            llm::search::handle,
+        )
+        .get("/api/v1/llm/usage", READER, "llm.usage", llm::usage::handle)
+        .get(
+            "/api/v1/research/runs",
+            READER,
+            "research.run.list",
+            research::list::handle,
+        )
+        .post(
+            "/api/v1/research/runs",
+            ANALYST,
+            "research.run.create",
+            research::create::handle,
+        )
+        .get(
+            "/api/v1/research/runs/{id}",
+            READER,
+            "research.run.get",
+            research::get::handle,
+        )
+        .get(
+            "/api/v1/research/runs/{id}/events",
+            READER,
+            "research.run.events",
+            research::events::handle,
+        )
+        .post(
+            "/api/v1/research/runs/{id}/cancel",
+            ANALYST,
+            "research.run.cancel",
+            research::cancel::handle,
+        )
+        .get(
+            "/api/v1/research/analysts",
+            READER,
+            "research.analysts",
+            research::analysts::handle,
+        )
+        .get(
+            "/api/v1/admin/api-keys",
+            ADMIN,
+            "api_key.list",
+            admin::keys::list,
+        )
+        .post(
+            "/api/v1/admin/api-keys",
+            ADMIN,
+            "api_key.create",
+            admin::keys::create,
+        )
+        .add(
+            Method::DELETE,
+            "/api/v1/admin/api-keys/{id}",
+            ADMIN,
+            "api_key.revoke",
+            admin::keys::revoke,
+        )
+        .get(
+            "/api/v1/admin/audit-log",
+            ADMIN,
+            "audit_log.list",
+            admin::audit::list,
         );
+}
+
+/// Every route with its access rule.
+pub fn table() -> &'static RouteTable {
+    static TABLE: LazyLock<RouteTable> = LazyLock::new(|| {
+        let mut r = Registrar {
+            specs: Vec::new(),
+            resources: None,
+        };
+        register(&mut r);
+        let index = r
+            .specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((s.method.clone(), s.path), i))
+            .collect();
+        RouteTable {
+            specs: r.specs,
+            index,
+        }
+    });
+    &TABLE
+}
+
+/// Registers every API route, plus the Swagger UI at `/docs`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let mut r = Registrar {
+        specs: Vec::new(),
+        resources: Some(Vec::new()),
+    };
+    register(&mut r);
+    for (_, resource) in r.resources.unwrap_or_default() {
+        cfg.service(resource);
+    }
+    // The Swagger UI (vendored assets) lives under `/docs/`; `/docs` redirects there.
+    cfg.service(web::resource("/docs").route(web::get().to(|| async {
+        actix_web::HttpResponse::PermanentRedirect()
+            .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+            .finish()
+    })))
+    .service(crate::openapi::swagger_ui());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_listed_once_and_only_probes_and_docs_are_public() {
+        let specs = table().specs();
+        let mut seen = std::collections::HashSet::new();
+        for s in specs {
+            assert!(
+                seen.insert((s.method.clone(), s.path)),
+                "{} {} twice",
+                s.method,
+                s.path
+            );
+            assert_eq!(table().find(&s.method, s.path), Some(s));
+        }
+        let public: Vec<&str> = specs
+            .iter()
+            .filter(|s| s.access == Access::Public)
+            .map(|s| s.path)
+            .collect();
+        assert_eq!(
+            public,
+            [
+                "/health",
+                "/ready",
+                "/api/v1/health",
+                "/api/v1/openapi.json"
+            ]
+        );
+        // Writes need more than read access; admin routes need admin.
+        for s in specs {
+            if s.is_write() {
+                assert!(
+                    matches!(s.access, Access::Role(r) if r > Role::Reader),
+                    "{}",
+                    s.path
+                );
+            }
+            if s.path.starts_with("/api/v1/admin/") {
+                assert_eq!(s.access, ADMIN, "{}", s.path);
+            }
+        }
+        let actions: std::collections::HashSet<_> = specs.iter().map(|s| s.action).collect();
+        assert_eq!(actions.len(), specs.len(), "action names are unique");
+    }
 }

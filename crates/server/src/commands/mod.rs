@@ -1,6 +1,7 @@
 //! What each subcommand does. Each returns the process exit code.
 
 pub mod analyze;
+pub mod apikey;
 pub mod healthcheck;
 pub mod migrate;
 pub mod sync;

@@ -34,6 +34,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub research: ResearchConfig,
     pub rate_limit: RateLimitConfig,
+    pub auth: AuthConfig,
     /// The effective value and source of every key, for `config show`.
     pub entries: Vec<Entry>,
 }
@@ -51,6 +52,22 @@ pub struct ServerConfig {
     pub hsts_max_age_secs: u64,
     /// Proxies whose `X-Forwarded-For` names the client (comma-separated IPs in the source).
     pub trusted_proxies: Vec<stockpilot_presentation::middleware::ProxyNet>,
+    /// `Host` names answered (`api.example.com`, `.example.com` for subdomains); empty = any.
+    pub allowed_hosts: Vec<String>,
+    /// Origins allowed cross-origin requests; empty = none, `*` = any (never with credentials).
+    pub cors_allowed_origins: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// `false` only for local development: every request is served as an admin.
+    pub enabled: bool,
+    /// How long a looked-up key is trusted before asking the database again.
+    pub key_cache_ttl: Duration,
+    /// How often keys' `last_used_at` is written.
+    pub usage_flush_interval: Duration,
+    /// Where `serve` writes the admin key it creates on first start (mode 0600).
+    pub bootstrap_key_file: PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -106,6 +123,8 @@ pub struct MetricsConfig {
     pub enabled: bool,
     pub path: String,
     pub port: Option<u16>,
+    /// Whether the metrics path on the main port needs no API key (else: `operator`).
+    pub public: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -234,6 +253,13 @@ pub const KNOWN_KEYS: &[&str] = &[
     "server.max_body_bytes",
     "server.hsts_max_age_secs",
     "server.trusted_proxies",
+    "server.allowed_hosts",
+    "server.cors_allowed_origins",
+    "auth.enabled",
+    "auth.key_cache_ttl_secs",
+    "auth.usage_flush_secs",
+    "auth.bootstrap_key_file",
+    "metrics.public",
     "rate_limit.enabled",
     "rate_limit.reads_per_minute",
     "rate_limit.writes_per_minute",
@@ -334,6 +360,31 @@ impl std::fmt::Display for ConfigErrors {
 
 impl std::error::Error for ConfigErrors {}
 
+/// A comma-separated list setting, trimmed, without empty items.
+fn list(l: &mut Loader, key: &'static str) -> Vec<String> {
+    let text: String = l.get(key, String::new());
+    text.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// `*`, or `scheme://host[:port]` with nothing after it.
+fn valid_origin(origin: &str) -> bool {
+    if origin == "*" {
+        return true;
+    }
+    match url::Url::parse(origin) {
+        Ok(u) => {
+            matches!(u.scheme(), "http" | "https")
+                && u.host_str().is_some()
+                && origin.trim_end_matches('/') == u.origin().ascii_serialization()
+        }
+        Err(_) => false,
+    }
+}
+
 fn default_workers() -> usize {
     std::thread::available_parallelism()
         .map(usize::from)
@@ -376,7 +427,35 @@ impl Config {
             max_concurrent_requests: l.get("server.max_concurrent_requests", 1024usize),
             hsts_max_age_secs: l.get("server.hsts_max_age_secs", 0u64),
             trusted_proxies: Vec::new(),
+            allowed_hosts: list(&mut l, "server.allowed_hosts"),
+            cors_allowed_origins: list(&mut l, "server.cors_allowed_origins"),
         };
+        for origin in &server.cors_allowed_origins {
+            l.check("server.cors_allowed_origins", valid_origin(origin), || {
+                format!(
+                    "'{origin}' is not an origin; expected scheme://host[:port] \
+                     (https://app.example.com) or *"
+                )
+            });
+        }
+        for host in &server.allowed_hosts {
+            l.check(
+                "server.allowed_hosts",
+                !host.is_empty() && !host.contains(['/', ' ', '*']),
+                || format!("'{host}' is not a host name; expected api.example.com or .example.com"),
+            );
+        }
+        let auth = AuthConfig {
+            enabled: l.get("auth.enabled", true),
+            key_cache_ttl: Duration::from_secs(l.get("auth.key_cache_ttl_secs", 10u64)),
+            usage_flush_interval: Duration::from_secs(l.get("auth.usage_flush_secs", 60u64)),
+            bootstrap_key_file: l.get("auth.bootstrap_key_file", data.dir.join("admin-api-key")),
+        };
+        l.check(
+            "auth.usage_flush_secs",
+            !auth.usage_flush_interval.is_zero(),
+            || "must be at least 1".to_owned(),
+        );
         let proxies_text: String = l.get("server.trusted_proxies", String::new());
         let mut server = server;
         for part in proxies_text
@@ -432,6 +511,7 @@ impl Config {
             enabled: l.get("metrics.enabled", true),
             path: l.get("metrics.path", "/metrics".to_owned()),
             port: l.opt("metrics.port"),
+            public: l.get("metrics.public", true),
         };
         let providers = ProvidersConfig {
             tushare_token: l.secret("providers.tushare.token"),
@@ -546,6 +626,7 @@ impl Config {
             security,
             research,
             rate_limit,
+            auth,
             entries: Vec::new(),
         };
         config.validate(&mut l);

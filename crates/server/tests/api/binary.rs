@@ -94,6 +94,36 @@ fn serves_logs_request_ids_and_stops_cleanly_on_sigterm() {
     });
     assert_eq!(status, 200);
 
+    // First start on an empty database: an admin key, in a file only the owner can read.
+    let key_file = dir.path().join("data/admin-api-key");
+    let token = std::fs::read_to_string(&key_file)
+        .unwrap()
+        .trim()
+        .to_owned();
+    assert!(
+        token.starts_with("sp_live_") && token.len() == 72,
+        "{token}"
+    );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let (anonymous, with_key) = rt.block_on(async {
+        let url = format!("http://127.0.0.1:{port}/api/v1/instruments");
+        let client = reqwest::Client::new();
+        let anonymous = client.get(&url).send().await.unwrap().status();
+        let with_key = client
+            .get(&url)
+            .header("X-API-Key", &token)
+            .send()
+            .await
+            .unwrap()
+            .status();
+        (anonymous, with_key)
+    });
+    assert_eq!((anonymous.as_u16(), with_key.as_u16()), (401, 200));
+
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -122,6 +152,14 @@ fn serves_logs_request_ids_and_stops_cleanly_on_sigterm() {
     );
     assert!(
         lines.iter().any(|l| l["fields"]["message"] == "stopped"),
+        "{text}"
+    );
+    // The log names the key file, never the key.
+    assert!(!text.contains(&token), "the bootstrap key reached the log");
+    assert!(
+        lines.iter().any(|l| l["fields"]["file"]
+            .as_str()
+            .is_some_and(|f| f.ends_with("data/admin-api-key"))),
         "{text}"
     );
 
@@ -204,9 +242,11 @@ fn traces_reach_an_otlp_receiver_with_the_request_span_tree() {
         "server never became healthy"
     );
     let rt = tokio::runtime::Runtime::new().unwrap();
+    let token = std::fs::read_to_string(dir.path().join("data/admin-api-key")).unwrap();
     let status = rt.block_on(async {
         reqwest::Client::new()
             .get(format!("http://127.0.0.1:{port}/api/v1/instruments/AAPL/bars?start=2012-01-01&end=2012-03-31"))
+            .bearer_auth(token.trim())
             .send()
             .await
             .unwrap()

@@ -14,7 +14,14 @@ use tokio::task::{AbortHandle, JoinHandle};
 
 pub struct TestApp {
     pub address: String,
+    /// Sends the admin key of `token` on every request.
     pub client: reqwest::Client,
+    /// An admin API key created for the test.
+    pub token: String,
+    /// API keys and the audit log, for setting up other keys.
+    pub auth: std::sync::Arc<stockpilot_application::auth::AuthService>,
+    /// The data directory (`data.dir`).
+    pub data_dir: tempfile::TempDir,
     /// Kept so the database outlives the server (dropped, and for PostgreSQL deleted, last).
     pub _db: TestDatabase,
     handle: ServerHandle,
@@ -33,7 +40,7 @@ pub const WITH_DEMO: &[(&str, &str)] = &[
 ];
 
 /// Configuration as a deployment would give it, through environment variables.
-pub fn config_for(database_url: &str, extra: &[(&str, &str)]) -> Config {
+pub fn config_for(database_url: &str, extra: &[(&str, &str)]) -> (Config, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let mut env = vec![
         ("DATABASE_URL".to_owned(), database_url.to_owned()),
@@ -68,7 +75,21 @@ pub fn config_for(database_url: &str, extra: &[(&str, &str)]) -> Config {
         config_file: None,
         dotenv: Some(dir.path().join("none.env")),
     };
-    Config::load_from(&opts, &env).unwrap_or_else(|e| panic!("{e}"))
+    let config = Config::load_from(&opts, &env).unwrap_or_else(|e| panic!("{e}"));
+    (config, dir)
+}
+
+/// A client that sends `token` as `Authorization: Bearer`.
+pub fn client_with_key(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .unwrap()
 }
 
 impl TestApp {
@@ -89,14 +110,23 @@ impl TestApp {
     /// The server connecting through `url` (e.g. a proxy in front of `db`).
     pub async fn spawn_with_url(db: TestDatabase, url: &str, extra: &[(&str, &str)]) -> Self {
         stockpilot_server::install_crypto_provider();
-        let config = config_for(url, extra);
+        let (config, data_dir) = config_for(url, extra);
         let app = Application::build(&config).await.unwrap();
         let address = format!("http://127.0.0.1:{}", app.port());
         let handle = app.handle();
+        let auth = app.auth.clone();
+        let token = auth
+            .create("tests", stockpilot_application::auth::Role::Admin, "tests")
+            .await
+            .unwrap()
+            .token;
         let task = tokio::spawn(app.run_until_stopped());
         Self {
             address,
-            client: reqwest::Client::new(),
+            client: client_with_key(&token),
+            token,
+            auth,
+            data_dir,
             _db: db,
             handle,
             task: Some(task),

@@ -1,7 +1,7 @@
-//! Rate limits over HTTP: exhaustion with 429 and the RateLimit headers, per client, the
-//! client taken from `X-Forwarded-For` only behind a trusted proxy, one combined limit for two
-//! instances sharing Redis, and requests still served (with per-instance limits, reported on
-//! `/ready`) when Redis goes away.
+//! Rate limits over HTTP: exhaustion with 429 and the RateLimit headers, per API key (per
+//! address without one, the address taken from `X-Forwarded-For` only behind a trusted
+//! proxy), one combined limit for two instances sharing Redis, and requests still served (with
+//! per-instance limits, reported on `/ready`) when Redis goes away.
 
 use std::net::SocketAddr;
 
@@ -19,26 +19,38 @@ fn unique_client() -> String {
     format!("198.18.{}.{}", (n >> 8) % 250, n % 250)
 }
 
-async fn chat_as(app: &TestApp, client: &str) -> reqwest::Response {
-    app.client
+/// A new analyst key: its id is new, so shared Redis counters never mix between tests.
+async fn analyst_key(app: &TestApp) -> String {
+    app.auth
+        .create(
+            "limited",
+            stockpilot_application::auth::Role::Analyst,
+            "tests",
+        )
+        .await
+        .unwrap()
+        .token
+}
+
+async fn chat_as(app: &TestApp, key: &str) -> reqwest::Response {
+    reqwest::Client::new()
         .post(format!("{}/api/v1/llm/chat", app.address))
-        .header("X-Forwarded-For", client)
+        .bearer_auth(key)
         .json(&json!({"messages": [{"role": "user", "content": "hi"}]}))
         .send()
         .await
         .unwrap()
 }
 
-const BEHIND_PROXY: &[(&str, &str)] = &[
+const LIMITED: &[(&str, &str)] = &[
     ("STOCKPILOT_RATE_LIMIT__ENABLED", "true"),
     ("STOCKPILOT_RATE_LIMIT__CHAT_PER_MINUTE", "2"),
-    ("STOCKPILOT_SERVER__TRUSTED_PROXIES", "127.0.0.1"),
 ];
 
 #[tokio::test]
-async fn a_client_over_its_limit_gets_429_with_retry_after_and_others_do_not() {
-    let app = TestApp::spawn_on(TestDatabase::sqlite().unwrap(), BEHIND_PROXY).await;
-    let client = unique_client();
+async fn a_key_over_its_limit_gets_429_with_retry_after_and_other_keys_do_not() {
+    let app = TestApp::spawn_on(TestDatabase::sqlite().unwrap(), LIMITED).await;
+    let client = analyst_key(&app).await;
     for remaining in ["1", "0"] {
         let res = chat_as(&app, &client).await;
         // No LLM is configured: 409, but the request counted.
@@ -63,12 +75,18 @@ async fn a_client_over_its_limit_gets_429_with_retry_after_and_others_do_not() {
             .unwrap()
             .contains("2 chat requests per minute")
     );
-    // Another client, and another route group of the same client, are not affected.
-    assert_eq!(chat_as(&app, &unique_client()).await.status().as_u16(), 409);
-    let res = app
-        .client
+    // Another key from the same address, and another route group of the same key, are not
+    // affected.
+    assert_eq!(
+        chat_as(&app, &analyst_key(&app).await)
+            .await
+            .status()
+            .as_u16(),
+        409
+    );
+    let res = reqwest::Client::new()
         .get(format!("{}/api/v1/instruments", app.address))
-        .header("X-Forwarded-For", &client)
+        .bearer_auth(&client)
         .send()
         .await
         .unwrap();
@@ -90,6 +108,8 @@ async fn forwarded_for_from_an_untrusted_peer_is_ignored() {
         &[
             ("STOCKPILOT_RATE_LIMIT__ENABLED", "true"),
             ("STOCKPILOT_RATE_LIMIT__WRITES_PER_MINUTE", "2"),
+            // Without keys, clients are told apart by address.
+            ("STOCKPILOT_AUTH__ENABLED", "false"),
             // The test connects from 127.0.0.1, which is not this proxy.
             ("STOCKPILOT_SERVER__TRUSTED_PROXIES", "192.0.2.1"),
         ],
@@ -125,9 +145,11 @@ async fn two_instances_sharing_redis_enforce_one_combined_limit() {
         eprintln!("TEST_REDIS_URL not set; skipping the shared-limit test");
         return;
     };
-    let a = TestApp::spawn_on(TestDatabase::sqlite().unwrap(), BEHIND_PROXY).await;
-    let b = TestApp::spawn_on(TestDatabase::sqlite().unwrap(), BEHIND_PROXY).await;
-    let client = unique_client();
+    // Two instances of one deployment: one database (so one set of keys), one Redis.
+    let a = TestApp::spawn_on(TestDatabase::sqlite().unwrap(), LIMITED).await;
+    let shared_db = a._db.url.clone();
+    let b = TestApp::spawn_with_url(TestDatabase::sqlite().unwrap(), &shared_db, LIMITED).await;
+    let client = analyst_key(&a).await;
     let mut limited = 0;
     for i in 0..4 {
         let app = if i % 2 == 0 { &a } else { &b };
@@ -153,12 +175,12 @@ async fn with_redis_gone_requests_are_still_served_with_per_instance_limits() {
     let proxy = CuttableProxy::start(target).await;
     url.set_host(Some("127.0.0.1")).unwrap();
     url.set_port(Some(proxy.addr.port())).unwrap();
-    let mut settings = BEHIND_PROXY.to_vec();
+    let mut settings = LIMITED.to_vec();
     let through = url.to_string();
     settings.push(("REDIS_URL", through.as_str()));
     settings.push(("STOCKPILOT_CACHE__CONNECT_TIMEOUT_SECS", "1"));
     let app = TestApp::spawn_on(TestDatabase::sqlite().unwrap(), &settings).await;
-    let client = unique_client();
+    let client = analyst_key(&app).await;
     assert_eq!(chat_as(&app, &client).await.status().as_u16(), 409);
 
     proxy.cut();

@@ -2,6 +2,7 @@
 //! SQLite file, or a fresh PostgreSQL database when `TEST_DATABASE_URL` is set).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod auth;
 mod binary;
 mod errors;
 mod health;

@@ -20,6 +20,8 @@ const BOCHA_KEY: &str = "bocha-secret-5e4d3c2b1a";
 const STORED_KEY: &str = "sk-storedsecret-a1b2c3d4e5";
 // 32 bytes, base64.
 const ENCRYPTION_KEY: &str = "c2VjcmV0LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGVzISE=";
+/// The database password in `DATABASE_URL` (PostgreSQL with trust auth accepts any).
+const DB_PASSWORD: &str = "pg-secret-9f8e7d6c";
 
 #[tokio::test]
 async fn no_secret_reaches_the_logs_or_a_response() {
@@ -53,6 +55,21 @@ async fn no_secret_reaches_the_logs_or_a_response() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("stockpilot.log");
     let port = free_port();
+    // On PostgreSQL (make test-all) the URL carries a password, as deployments' URLs do.
+    let pg = stockpilot_db::testing::TestDatabase::postgres()
+        .await
+        .unwrap();
+    let database_url = match &pg {
+        Some(db) => {
+            let mut url = url::Url::parse(&db.url).unwrap();
+            url.set_password(Some(DB_PASSWORD)).unwrap();
+            url.to_string()
+        }
+        None => format!(
+            "sqlite://{}/data/stockpilot.db?mode=rwc",
+            dir.path().display()
+        ),
+    };
     let child = Command::new(BIN)
         .current_dir(dir.path())
         .env("STOCKPILOT_SERVER__HOST", "127.0.0.1")
@@ -62,6 +79,7 @@ async fn no_secret_reaches_the_logs_or_a_response() {
             format!("{}/../../data/demo", env!("CARGO_MANIFEST_DIR")),
         )
         .env("STOCKPILOT_LOGGING__FILE", &log)
+        .env("DATABASE_URL", &database_url)
         .env("LOG_LEVEL", "debug")
         .env("LLM_BASE_URL", format!("{}/v1", llm.uri()))
         .env("LLM_MODEL", "stub")
@@ -81,10 +99,9 @@ async fn no_secret_reaches_the_logs_or_a_response() {
         .spawn()
         .unwrap();
     let api = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
     let mut up = false;
     for _ in 0..300 {
-        if client
+        if reqwest::Client::new()
             .get(format!("{api}/ready"))
             .send()
             .await
@@ -96,6 +113,30 @@ async fn no_secret_reaches_the_logs_or_a_response() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(up, "server never became ready");
+    // The first-run admin key, then a second key made with it over the API.
+    let admin_key = std::fs::read_to_string(dir.path().join("data/admin-api-key"))
+        .unwrap()
+        .trim()
+        .to_owned();
+    let client = crate::helpers::client_with_key(&admin_key);
+    let created: serde_json::Value = client
+        .post(format!("{api}/api/v1/admin/api-keys"))
+        .json(&json!({"name": "desk", "role": "analyst"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let analyst_key = created["token"].as_str().unwrap().to_owned();
+    let chat = reqwest::Client::new()
+        .post(format!("{api}/api/v1/llm/chat"))
+        .header("X-API-Key", &analyst_key)
+        .json(&json!({"messages": [{"role": "user", "content": "hello"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chat.status(), 200);
 
     let mut bodies = Vec::new();
     let mut post = async |path: &str, body: serde_json::Value| {
@@ -217,13 +258,19 @@ async fn no_secret_reaches_the_logs_or_a_response() {
         "{logs}"
     );
     assert!(logs.contains("tushare"), "the failing sync is in the log");
-    for secret in [
+    let mut secrets = vec![
         LLM_KEY,
         TUSHARE_TOKEN,
         BOCHA_KEY,
         STORED_KEY,
         ENCRYPTION_KEY,
-    ] {
+        admin_key.as_str(),
+        analyst_key.as_str(),
+    ];
+    if pg.is_some() {
+        secrets.push(DB_PASSWORD);
+    }
+    for secret in secrets {
         let leaks: Vec<&str> = logs.lines().filter(|l| l.contains(secret)).collect();
         assert!(
             leaks.is_empty(),

@@ -2,6 +2,8 @@
 //! `tests/schema.rs` fails when a migration and an entity disagree.
 
 pub mod adjustment_factor;
+pub mod api_key;
+pub mod audit_entry;
 pub mod daily_bar;
 pub mod daily_valuation;
 pub mod financial_indicator;

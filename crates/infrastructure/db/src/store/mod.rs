@@ -1,6 +1,7 @@
 //! `SeaStore`: the sea-orm implementation of `MarketDataStore` and `SyncJobStore`, the same
 //! code on PostgreSQL and SQLite.
 
+mod auth;
 mod bars_pg;
 mod convert;
 mod jobs;

@@ -5,44 +5,87 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use stockpilot_domain::market::Adjust;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::openapi::schemas::AdjustCode;
+use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
 use crate::params;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Query {
+    /// First day (`YYYY-MM-DD`); by default a year before `end`.
+    #[param(value_type = String, format = Date, required = false)]
     start: Option<String>,
+    /// Last day (`YYYY-MM-DD`); by default the newest stored bar.
+    #[param(value_type = String, format = Date, required = false)]
     end: Option<String>,
+    /// `none` (raw prices, the default), `forward` or `backward`.
+    #[param(value_type = AdjustCode, required = false)]
     adjust: Option<String>,
 }
 
-#[derive(Serialize)]
+/// One daily bar. Prices in the trading currency; `volume` in shares, `amount` in currency.
+#[derive(Serialize, ToSchema)]
 struct Bar {
     date: NaiveDate,
     open: Decimal,
     high: Decimal,
     low: Decimal,
     close: Decimal,
+    #[schema(required)]
     pre_close: Option<Decimal>,
+    #[schema(required)]
     change: Option<Decimal>,
+    /// Change in percent.
+    #[schema(required)]
     pct_change: Option<Decimal>,
     volume: Decimal,
+    #[schema(required)]
     amount: Option<Decimal>,
 }
 
-#[derive(Serialize)]
+/// Daily bars of one instrument over a date range.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Bars)]
 struct Body {
     symbol: String,
+    #[schema(value_type = AdjustCode)]
     adjust: &'static str,
     start: NaiveDate,
     end: NaiveDate,
+    /// Date of the newest bar returned.
+    #[schema(required)]
     as_of: Option<NaiveDate>,
+    /// The provider that wrote the bars.
+    #[schema(required)]
     provider: Option<String>,
+    #[schema(minimum = 0)]
     count: usize,
     bars: Vec<Bar>,
 }
 
+/// Get daily bars.
+///
+/// Daily bars of an instrument between two dates, raw or adjusted for corporate actions.
+///
+/// Minimum role: `reader`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/instruments/{symbol}/bars",
+    tag = "instruments",
+    operation_id = "get_instrument_bars",
+    params(("symbol" = String, Path, description = "`600519.SH`, `AAPL`, `BRK.B`, …", pattern = r"^([0-9]{6}\.(SH|SZ|BJ)|[A-Z]{1,5}(\.[A-Z])?)$"), Query),
+    responses(
+        (status = 200, description = "The bars, oldest first.", body = Body),
+        (status = 404, description = "`not_found`: no such instrument.", body = ErrorBody),
+        InvalidParams,
+        ProtectedErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 pub async fn handle(
     state: web::Data<AppState>,
     path: web::Path<String>,

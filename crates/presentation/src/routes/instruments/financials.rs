@@ -8,28 +8,70 @@ use stockpilot_domain::market::{
     FinancialIndicators, FinancialStatement, ReportPeriod, StatementKind,
 };
 
+use utoipa::{IntoParams, ToSchema};
+
 use crate::AppState;
 use crate::error::ApiError;
+use crate::openapi::schemas::{FinancialItem, ReportPeriodCode, StatementParam};
+use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
 use crate::params;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Query {
+    /// `income` (the default), `balance`, `cash_flow` (or `cashflow`), or `indicators` for the
+    /// provider's ratios.
+    #[param(value_type = StatementParam, required = false)]
     statement: Option<String>,
+    /// `annual` (the default), `quarterly` or `ttm`.
+    #[param(value_type = ReportPeriodCode, required = false)]
     period: Option<String>,
+    /// Most recent periods to return.
+    #[param(value_type = u64, required = false, minimum = 1, maximum = 100, default = 8)]
     limit: Option<String>,
 }
 
-#[derive(Serialize)]
+/// Statements (or indicators) of one company, newest period first.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Financials, bound = "")]
 struct Body<T> {
     symbol: String,
+    /// `income`, `balance`, `cash_flow` or `indicators`.
     statement: String,
+    #[schema(value_type = ReportPeriodCode)]
     period: &'static str,
+    /// Report date of the newest period returned.
+    #[schema(required)]
     as_of: Option<NaiveDate>,
+    #[schema(required)]
     provider: Option<String>,
+    #[schema(minimum = 0)]
     count: usize,
+    /// Statements, or indicators for `statement=indicators`.
+    #[schema(value_type = Vec<FinancialItem>)]
     items: Vec<T>,
 }
 
+/// Get financial statements.
+///
+/// Income statements, balance sheets, cash-flow statements or the provider's financial
+/// indicators of a company, newest period first.
+///
+/// Minimum role: `reader`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/instruments/{symbol}/financials",
+    tag = "instruments",
+    operation_id = "get_instrument_financials",
+    params(("symbol" = String, Path, description = "`600519.SH`, `AAPL`, `BRK.B`, …", pattern = r"^([0-9]{6}\.(SH|SZ|BJ)|[A-Z]{1,5}(\.[A-Z])?)$"), Query),
+    responses(
+        (status = 200, description = "The statements or indicators.", body = inline(Body<FinancialItem>)),
+        (status = 404, description = "`not_found`: no such instrument.", body = ErrorBody),
+        InvalidParams,
+        ProtectedErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 pub async fn handle(
     state: web::Data<AppState>,
     path: web::Path<String>,

@@ -3,18 +3,49 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use stockpilot_domain::indicators::IndicatorSet;
+use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::openapi::schemas::IndicatorsView;
+use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
 use crate::params;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Query {
+    /// First day (`YYYY-MM-DD`).
+    #[param(value_type = String, format = Date, required = false)]
     start: Option<String>,
+    /// Last day (`YYYY-MM-DD`).
+    #[param(value_type = String, format = Date, required = false)]
     end: Option<String>,
+    /// Comma-separated indicators with their periods: `sma:N`, `ema:N`, `rsi:N`, `macd` (or
+    /// `macd:FAST:SLOW:SIGNAL`), `bollinger:N`, ….
+    #[param(value_type = String, required = false, default = "sma:20,ema:12,rsi:14,macd,bollinger:20")]
     set: Option<String>,
 }
 
+/// Get technical indicators.
+///
+/// Indicators computed over the stored bars of an instrument (with warm-up before `start`),
+/// one value per date.
+///
+/// Minimum role: `reader`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/instruments/{symbol}/indicators",
+    tag = "instruments",
+    operation_id = "get_instrument_indicators",
+    params(("symbol" = String, Path, description = "`600519.SH`, `AAPL`, `BRK.B`, …", pattern = r"^([0-9]{6}\.(SH|SZ|BJ)|[A-Z]{1,5}(\.[A-Z])?)$"), Query),
+    responses(
+        (status = 200, description = "The indicator series.", body = IndicatorsView),
+        (status = 404, description = "`not_found`: no such instrument.", body = ErrorBody),
+        InvalidParams,
+        ProtectedErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 pub async fn handle(
     state: web::Data<AppState>,
     path: web::Path<String>,

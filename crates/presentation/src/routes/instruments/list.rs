@@ -3,19 +3,50 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use stockpilot_domain::market::Market;
+use utoipa::IntoParams;
 
 use super::InstrumentDto;
 use crate::AppState;
 use crate::error::ApiError;
+use crate::openapi::schemas::{InstrumentPage, MarketCode};
+use crate::openapi::{InvalidParams, ProtectedErrors};
 use crate::params::{self, Paged, Paging};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Query {
+    /// Only instruments of this market.
+    #[param(value_type = MarketCode, required = false)]
     market: Option<String>,
+    /// Text in the symbol or the name (at most 64 characters, surrounding blanks ignored).
+    #[param(value_type = String, required = false, max_length = 64)]
     q: Option<String>,
+    /// Page number, from 1.
+    #[param(value_type = u64, required = false, minimum = 1, maximum = 1000000, default = 1)]
     page: Option<String>,
+    /// Items per page.
+    #[param(value_type = u64, required = false, minimum = 1, maximum = 500, default = 50)]
     page_size: Option<String>,
 }
+
+/// List instruments.
+///
+/// Instruments of a market whose symbol or name contains a text, paged.
+///
+/// Minimum role: `reader`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/instruments",
+    tag = "instruments",
+    operation_id = "list_instruments",
+    params(Query),
+    responses(
+        (status = 200, description = "One page of instruments.", body = InstrumentPage),
+        InvalidParams,
+        ProtectedErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 
 pub async fn handle(
     state: web::Data<AppState>,

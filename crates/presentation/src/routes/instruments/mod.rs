@@ -9,20 +9,39 @@ pub mod valuations;
 
 use serde::Serialize;
 use stockpilot_application::ports::InstrumentRecord;
+use utoipa::ToSchema;
+
+use crate::openapi::schemas::{ExchangeCode, ListingStatusCode, MarketCode};
 
 /// An instrument as the API shows it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Instrument)]
 pub struct InstrumentDto {
+    /// `600519.SH`, `AAPL`, `BRK.B`, …
     pub symbol: String,
+    /// Short name as the exchange publishes it.
     pub name: String,
+    #[schema(value_type = MarketCode)]
     pub market: &'static str,
+    #[schema(value_type = ExchangeCode)]
     pub exchange: &'static str,
+    /// Industry in the provider's own taxonomy.
+    #[schema(required)]
     pub industry: Option<String>,
+    /// Region of the issuer.
+    #[schema(required)]
     pub area: Option<String>,
+    /// ISO 4217 code of the trading currency.
     pub currency: String,
+    /// First trading day.
+    #[schema(required)]
     pub list_date: Option<chrono::NaiveDate>,
+    /// Last trading day, for delisted securities.
+    #[schema(required)]
     pub delist_date: Option<chrono::NaiveDate>,
+    #[schema(value_type = ListingStatusCode)]
     pub status: &'static str,
+    /// The provider that wrote the record.
     pub provider: String,
     pub updated_at: chrono::DateTime<chrono::Utc>,
 }

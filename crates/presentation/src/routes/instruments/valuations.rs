@@ -4,28 +4,61 @@ use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use stockpilot_domain::market::DailyValuation;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
 use crate::params;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Query {
+    /// First day (`YYYY-MM-DD`).
+    #[param(value_type = String, format = Date, required = false)]
     start: Option<String>,
+    /// Last day (`YYYY-MM-DD`).
+    #[param(value_type = String, format = Date, required = false)]
     end: Option<String>,
 }
 
-#[derive(Serialize)]
+/// Daily valuations of one instrument over a date range.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Valuations)]
 struct Body {
     symbol: String,
     start: NaiveDate,
     end: NaiveDate,
+    /// Date of the newest valuation returned.
+    #[schema(required)]
     as_of: Option<NaiveDate>,
+    #[schema(required)]
     provider: Option<String>,
+    #[schema(minimum = 0)]
     count: usize,
+    #[schema(value_type = Vec<crate::openapi::schemas::DailyValuation>)]
     valuations: Vec<DailyValuation>,
 }
 
+/// Get daily valuations.
+///
+/// Multiples, share counts and market caps of an instrument, one row per session.
+///
+/// Minimum role: `reader`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/instruments/{symbol}/valuations",
+    tag = "instruments",
+    operation_id = "get_instrument_valuations",
+    params(("symbol" = String, Path, description = "`600519.SH`, `AAPL`, `BRK.B`, …", pattern = r"^([0-9]{6}\.(SH|SZ|BJ)|[A-Z]{1,5}(\.[A-Z])?)$"), Query),
+    responses(
+        (status = 200, description = "The valuations, oldest first.", body = Body),
+        (status = 404, description = "`not_found`: no such instrument.", body = ErrorBody),
+        InvalidParams,
+        ProtectedErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 pub async fn handle(
     state: web::Data<AppState>,
     path: web::Path<String>,

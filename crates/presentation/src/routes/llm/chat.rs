@@ -3,43 +3,72 @@
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use stockpilot_application::ports::{ChatMessage, CompletionRequest, OutputSchema, TokenUsage};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::openapi::{ErrorBody, JsonBodyErrors, ProtectedErrors};
 use crate::params;
 
-#[derive(Deserialize)]
+/// A chat completion to run.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ChatRequest)]
 pub struct Body {
+    /// 1–100 messages, none blank, at most 200000 characters in all.
+    #[schema(value_type = Vec<crate::openapi::schemas::ChatMessage>, min_items = 1, max_items = 100)]
     messages: Vec<ChatMessage>,
+    /// A provider by name; by default the highest-priority healthy one, falling back in order.
     provider: Option<String>,
+    /// Overrides the provider's model.
     model: Option<String>,
+    #[schema(minimum = 0, maximum = 2)]
     temperature: Option<f32>,
+    #[schema(minimum = 1, maximum = 32768)]
     max_tokens: Option<u32>,
     /// Ask for JSON: the answer is parsed, checked to be an object, retried once when it is
     /// not, and returned as `json` — or the call fails with `llm_output_invalid`.
     json_schema: Option<JsonSchema>,
 }
 
-#[derive(Deserialize)]
+/// The JSON an answer must be.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = ChatJsonSchema)]
 pub struct JsonSchema {
+    /// Schema name: 1–64 characters of a-z, A-Z, 0-9, `_` and `-`.
+    #[schema(pattern = r"^[a-zA-Z0-9_-]{1,64}$")]
     name: String,
+    /// A JSON Schema object.
+    #[schema(value_type = Object)]
     schema: serde_json::Value,
+    /// A valid example answer, shown to providers without schema support.
+    #[schema(value_type = Value)]
     example: serde_json::Value,
 }
 
-#[derive(Serialize)]
+/// A provider's answer.
+#[derive(Serialize, ToSchema)]
+#[schema(as = ChatAnswer)]
 struct Answer {
+    /// The answer text (for `json_schema` requests: the raw text of the valid answer).
     content: String,
+    /// The provider that answered.
     provider: String,
     model: String,
+    #[schema(value_type = crate::openapi::schemas::TokenUsage)]
     usage: TokenUsage,
+    #[schema(minimum = 0)]
     latency_ms: u64,
+    /// Estimated from the provider's configured prices.
     cost_usd: f64,
+    /// Served from the identical-request cache (no provider call, no cost).
     cached: bool,
+    #[schema(required)]
     finish_reason: Option<String>,
+    /// The parsed answer, for `json_schema` requests; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Object)]
     json: Option<serde_json::Value>,
 }
 
@@ -47,6 +76,32 @@ struct Answer {
 const MAX_MESSAGES: usize = 100;
 const MAX_CHARS: usize = 200_000;
 
+/// Chat with an LLM.
+///
+/// One chat completion through the gateway (retries, fallback along the priority order,
+/// usage recorded); with `json_schema`, a JSON object checked and returned as `json`.
+///
+/// Minimum role: `analyst`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/llm/chat",
+    tag = "llm",
+    operation_id = "llm_chat",
+    request_body = Body,
+    responses(
+        (status = 200, description = "The answer.", body = Answer),
+        (status = 404, description = "`not_found`: the named provider does not exist.",
+            body = ErrorBody),
+        (status = 409, description = "`conflict`: no LLM provider is configured.",
+            body = ErrorBody),
+        (status = 502, description = "`upstream_error` (every provider failed) or \
+            `llm_output_invalid` (the answer was not the JSON asked for, twice; `details` holds \
+            a sample).", body = ErrorBody),
+        JsonBodyErrors,
+        ProtectedErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 pub async fn handle(
     state: web::Data<AppState>,
     body: web::Json<Body>,

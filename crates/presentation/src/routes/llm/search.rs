@@ -1,20 +1,47 @@
 //! `POST /api/v1/llm/web-search` `{query, freshness?, count?, summary?}`
 
 use actix_web::{HttpResponse, web};
-use serde::Deserialize;
-use stockpilot_application::ports::{Freshness, SearchError, SearchQuery};
+use serde::{Deserialize, Serialize};
+use stockpilot_application::ports::{Freshness, SearchError, SearchQuery, SearchResult};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::openapi::{ErrorBody, JsonBodyErrors, ProtectedErrors};
 use crate::params;
 
-#[derive(Deserialize)]
+/// A web search.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = WebSearchRequest)]
 pub struct Body {
+    /// 1–400 characters (surrounding blanks ignored).
+    #[schema(min_length = 1, max_length = 400)]
     query: String,
+    /// `oneDay`, `oneWeek`, `oneMonth`, `oneYear`, `noLimit` (the default) or a date range
+    /// `YYYY-MM-DD..YYYY-MM-DD`.
+    #[schema(
+        pattern = r"^(oneDay|oneWeek|oneMonth|oneYear|noLimit|[0-9]{4}-[0-9]{2}-[0-9]{2}\.\.[0-9]{4}-[0-9]{2}-[0-9]{2})$"
+    )]
     freshness: Option<String>,
+    /// Results wanted; 10 by default.
+    #[schema(minimum = 1, maximum = 50)]
     count: Option<u8>,
+    /// Ask for a summary of each result.
     summary: Option<bool>,
+}
+
+/// Web search results.
+#[derive(Serialize, ToSchema)]
+#[schema(as = WebSearchResults)]
+pub struct Found {
+    /// The query as searched (trimmed).
+    pub query: String,
+    /// Results returned.
+    #[schema(minimum = 0)]
+    pub count: usize,
+    #[schema(value_type = Vec<crate::openapi::schemas::SearchResult>)]
+    pub results: Vec<SearchResult>,
 }
 
 fn freshness(text: Option<&str>) -> Result<Freshness, ApiError> {
@@ -40,6 +67,28 @@ fn freshness(text: Option<&str>) -> Result<Freshness, ApiError> {
     })
 }
 
+/// Search the web.
+///
+/// A web search (Bocha), cached for a while per query.
+///
+/// Minimum role: `analyst`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/llm/web-search",
+    tag = "llm",
+    operation_id = "llm_web_search",
+    request_body = Body,
+    responses(
+        (status = 200, description = "The results.", body = Found),
+        (status = 409, description = "`conflict`: web search is not configured.",
+            body = ErrorBody),
+        (status = 502, description = "`upstream_error`: the search provider rejected the key or \
+            the account is out of balance.", body = ErrorBody),
+        JsonBodyErrors,
+        ProtectedErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 pub async fn handle(
     state: web::Data<AppState>,
     body: web::Json<Body>,
@@ -63,7 +112,9 @@ pub async fn handle(
         summary: body.summary.unwrap_or(false),
     };
     let results = search.search(&request).await?;
-    Ok(HttpResponse::Ok().json(
-        serde_json::json!({ "query": request.query, "count": results.len(), "results": results }),
-    ))
+    Ok(HttpResponse::Ok().json(Found {
+        query: request.query,
+        count: results.len(),
+        results,
+    }))
 }

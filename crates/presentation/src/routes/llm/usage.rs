@@ -1,21 +1,77 @@
 //! `GET /api/v1/llm/usage?from=&to=&group_by=provider|model|day|purpose` — tokens and cost.
 
 use actix_web::{HttpResponse, web};
-use chrono::Duration;
-use serde::Deserialize;
-use stockpilot_application::ports::UsageGroup;
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+use stockpilot_application::ports::{UsageGroup, UsageSummary};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::openapi::schemas::UsageGroupCode;
+use crate::openapi::{InvalidParams, ProtectedErrors};
 use crate::params;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Query {
+    /// First day (`YYYY-MM-DD`); by default 30 days before `to`.
+    #[param(value_type = String, format = Date, required = false)]
     from: Option<String>,
+    /// Last day (`YYYY-MM-DD`); by default today (UTC). At most 3660 days after `from`.
+    #[param(value_type = String, format = Date, required = false)]
     to: Option<String>,
+    /// `provider` (the default), `model`, `day` or `purpose`.
+    #[param(value_type = UsageGroupCode, required = false)]
     group_by: Option<String>,
 }
 
+/// Tokens and cost of LLM calls between two days, in groups.
+#[derive(Serialize, ToSchema)]
+#[schema(as = LlmUsage)]
+pub struct Report {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    #[schema(value_type = UsageGroupCode)]
+    pub group_by: UsageGroup,
+    pub total: Totals,
+    /// One row per provider, model, day or purpose.
+    #[schema(value_type = Vec<crate::openapi::schemas::UsageSummary>)]
+    pub groups: Vec<UsageSummary>,
+}
+
+/// The sums over every group.
+#[derive(Serialize, ToSchema)]
+#[schema(as = LlmUsageTotal)]
+pub struct Totals {
+    #[schema(minimum = 0)]
+    pub calls: u64,
+    #[schema(minimum = 0)]
+    pub prompt_tokens: u64,
+    #[schema(minimum = 0)]
+    pub completion_tokens: u64,
+    pub cost_usd: f64,
+}
+
+/// Get LLM usage.
+///
+/// Calls, tokens and estimated cost of LLM calls between two days, grouped by provider, model,
+/// day or purpose.
+///
+/// Minimum role: `reader`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/llm/usage",
+    tag = "llm",
+    operation_id = "get_llm_usage",
+    params(Query),
+    responses(
+        (status = 200, description = "The usage report.", body = Report),
+        InvalidParams,
+        ProtectedErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 pub async fn handle(
     state: web::Data<AppState>,
     query: web::Query<Query>,
@@ -56,9 +112,16 @@ pub async fn handle(
             acc.3 + r.cost_usd,
         )
     });
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "from": from, "to": to, "group_by": group,
-        "total": {"calls": totals.0, "prompt_tokens": totals.1, "completion_tokens": totals.2, "cost_usd": totals.3},
-        "groups": rows,
-    })))
+    Ok(HttpResponse::Ok().json(Report {
+        from,
+        to,
+        group_by: group,
+        total: Totals {
+            calls: totals.0,
+            prompt_tokens: totals.1,
+            completion_tokens: totals.2,
+            cost_usd: totals.3,
+        },
+        groups: rows,
+    }))
 }

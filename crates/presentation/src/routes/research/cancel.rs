@@ -5,7 +5,29 @@ use actix_web::{HttpResponse, web};
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::openapi::schemas::Run;
+use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
 
+/// Cancel a research run.
+///
+/// A queued run ends at once; a running one stops at its worker's next heartbeat.
+///
+/// Minimum role: `analyst`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/research/runs/{id}/cancel",
+    tag = "research",
+    operation_id = "cancel_research_run",
+    params(("id" = String, Path, description = "The run's id")),
+    responses(
+        (status = 202, description = "The run, cancelled or asked to stop.", body = Run),
+        (status = 404, description = "`not_found`: no such run.", body = ErrorBody),
+        (status = 409, description = "`conflict`: the run has already ended.", body = ErrorBody),
+        InvalidParams,
+        ProtectedErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 pub async fn handle(
     state: web::Data<AppState>,
     path: web::Path<String>,

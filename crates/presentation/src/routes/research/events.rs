@@ -12,9 +12,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use stockpilot_application::research::ResearchService;
 use stockpilot_application::research::model::RunEvent;
+use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
 use crate::params;
 
 /// How long the stream waits for new events before looking at the store again (events of
@@ -24,9 +26,22 @@ const POLL: Duration = Duration::from_millis(500);
 const KEEPALIVE: Duration = Duration::from_secs(15);
 const BATCH: u64 = 200;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Query {
+    /// Replay only events after this one (as `Last-Event-ID`, which takes precedence).
+    #[param(value_type = u64, required = false, minimum = 0, maximum = 9223372036854775807_i64)]
     last_event_id: Option<String>,
+}
+
+/// The `Last-Event-ID` request header, for the document (the handler reads the header itself).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct LastEventIdHeader {
+    /// Replay only events after this one (a whole number of 0 or more); takes precedence over
+    /// `last_event_id`. Browsers' `EventSource` sends it when reconnecting.
+    #[param(rename = "Last-Event-ID", value_type = u64, required = false, minimum = 0, maximum = 9223372036854775807_i64)]
+    pub last_event_id: Option<String>,
 }
 
 struct Cursor {
@@ -102,6 +117,36 @@ async fn next(mut c: Cursor) -> Option<(Result<Bytes, actix_web::Error>, Cursor)
     }
 }
 
+/// Stream a research run's events.
+///
+/// Server-sent events: stored events are replayed first (after `Last-Event-ID`, or
+/// `?last_event_id=`), then new ones follow as they happen; the stream ends after the run's
+/// final event. Each event has `id:` (its sequence number), `event:` (its kind:
+/// `run_started`, `analyst_started`, `analyst_finished`, `analyst_failed`, `decision`,
+/// `run_finished`, `run_failed`, `run_cancelled`) and `data:` (the event as JSON:
+/// `{"seq","kind","data","at"}`); `event: error` reports a storage failure before the stream
+/// ends (reconnect with `Last-Event-ID`), and `: keepalive` comments keep idle streams open.
+///
+/// Minimum role: `reader`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/research/runs/{id}/events",
+    tag = "research",
+    operation_id = "stream_research_run_events",
+    params(
+        ("id" = String, Path, description = "The run's id"),
+        LastEventIdHeader,
+        Query,
+    ),
+    responses(
+        (status = 200, description = "The event stream.", body = String,
+            content_type = "text/event-stream"),
+        (status = 404, description = "`not_found`: no such run.", body = ErrorBody),
+        InvalidParams,
+        ProtectedErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 pub async fn handle(
     state: web::Data<AppState>,
     path: web::Path<String>,

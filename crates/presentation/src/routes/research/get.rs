@@ -4,7 +4,28 @@ use actix_web::{HttpResponse, web};
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::openapi::schemas::RunView;
+use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
 
+/// Get a research run.
+///
+/// The run with its progress, usage, each analyst's result and each decision so far.
+///
+/// Minimum role: `reader`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/research/runs/{id}",
+    tag = "research",
+    operation_id = "get_research_run",
+    params(("id" = String, Path, description = "The run's id")),
+    responses(
+        (status = 200, description = "The run.", body = RunView),
+        (status = 404, description = "`not_found`: no such run.", body = ErrorBody),
+        InvalidParams,
+        ProtectedErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 pub async fn handle(
     state: web::Data<AppState>,
     path: web::Path<String>,

@@ -3,20 +3,55 @@
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use stockpilot_application::research::model::{RunFilter, RunStatus};
+use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::openapi::schemas::{RunPage, RunStatusCode, SymbolText};
+use crate::openapi::{InvalidParams, ProtectedErrors};
 use crate::params::{self, Paged, Paging};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Query {
+    /// Only runs with this status.
+    #[param(value_type = RunStatusCode, required = false)]
     status: Option<String>,
+    /// Only runs analysing this symbol.
+    #[param(value_type = SymbolText, required = false)]
     symbol: Option<String>,
+    /// Only runs created on or after this day (UTC, `YYYY-MM-DD`).
+    #[param(value_type = String, format = Date, required = false)]
     since: Option<String>,
+    /// Only runs created on or before this day (UTC, `YYYY-MM-DD`); not before `since`.
+    #[param(value_type = String, format = Date, required = false)]
     until: Option<String>,
+    /// Page number, from 1.
+    #[param(value_type = u64, required = false, minimum = 1, maximum = 1000000, default = 1)]
     page: Option<String>,
+    /// Items per page.
+    #[param(value_type = u64, required = false, minimum = 1, maximum = 200, default = 50)]
     page_size: Option<String>,
 }
+
+/// List research runs.
+///
+/// Research runs, newest first, filtered by status, symbol and creation day.
+///
+/// Minimum role: `reader`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/research/runs",
+    tag = "research",
+    operation_id = "list_research_runs",
+    params(Query),
+    responses(
+        (status = 200, description = "One page of runs.", body = RunPage),
+        InvalidParams,
+        ProtectedErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 
 pub async fn handle(
     state: web::Data<AppState>,

@@ -6,7 +6,33 @@ use stockpilot_application::sync::JobStatus;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::openapi::schemas::SyncJob;
+use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
 
+/// Cancel a sync job.
+///
+/// A queued or paused job ends at once (200); a running one stops after its current batch
+/// (202).
+///
+/// Minimum role: `operator`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sync/jobs/{id}/cancel",
+    tag = "sync",
+    operation_id = "cancel_sync_job",
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "The job, cancelled.", body = SyncJob),
+        (status = 202, description = "The job, asked to stop after its current batch.",
+            body = SyncJob,
+            headers(("Location" = String, description = "Where to follow the job"))),
+        (status = 404, description = "`not_found`: no such job.", body = ErrorBody),
+        (status = 409, description = "`conflict`: the job has already ended.", body = ErrorBody),
+        InvalidParams,
+        ProtectedErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 pub async fn handle(
     state: web::Data<AppState>,
     path: web::Path<String>,

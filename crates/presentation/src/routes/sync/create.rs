@@ -4,21 +4,39 @@ use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use stockpilot_application::sync::{JobKind, JobRequest};
 use stockpilot_domain::market::{Market, Symbol};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::openapi::schemas::{JobKindCode, MarketCode, SymbolText, SyncJob};
+use crate::openapi::{ErrorBody, JsonBodyErrors, ProtectedErrors};
 use crate::params;
 
-#[derive(Deserialize)]
+/// A sync job to create.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = CreateSyncJob)]
 pub struct Body {
+    /// What to fetch.
+    #[schema(value_type = JobKindCode)]
     kind: String,
+    /// The market; by default the market of the first symbol.
+    #[schema(value_type = Option<MarketCode>)]
     market: Option<String>,
+    /// The symbols to fetch (per-symbol kinds); by default every stored instrument of the market.
     #[serde(default)]
+    #[schema(value_type = Vec<SymbolText>, max_items = 10000)]
     symbols: Vec<String>,
+    /// First day (`YYYY-MM-DD`).
+    #[schema(value_type = Option<NaiveDate>)]
     start: Option<String>,
+    /// Last day (`YYYY-MM-DD`).
+    #[schema(value_type = Option<NaiveDate>)]
     end: Option<String>,
+    /// The data provider; by default the market's configured one.
     provider: Option<String>,
+    /// Units committed per batch; by default from configuration.
+    #[schema(minimum = 1, maximum = 1000)]
     batch_size: Option<u32>,
 }
 
@@ -59,6 +77,28 @@ impl Body {
     }
 }
 
+/// Create a sync job.
+///
+/// Queues a job copying provider data into the store; it runs in the background, committing
+/// in batches, and can be followed at the `Location` returned.
+///
+/// Minimum role: `operator`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sync/jobs",
+    tag = "sync",
+    operation_id = "create_sync_job",
+    request_body = Body,
+    responses(
+        (status = 202, description = "The job, queued.", body = SyncJob,
+            headers(("Location" = String, description = "Where to follow the job"))),
+        (status = 409, description = "`conflict`: no provider is configured for the market, or \
+            no instruments are stored for it.", body = ErrorBody),
+        JsonBodyErrors,
+        ProtectedErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 pub async fn handle(
     state: web::Data<AppState>,
     body: web::Json<Body>,

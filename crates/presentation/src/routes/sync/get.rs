@@ -4,7 +4,28 @@ use actix_web::{HttpResponse, web};
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::openapi::schemas::SyncJob;
+use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
 
+/// Get a sync job.
+///
+/// Status, progress (`cursor` of `total`), counts and message of a job.
+///
+/// Minimum role: `reader`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/sync/jobs/{id}",
+    tag = "sync",
+    operation_id = "get_sync_job",
+    params(("id" = String, Path, description = "The job's id")),
+    responses(
+        (status = 200, description = "The job.", body = SyncJob),
+        (status = 404, description = "`not_found`: no such job.", body = ErrorBody),
+        InvalidParams,
+        ProtectedErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 pub async fn handle(
     state: web::Data<AppState>,
     path: web::Path<String>,

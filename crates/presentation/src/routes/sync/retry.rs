@@ -6,23 +6,58 @@ use serde::{Deserialize, Serialize};
 use stockpilot_application::AppError;
 use stockpilot_application::sync::{JobKind, JobRequest, SyncJob};
 use stockpilot_domain::market::Market;
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::ApiError;
+use crate::openapi::schemas::MarketCode;
+use crate::openapi::{ErrorBody, ProtectedErrors};
 use crate::params;
 
-#[derive(Deserialize, Default)]
+/// Which failures to retry. A body that is absent or not a JSON object of these fields is
+/// treated as `{}`.
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = RetryFailures)]
 pub struct Body {
+    /// Only this market; by default every market with a configured provider.
+    #[schema(value_type = Option<MarketCode>)]
     market: Option<String>,
+    /// The provider to retry with; by default the market's configured one.
     provider: Option<String>,
 }
 
-#[derive(Serialize)]
+/// The retry jobs created.
+#[derive(Serialize, ToSchema)]
+#[schema(as = RetryJobs)]
 struct Created {
+    /// One `retry_failures` job per market.
+    #[schema(value_type = Vec<crate::openapi::schemas::SyncJob>)]
     jobs: Vec<SyncJob>,
 }
 
+/// Retry sync failures.
+///
+/// Queues `retry_failures` jobs refetching the pending entries of the failure ledger: one per
+/// market (without a market, every market with a configured provider).
+///
+/// Minimum role: `operator`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/sync/failures/retry",
+    tag = "sync",
+    operation_id = "retry_sync_failures",
+    request_body(content = Option<Body>, description = "Optional; `{}` when absent."),
+    responses(
+        (status = 202, description = "The retry jobs, queued.", body = Created),
+        (status = 409, description = "`conflict`: no data provider is configured (for the \
+            market).", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `market` is not a market.",
+            body = ErrorBody),
+        ProtectedErrors,
+    ),
+    security(("bearer" = []), ("api_key" = [])),
+)]
 pub async fn handle(
     state: web::Data<AppState>,
     body: Option<web::Json<Body>>,

@@ -1,0 +1,136 @@
+//! Roles, API keys and audit entries.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// What a caller may do. Each role includes everything the ones before it may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Read market data, sync jobs, research results, usage.
+    Reader,
+    /// Also start and cancel research runs, chat and web search.
+    Analyst,
+    /// Also start, cancel and retry sync jobs; test LLM providers.
+    Operator,
+    /// Also manage API keys and LLM providers; read the audit log.
+    Admin,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [Role::Reader, Role::Analyst, Role::Operator, Role::Admin];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Reader => "reader",
+            Role::Analyst => "analyst",
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Whether a caller with this role may use a route that needs `needed`.
+    pub fn allows(self, needed: Role) -> bool {
+        self >= needed
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| format!("unknown role '{s}'; allowed: reader, analyst, operator, admin"))
+    }
+}
+
+/// A stored API key as anyone may see it: no token, no hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    /// The first characters of the token (`sp_live_1a2b3c4d`), to recognise a key by.
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    /// Who created it: a key name, `cli` or `bootstrap`.
+    pub created_by: String,
+    /// Updated at most once per flush interval, not on every request.
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiKey {
+    pub fn is_revoked(&self) -> bool {
+        self.revoked_at.is_some()
+    }
+}
+
+/// What the store needs to create a key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyDraft {
+    pub name: String,
+    pub role: Role,
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+}
+
+/// Who is calling: a key, or everyone when authentication is switched off.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// `None` when authentication is disabled.
+    pub key_id: Option<String>,
+    pub name: String,
+    pub role: Role,
+}
+
+impl Principal {
+    /// The caller when `auth.enabled = false`: an unnamed admin.
+    pub fn unauthenticated_admin() -> Self {
+        Self {
+            key_id: None,
+            name: "auth-disabled".to_owned(),
+            role: Role::Admin,
+        }
+    }
+}
+
+/// One state-changing request, as the audit log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    /// Assigned by the store; 0 before the entry is appended.
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub key_id: Option<String>,
+    pub key_name: Option<String>,
+    pub role: Option<Role>,
+    /// What was attempted, e.g. `research.run.create`, `api_key.revoke`.
+    pub action: String,
+    /// What it was done to: the request path, or the key id for CLI actions.
+    pub target: String,
+    pub client_ip: Option<String>,
+    pub request_id: Option<String>,
+    /// `succeeded`, `failed`, `denied` (401/403/429).
+    pub outcome: String,
+    /// The HTTP status, when the action came through the API.
+    pub status: Option<u16>,
+}
+
+/// Which audit entries to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    pub key_id: Option<String>,
+    pub action: Option<String>,
+    pub outcome: Option<String>,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,4 @@
+//! Administration: API keys and the audit log (role `admin`).
+
+pub mod audit;
+pub mod keys;

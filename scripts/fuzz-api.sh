@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# make fuzz-api: schemathesis (from PyPI, pinned, in a local virtualenv) against a running
+# server, over its own OpenAPI document, as an admin (so every route is reached, not just 401s).
+#
+# The server runs the debug binary on SQLite in a temporary directory with the demo data,
+# authentication on (the first-start admin key is used), rate limits off (the fuzzer sends
+# thousands of requests from one key).
+#
+# Pass criterion: no 5xx (`not_a_server_error`) and no response that violates its documented
+# schema or content type (`response_schema_conformance`, `content_type_conformance`), and no
+# panic in the server's log.
+#
+# Environment: FUZZ_MAX_EXAMPLES (per operation, default 30), FUZZ_SEED (default 20261122;
+# `random` for a new one), FUZZ_BIN (skip the build), FUZZ_VENV (default target/fuzz-venv),
+# FUZZ_REPORT_DIR (default target/fuzz-report), FUZZ_PORT (default: a free port).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+SCHEMATHESIS_VERSION=4.32.5
+VENV="${FUZZ_VENV:-$ROOT/target/fuzz-venv}"
+EXAMPLES="${FUZZ_MAX_EXAMPLES:-30}"
+SEED="${FUZZ_SEED:-20261122}"
+REPORT_DIR="${FUZZ_REPORT_DIR:-$ROOT/target/fuzz-report}"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+
+if ! [[ -x "$VENV/bin/st" ]] || ! "$VENV/bin/pip" show schemathesis 2>/dev/null | grep -qx "Version: $SCHEMATHESIS_VERSION"; then
+  echo "fuzz-api: installing schemathesis $SCHEMATHESIS_VERSION into $VENV" >&2
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+if [[ -n "${FUZZ_BIN:-}" ]]; then
+  BIN="$(realpath "$FUZZ_BIN")"
+else
+  (cd "$ROOT" && cargo build -q -p stockpilot-server --bin stockpilot)
+  BIN="$TARGET_DIR/debug/stockpilot"
+fi
+
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/stockpilot-fuzz.XXXXXX")"
+PORT="${FUZZ_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
+SERVER_PID=""
+cleanup() {
+  if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+(
+  cd "$WORK"
+  exec env -u DATABASE_URL -u REDIS_URL -u DATABASE_URL_FILE -u REDIS_URL_FILE \
+    -u LLM_BASE_URL -u LLM_MODEL -u OPENAI_API_KEY -u TUSHARE_TOKEN -u OTEL_EXPORTER_OTLP_ENDPOINT \
+    STOCKPILOT_SERVER__HOST=127.0.0.1 STOCKPILOT_SERVER__PORT="$PORT" \
+    STOCKPILOT_DATA__DIR="$WORK/data" STOCKPILOT_DATA__DEMO_DIR="$ROOT/data/demo" \
+    STOCKPILOT_RATE_LIMIT__ENABLED=false STOCKPILOT_SERVER__REQUEST_TIMEOUT_SECS=20 \
+    LOG_FORMAT=json LOG_LEVEL=info "$BIN" serve >"$WORK/serve.log" 2>&1
+) &
+SERVER_PID=$!
+BASE="http://127.0.0.1:$PORT"
+for _ in $(seq 600); do
+  curl -fs -o /dev/null "$BASE/ready" && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { echo "fuzz-api: the server exited; its log:" >&2; tail -n 30 "$WORK/serve.log" >&2; exit 1; }
+  sleep 0.1
+done
+curl -fs -o /dev/null "$BASE/ready" || { echo "fuzz-api: the server did not become ready in 60 s" >&2; tail -n 30 "$WORK/serve.log" >&2; exit 1; }
+KEY="$(cat "$WORK/data/admin-api-key")"
+
+seed_args=()
+[[ "$SEED" == random ]] || seed_args=(--seed "$SEED")
+mkdir -p "$REPORT_DIR"
+echo "fuzz-api: schemathesis $SCHEMATHESIS_VERSION, $EXAMPLES examples per operation, seed $SEED, against $BASE" >&2
+status=0
+"$VENV/bin/st" run "$BASE/api/v1/openapi.json" \
+  --header "Authorization: Bearer $KEY" \
+  --checks not_a_server_error,response_schema_conformance,content_type_conformance \
+  --max-examples "$EXAMPLES" "${seed_args[@]}" \
+  --phases examples,coverage,fuzzing \
+  --workers 2 --request-timeout 30 \
+  --generation-database none --no-color \
+  --report junit --report-dir "$REPORT_DIR" || status=$?
+
+if grep -q '"panicked' "$WORK/serve.log" || grep -qi 'panicked at' "$WORK/serve.log"; then
+  echo "fuzz-api: the server panicked:" >&2
+  grep -i 'panicked' "$WORK/serve.log" | head -n 5 >&2
+  status=1
+fi
+if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+  echo "fuzz-api: the server died during the run" >&2
+  status=1
+fi
+five=$(grep -c '"status":5[0-9][0-9]' "$WORK/serve.log" || true)
+echo "fuzz-api: server log: $(grep -c 'request completed' "$WORK/serve.log" || true) requests, $five with a 5xx status" >&2
+[[ "$five" == 0 ]] || { grep '"status":5[0-9][0-9]' "$WORK/serve.log" | head -n 5 >&2; status=1; }
+exit "$status"
