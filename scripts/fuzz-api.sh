@@ -71,7 +71,9 @@ seed_args=()
 [[ "$SEED" == random ]] || seed_args=(--seed "$SEED")
 mkdir -p "$REPORT_DIR"
 echo "fuzz-api: schemathesis $SCHEMATHESIS_VERSION, $EXAMPLES examples per operation, seed $SEED, against $BASE" >&2
-status=0
+st_status=0
+JUNIT="$REPORT_DIR/junit.xml"
+rm -f "$JUNIT"
 "$VENV/bin/st" run "$BASE/api/v1/openapi.json" \
   --header "Authorization: Bearer $KEY" \
   --checks not_a_server_error,response_schema_conformance,content_type_conformance \
@@ -79,7 +81,40 @@ status=0
   --phases examples,coverage,fuzzing \
   --workers 2 --request-timeout 30 \
   --generation-database none --no-color \
-  --report junit --report-dir "$REPORT_DIR" || status=$?
+  --report junit --report-junit-path "$JUNIT" || st_status=$?
+
+# The verdict comes from the report: every check failure fails the run, and so does every
+# error but one. Python 3.11's parser can fail inside the fuzzer's own data generation
+# ("AST constructor recursion depth mismatch", a CPython bug hit when Hypothesis describes a
+# filter deep in a recursive schema); that says nothing about the server, so it is reported
+# and not counted.
+status=0
+if [[ -f "$JUNIT" ]]; then
+  python3 - "$JUNIT" <<'PY' || status=1
+import sys
+import xml.etree.ElementTree as ET
+
+KNOWN_TOOL_BUG = "AST constructor recursion depth mismatch"
+root = ET.parse(sys.argv[1]).getroot()
+bad = 0
+for case in root.iter("testcase"):
+    for outcome in case:
+        if outcome.tag not in ("failure", "error"):
+            continue
+        text = (outcome.get("message") or "") + (outcome.text or "")
+        if outcome.tag == "error" and KNOWN_TOOL_BUG in text:
+            print(f"fuzz-api: not counted: {case.get('name')}: fuzzer-internal error ({KNOWN_TOOL_BUG})", file=sys.stderr)
+            continue
+        bad += 1
+        print(f"fuzz-api: {outcome.tag}: {case.get('name')}: {(outcome.get('message') or '').strip()[:300]}", file=sys.stderr)
+tests = sum(1 for _ in root.iter("testcase"))
+print(f"fuzz-api: {tests} operations, {bad} with failures or errors", file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+else
+  echo "fuzz-api: schemathesis wrote no report (exit $st_status)" >&2
+  status=1
+fi
 
 if grep -q '"panicked' "$WORK/serve.log" || grep -qi 'panicked at' "$WORK/serve.log"; then
   echo "fuzz-api: the server panicked:" >&2
