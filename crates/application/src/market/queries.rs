@@ -179,6 +179,13 @@ impl MarketQueries {
         render: impl FnOnce(BarsView) -> Result<Vec<u8>, String>,
     ) -> Result<Vec<u8>, AppError> {
         let range = self.range(symbol, start, end).await?;
+        let render = |view| {
+            render(view).map_err(|e| AppError::Internal(anyhow::anyhow!("rendering bars: {e}")))
+        };
+        // With the cache off there is no key to build: its generation is a cache read too.
+        if self.settings.cache_ttl.is_zero() {
+            return render(self.load_bars(symbol, range, adjust).await?);
+        }
         let key = format!(
             "bars:body:{format}:{symbol}:{}:{}:{}:{}",
             self.generation(symbol).await,
@@ -189,9 +196,7 @@ impl MarketQueries {
         if let Some(hit) = self.cached_bytes(&key).await {
             return Ok(hit);
         }
-        let view = self.load_bars(symbol, range, adjust).await?;
-        let body =
-            render(view).map_err(|e| AppError::Internal(anyhow::anyhow!("rendering bars: {e}")))?;
+        let body = render(self.load_bars(symbol, range, adjust).await?)?;
         self.store_bytes(&key, &body).await;
         Ok(body)
     }
