@@ -26,6 +26,10 @@ use criterion::{BenchmarkId, Criterion, Throughput};
 use flate2::read::GzDecoder;
 use stockpilot_domain::indicators::{atr, bollinger, ema, macd, rsi, sma};
 
+/// The allocator of the server binary, so the kernels are timed as the server runs them.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const DEMO_FILE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../../data/demo/us-equities-daily-2000-2013.csv.gz"
