@@ -1,6 +1,7 @@
 //! Between domain values and table rows.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
 use stockpilot_application::ports::{Dataset, InstrumentRecord, StoreError};
 use stockpilot_application::sync::{FailureStatus, JobKind, JobStatus, SyncFailure, SyncJob};
 use stockpilot_domain::market::{
@@ -98,19 +99,36 @@ pub fn bar_row(b: &DailyBar, provider: &str, now: DateTime<Utc>) -> daily_bar::A
     .into()
 }
 
-pub fn bar(m: daily_bar::Model, sym: &Symbol) -> DailyBar {
+/// A stored bar as `SeaStore::daily_bars` selects it: date, open, high, low, close,
+/// pre-close, change, % change, volume, amount, provider.
+pub type BarRow = (
+    NaiveDate,
+    Decimal,
+    Decimal,
+    Decimal,
+    Decimal,
+    Option<Decimal>,
+    Option<Decimal>,
+    Option<Decimal>,
+    Decimal,
+    Option<Decimal>,
+    String,
+);
+
+pub fn bar_from_row(r: BarRow, sym: &Symbol) -> DailyBar {
+    let (trade_date, open, high, low, close, pre_close, change, pct_change, volume, amount, _) = r;
     DailyBar {
         symbol: sym.clone(),
-        trade_date: m.trade_date,
-        open: m.open.normalize(),
-        high: m.high.normalize(),
-        low: m.low.normalize(),
-        close: m.close.normalize(),
-        pre_close: m.pre_close.map(|d| d.normalize()),
-        change: m.change.map(|d| d.normalize()),
-        pct_change: m.pct_change.map(|d| d.normalize()),
-        volume: m.volume.normalize(),
-        amount: m.amount.map(|d| d.normalize()),
+        trade_date,
+        open: open.normalize(),
+        high: high.normalize(),
+        low: low.normalize(),
+        close: close.normalize(),
+        pre_close: pre_close.map(|d| d.normalize()),
+        change: change.map(|d| d.normalize()),
+        pct_change: pct_change.map(|d| d.normalize()),
+        volume: volume.normalize(),
+        amount: amount.map(|d| d.normalize()),
     }
 }
 

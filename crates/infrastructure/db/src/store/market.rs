@@ -83,16 +83,36 @@ impl MarketDataStore for SeaStore {
         symbol: &Symbol,
         range: DateRange,
     ) -> Result<Sourced<DailyBar>, StoreError> {
-        let rows = daily_bar::Entity::find()
-            .filter(daily_bar::Column::Symbol.eq(symbol.as_str()))
-            .filter(daily_bar::Column::TradeDate.between(range.start(), range.end()))
-            .order_by_asc(daily_bar::Column::TradeDate)
+        use daily_bar::Column as B;
+        // Only the columns a bar needs, decoded by position: the hottest read of the API.
+        let mut rows: Vec<c::BarRow> = daily_bar::Entity::find()
+            .select_only()
+            .columns([
+                B::TradeDate,
+                B::Open,
+                B::High,
+                B::Low,
+                B::Close,
+                B::PreClose,
+                B::Change,
+                B::PctChange,
+                B::Volume,
+                B::Amount,
+                B::Provider,
+            ])
+            .filter(B::Symbol.eq(symbol.as_str()))
+            .filter(B::TradeDate.between(range.start(), range.end()))
+            .order_by_asc(B::TradeDate)
+            .into_tuple()
             .all(&self.db)
             .await
             .map_err(db_err)?;
-        let provider = rows.last().map(|r| r.provider.clone());
+        let provider = rows.last_mut().map(|r| std::mem::take(&mut r.10));
         Ok(Sourced {
-            rows: rows.into_iter().map(|m| c::bar(m, symbol)).collect(),
+            rows: rows
+                .into_iter()
+                .map(|r| c::bar_from_row(r, symbol))
+                .collect(),
             provider,
         })
     }
