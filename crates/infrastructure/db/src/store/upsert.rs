@@ -1,5 +1,7 @@
 //! Idempotent bulk upserts: `INSERT … ON CONFLICT (key) DO UPDATE`, chunked to stay under
-//! the bind-parameter limit of both databases (SQLite 32766, PostgreSQL 65535).
+//! the bind-parameter limit of both databases (SQLite 32766, PostgreSQL 65535). Daily bars,
+//! by far the largest dataset, take a path of their own on each database (`bars_pg`,
+//! `bars_sqlite`).
 
 use chrono::Utc;
 use sea_orm::sea_query::OnConflict;
@@ -7,6 +9,10 @@ use sea_orm::{
     ActiveModelTrait, ConnectionTrait, EntityTrait, IdenStatic, Iterable, PrimaryKeyToColumn,
 };
 use stockpilot_application::ports::{DataBatch, StoreError};
+
+// Declared here rather than in `store/mod.rs`; the file sits beside this one.
+#[path = "bars_sqlite.rs"]
+mod bars_sqlite;
 
 use super::convert as c;
 use super::db_err;
@@ -85,6 +91,11 @@ pub async fn upsert_batch<C: ConnectionTrait>(
             if conn.get_database_backend() == sea_orm::DatabaseBackend::Postgres =>
         {
             super::bars_pg::upsert_bars(conn, provider, v).await
+        }
+        DataBatch::DailyBars(v)
+            if conn.get_database_backend() == sea_orm::DatabaseBackend::Sqlite =>
+        {
+            bars_sqlite::upsert_bars(conn, provider, v).await
         }
         DataBatch::DailyBars(v) => {
             upsert_models::<daily_bar::Entity, _, _>(
