@@ -21,7 +21,6 @@ VENV="${FUZZ_VENV:-$ROOT/target/fuzz-venv}"
 EXAMPLES="${FUZZ_MAX_EXAMPLES:-30}"
 SEED="${FUZZ_SEED:-20261122}"
 REPORT_DIR="${FUZZ_REPORT_DIR:-$ROOT/target/fuzz-report}"
-TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 if ! [[ -x "$VENV/bin/st" ]] || ! "$VENV/bin/pip" show schemathesis 2>/dev/null | grep -qx "Version: $SCHEMATHESIS_VERSION"; then
   echo "fuzz-api: installing schemathesis $SCHEMATHESIS_VERSION into $VENV" >&2
@@ -29,15 +28,17 @@ if ! [[ -x "$VENV/bin/st" ]] || ! "$VENV/bin/pip" show schemathesis 2>/dev/null 
   "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
+# shellcheck source=scripts/ops/lib.sh
+source "$ROOT/scripts/ops/lib.sh"
+# The server runs in its own directory: the binary's path must not be relative.
 if [[ -n "${FUZZ_BIN:-}" ]]; then
-  BIN="$(realpath "$FUZZ_BIN")"
-else
-  (cd "$ROOT" && cargo build -q -p stockpilot-server --bin stockpilot)
-  BIN="$TARGET_DIR/debug/stockpilot"
+  OPS_STOCKPILOT_BIN="$(realpath "$FUZZ_BIN")"
+  export OPS_STOCKPILOT_BIN
 fi
+BIN="$(stockpilot_bin)"
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/stockpilot-fuzz.XXXXXX")"
-PORT="${FUZZ_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
+PORT="${FUZZ_PORT:-$(free_port)}"
 SERVER_PID=""
 cleanup() {
   if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -59,12 +60,7 @@ trap cleanup EXIT
 ) &
 SERVER_PID=$!
 BASE="http://127.0.0.1:$PORT"
-for _ in $(seq 600); do
-  curl -fs -o /dev/null "$BASE/ready" && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { echo "fuzz-api: the server exited; its log:" >&2; tail -n 30 "$WORK/serve.log" >&2; exit 1; }
-  sleep 0.1
-done
-curl -fs -o /dev/null "$BASE/ready" || { echo "fuzz-api: the server did not become ready in 60 s" >&2; tail -n 30 "$WORK/serve.log" >&2; exit 1; }
+wait_http "$BASE/ready" 60 || { echo "fuzz-api: the server did not become ready in 60 s; its log:" >&2; tail -n 30 "$WORK/serve.log" >&2; exit 1; }
 KEY="$(cat "$WORK/data/admin-api-key")"
 
 seed_args=()

@@ -55,9 +55,13 @@ fn unauthorized(message: &str) -> ApiError {
     ApiError::new(ErrorCode::Unauthorized, message)
 }
 
-/// What the route needs, if the request matched one.
-fn needed(req: &ServiceRequest, auth: &Authentication) -> Option<(Access, &'static str, bool)> {
-    if auth.metrics_path.as_deref() == Some(req.path()) {
+/// What the route needs, if the request matched one (the metrics path only exists with
+/// authentication configured).
+fn needed(
+    req: &ServiceRequest,
+    auth: Option<&Authentication>,
+) -> Option<(Access, &'static str, bool)> {
+    if let Some(auth) = auth.filter(|a| a.metrics_path.as_deref() == Some(req.path())) {
         let access = if auth.metrics_public {
             Access::Public
         } else {
@@ -130,31 +134,19 @@ pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let Some(auth) = req.app_data::<web::Data<Authentication>>().cloned() else {
-        // Without authentication configured nothing but public routes is served.
-        let protected = req
-            .match_pattern()
-            .and_then(|p| table().find(req.method(), &p).map(|s| s.access))
-            .is_some_and(|a| a != Access::Public);
-        if protected {
-            return Ok(req.error_response(unauthorized("authentication is not configured")));
-        }
+    let auth = req.app_data::<web::Data<Authentication>>().cloned();
+    // Unmatched paths (404/405) and public routes pass.
+    let Some((Access::Role(role), action, is_write)) =
+        needed(&req, auth.as_ref().map(|a| a.get_ref()))
+    else {
         return next
             .call(req)
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    let Some((access, action, is_write)) = needed(&req, &auth) else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
-    };
-    let Access::Role(role) = access else {
-        return next
-            .call(req)
-            .await
-            .map(ServiceResponse::map_into_boxed_body);
+    // Without authentication configured nothing but public routes is served.
+    let Some(auth) = auth else {
+        return Ok(req.error_response(unauthorized("authentication is not configured")));
     };
     let (principal, refusal) = check(&req, &auth, role).await;
     let audit = is_write.then(|| AuditEntry {

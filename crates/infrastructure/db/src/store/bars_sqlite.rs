@@ -22,7 +22,7 @@ use sea_orm::{ConnectionTrait, Statement};
 use stockpilot_application::ports::StoreError;
 use stockpilot_domain::market::DailyBar;
 
-use crate::store::db_err;
+use super::db_err;
 
 /// `?1`: a JSON array of `[symbol, date, open, high, low, close, pre_close, change,
 /// pct_change, volume, amount]` arrays; `?2` provider; `?3` time. (`WHERE true` resolves the

@@ -3,6 +3,7 @@
 
 mod auth;
 mod bars_pg;
+mod bars_sqlite;
 mod convert;
 mod jobs;
 mod llm;

@@ -10,10 +10,7 @@ use sea_orm::{
 };
 use stockpilot_application::ports::{DataBatch, StoreError};
 
-// Declared here rather than in `store/mod.rs`; the file sits beside this one.
-#[path = "bars_sqlite.rs"]
-mod bars_sqlite;
-
+use super::bars_sqlite;
 use super::convert as c;
 use super::db_err;
 use crate::entities::{
