@@ -12,7 +12,8 @@
 # `stockpilot apikey create` in the scratch database), BENCH_BIN (skip the build),
 # CARGO_TARGET_DIR, BENCH_PORT (default 18182).
 # Writes OUT_DIR/http.json: per endpoint req/s, p50/p90/p99/max latency, errors; server RSS idle
-# (after start) and peak (VmHWM) per server run. Reports; asserts nothing.
+# (after start) and peak (VmHWM) per server run; the uncached bars query alone from pgbench
+# (PostgreSQL's own ceiling for that route). Reports; asserts nothing.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -160,12 +161,30 @@ run_wrk bars_cold "$BARS"
 server_summary uncached "$IDLE"
 stop_server
 
+# 3. PostgreSQL alone: the cold-bars query as the server sends it (the columns of
+# `SeaStore::daily_bars`, prepared), from as many pgbench clients as the server has pooled
+# connections. What PostgreSQL on these cores can answer is the ceiling of the uncached route.
+PG_CLIENTS="$("$BIN" config show 2>/dev/null | awk '$1 == "pool_max" {print $3; exit}')"
+PG_CLIENTS="${PG_CLIENTS:-10}"
+cat >"$WORK/bars.sql" <<'SQL'
+SELECT trade_date, open, high, low, close, pre_close, change, pct_change, volume, amount, provider FROM daily_bars WHERE symbol = 'AAPL' AND trade_date BETWEEN '2012-01-01' AND '2012-12-31' ORDER BY trade_date ASC;
+SQL
+echo "pgbench: the bars query, $PG_CLIENTS clients, ${DURATION}s" >&2
+pgbench -n -M prepared -c "$PG_CLIENTS" -j 2 -T "$DURATION" -f "$WORK/bars.sql" "$DATABASE_URL" \
+  >"$OUT_DIR/pgbench-bars.txt" 2>&1 || true
+PG_TPS="$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$OUT_DIR/pgbench-bars.txt" | head -1)"
+PG_LAT="$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' "$OUT_DIR/pgbench-bars.txt" | head -1)"
+echo "{\"clients\":$PG_CLIENTS,\"duration_s\":$DURATION,\"tps\":${PG_TPS:-null},\"latency_avg_ms\":${PG_LAT:-null}}" \
+  >"$WORK/pg.json"
+grep -E '^(tps|latency average)' "$OUT_DIR/pgbench-bars.txt" >&2 || true
+
 python3 - "$WORK" "$OUT_DIR/http.json" "$DURATION" "$CONNECTIONS" "$THREADS" <<'PY'
 import json, sys
 work, out, duration, connections, threads = sys.argv[1:6]
 results = [json.loads(l) for l in open(f"{work}/results.jsonl")]
 servers = [json.loads(l) for l in open(f"{work}/servers.jsonl")]
+pg = json.load(open(f"{work}/pg.json"))
 json.dump({"duration_s": int(duration), "connections": int(connections), "threads": int(threads),
-           "endpoints": results, "servers": servers}, open(out, "w"), indent=2)
+           "endpoints": results, "servers": servers, "pg_bars": pg}, open(out, "w"), indent=2)
 PY
 echo "wrote $OUT_DIR/http.json" >&2

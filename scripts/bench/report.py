@@ -81,7 +81,8 @@ else:
       "`STOCKPILOT_API__CACHE_TTL_SECS=0` (the cache off); warm bars, `/health` and search: "
       "the default TTL (60 s) on Redis. RSS from `/proc/PID/status`: `VmRSS` 2 s after start "
       "(idle), sampled every 0.5 s under load, `VmHWM` (peak) at the end. Default logging "
-      "(`info`, JSON, one line per request, to a file).")
+      "(`info`, JSON, one line per request except successful `/health` and `/ready` probes, "
+      "which are logged at `debug`; to a file).")
     w("")
     w("Every request but `/health` carries an `analyst` API key (made with `stockpilot apikey "
       "create` in the scratch database), so the key check (looked up once, then cached for "
@@ -127,15 +128,35 @@ else:
         w(f"| {s['server']} | {mb(s['rss_idle_after_start_kb'])} | {mb(max(sampled.get(s['server'], [0])))} | "
           f"{mb(s['rss_peak_kb'])} | {mb(s['rss_idle_after_load_kb'])} | ≤ 100 MB under load, ≤ 30 MB idle | {verdict(ok)} |")
     w("")
-    w("Allocator: the server binary uses mimalloc (`#[global_allocator]` in `crates/server/src/main.rs`). "
+    over = [s_ for s_ in http["servers"] if s_["rss_idle_after_load_kb"] > 30 * 1024]
+    if over:
+        w("After load, " + " and ".join(f"the {s_['server']} server stays at "
+                                       f"{s_['rss_idle_after_load_kb'] / 1024:.1f} MB" for s_ in over)
+          + " (idle 2 s after wrk ends), above the 30 MB idle target"
+          + (", while a fresh server is under it" if all(s_["rss_idle_after_start_kb"] <= 30 * 1024 for s_ in http["servers"]) else "")
+          + ". Not analysed to the byte: mimalloc returns freed memory on the freeing "
+          "thread's later calls, not on a timer, and a trial run with `MIMALLOC_PURGE_DELAY=0` "
+          "(purge at once) left the cached server at 38 MB, so most of it is held, not free — "
+          "candidates are the per-worker request and buffer pools of actix-web sized by 32 "
+          "concurrent connections, the pooled connections' buffers and prepared-statement "
+          "caches, and the metrics registry.")
+        w("")
+    w("Allocator: the server binary uses mimalloc (`#[global_allocator]` in `crates/server/src/main.rs`), "
+      "built with its `no_thp` feature: by default mimalloc asks for transparent huge pages on "
+      "the arena it commits at start, which made an idle server 18 MB larger (45.5 MB instead of "
+      "22.5 MB on SQLite, 2026-12-04). "
       "With glibc malloc (run of 2026-11-22 02:33 UTC, same method) RSS after load stayed at its "
       "peak — 21.9 MB idle after start, 56.3 MB peak, 56.3 MB idle after load — because glibc "
       "keeps memory freed by the worker threads in per-thread arenas; mimalloc returns freed "
       "pages to the kernel.")
     w("")
-    w("Search and uncached bars show rare stalls of about 1.3 s (max column) while p99 stays "
-      "low; not analysed in this round.")
-    w("")
+    stalls = [(labels.get(ep["name"], ep["name"]), ep["wrk"]["max_ms"]) for ep in http["endpoints"]
+              if ep["wrk"] and ep["wrk"]["max_ms"] >= 1000]
+    if stalls:
+        w("Rare stalls over a second (max column) while p99 stays low: "
+          + ", ".join(f"{name} ({ms / 1000:.1f} s)" for name, ms in stalls)
+          + "; not analysed in this round.")
+        w("")
     w("**Bars: what was fixed, what still misses** (profiled with `perf record -g` on the "
       "server under the same wrk load):")
     w("")
@@ -145,24 +166,43 @@ else:
       "45.8 ms (run of 02:27 UTC, same method). The cache now holds the rendered response body "
       "(`MarketQueries::bars_body`, keyed by symbol, cache generation, range, adjustment and body "
       "format) and a hit writes those bytes out as they are: one Redis `GET`, no parsing.")
-    w("- *Uncached* (cold) — not met. Each request reads 250 rows of seven `numeric` columns "
-      "from PostgreSQL, which runs on the same two cores as the server and wrk. `perf record` of "
-      "the server alone under this load (2026-11-22 05:10 UTC, 496 req/s while perf ran) spreads "
-      "its samples thin: `PgNumeric` → `Decimal` decoding about 10 %, `Decimal::normalize` "
-      "(trailing zeros of the column's scale, divisions by ten) about 5 %, `Decimal` → string "
-      "about 6 %, sea-orm's per-column lookups by name (`HashMap::get`, `Row::try_get`, name "
-      "`memcmp`) about 8 %, memory copies about 5 %, JSON escaping about 3 %, the rest scheduler, "
-      "socket and allocator time. No single fix is worth 4×: removing every server-side cost above "
-      "would still leave PostgreSQL and wrk on the same cores. What would move it: decoding by "
-      "column index with only the response's columns (sqlx `query_as`), `trim_scale()` in the "
-      "query instead of `normalize()`, or storing prices as scaled integers. One fix made: with "
-      "the cache off, the bars route no longer reads the cache generation from Redis (a wasted "
-      "round trip per request).")
-    w("- `/health` does no I/O, yet it writes one JSON access-log line per request at the "
-      "default `info` level; at tens of thousands of requests per second on two cores shared "
-      "with wrk that logging is a measurable share of the work. Proposal: log successful `/health` and `/ready` probes at "
-      "`debug` (or sample them), and format log lines on a non-blocking writer "
-      "(`tracing-appender::non_blocking`) if it is not already.")
+    cold = next((ep["wrk"] for ep in http["endpoints"] if ep["name"] == "bars_cold" and ep["wrk"]), None)
+    pg = http.get("pg_bars")
+    pg_text = ""
+    if pg and pg.get("tps"):
+        pg_text = (f" PostgreSQL alone, in the same run, answers the same query from pgbench "
+                   f"({pg['clients']} clients, the server's pool size; prepared statements; "
+                   f"{pg['duration_s']} s; `pgbench-bars.txt` in the results) at "
+                   f"**{pg['tps']:,.0f} queries/s**")
+        if cold:
+            share = cold["rps"] / pg["tps"]
+            pg_text += f"; the server reaches {share:.0%} of that, so "
+            pg_text += ("the server's own CPU per request, not PostgreSQL, is what caps the route."
+                        if share < 0.6 else
+                        "PostgreSQL's query and transfer, on the same cores, is close to being the cap.")
+        else:
+            pg_text += "."
+    cold_met = cold is not None and cold["rps"] >= 3000
+    w("- *Uncached* (cold) — " + ("met." if cold_met else "not met.") + " Each request reads 250 "
+      "rows of nine `numeric` columns (and a date and a provider) from PostgreSQL, which runs on "
+      "the same two cores as the server and wrk." + pg_text)
+    w("  `perf record -g` of the server under this load (2026-12-04, 1,278 req/s while perf ran): "
+      "turning `numeric` into `Decimal` about 20 % of the samples (`PgNumeric` → `Decimal` 11 %, "
+      "sea-orm's `TryGetable` 5 %, `PgNumeric::decode` 2 %), `Decimal::normalize` and rescaling "
+      "about 7 %, `Decimal` → string about 7 %, JSON escaping and memory copies about 8 %, the "
+      "kernel's task switching (`finish_task_switch` 8 %) from three busy processes on two cores, "
+      "the rest spread thin. Changed in this round: the query selects only the eleven columns a "
+      "bar needs and decodes them by position (sea-orm's lookups by column name, about 8 % of the "
+      "samples before, are gone), and with the cache off the route no longer reads the cache "
+      "generation from Redis. Next step, not done: the route decodes binary `numeric`s into "
+      "`Decimal`s only to print them as strings; selecting `trim_scale(col)::text` and writing "
+      "those strings into the JSON as they are would skip the decoding, normalising and "
+      "formatting (about a third of the samples), as a second read path beside the `DailyBar` "
+      "one.")
+    w("- `/health` and `/ready`: successful probes are logged at `debug`, so at the default "
+      "`info` level they write no log line; before 2026-12-04 each wrote one JSON line, a "
+      "measurable share of the work at tens of thousands of requests a second (and a flood of "
+      "lines from orchestrators' probes in production).")
     w("- Both share the two cores with wrk itself (2 threads) and with PostgreSQL/Redis, so "
       "every figure here is a lower bound of what the server does on dedicated cores.")
     w("")
@@ -177,7 +217,7 @@ if not ingest.exists():
 else:
     rows = env.get("ingest_rows", "1000000")
     w(f"Method: `scripts/bench/ingest.sh` runs `cargo bench -p stockpilot-db --bench ingest` "
-      f"(`crates/infrastructure/db/benches/ingest.rs`, unchanged): {int(rows):,} real demo bars "
+      f"(`crates/infrastructure/db/benches/ingest.rs`): {int(rows):,} real demo bars "
       "(AAPL/MSFT/IBM rows replicated across synthetic symbols) upserted through the store "
       "adapter (`upsert_batch`, 50,000-row transactions as the sync engine writes them) into a "
       "fresh SQLite file (WAL) and a scratch PostgreSQL database, then the same rows again (every "
@@ -207,25 +247,38 @@ else:
     for target, fig, ok in checks:
         w(f"| {target} | {fig} | {verdict(ok)} |")
     w("")
-    w("**Causes of the gaps and proposals** (the db crate is not this benchmark's to change):")
+    w("How the adapter writes (rewritten on 2026-11-22; the `make bench` run before it measured "
+      "SQLite 116,671 / 98,171 rows/s and PostgreSQL 86,374 / 62,373 rows/s, new rows / all "
+      "conflicts, 29 % of a raw COPY at 295,511 rows/s):")
     w("")
-    w("- PostgreSQL: the upsert binds one array per column and inserts `FROM UNNEST(…) ON CONFLICT "
-      "DO UPDATE`; against `COPY` it pays for the primary-key index, the conflict check and "
-      "the per-row `numeric` parsing of text arrays. Proposals: `COPY` each batch (binary format) "
-      "into a `TEMP` table created `ON COMMIT DROP` (or `UNLOGGED` staging table) and "
-      "`INSERT … SELECT … ON CONFLICT DO UPDATE` from it — one round trip of binary data instead "
-      "of bound text arrays; add `WHERE (daily_bars.*) IS DISTINCT FROM (EXCLUDED.*)` to the "
-      "`DO UPDATE` so that re-ingesting unchanged rows writes no new tuple versions (this is "
-      "what makes the all-conflicts pass slower than the first: every conflict rewrites the "
-      "row and its index entry, and leaves a dead tuple); and send batches through a pipelined "
-      "connection while the next is encoded.")
-    w("- SQLite: multi-row `VALUES` statements are re-prepared per batch; a single prepared "
-      "`INSERT … ON CONFLICT DO UPDATE` statement executed per row inside the transaction "
-      "(cached statement, bound parameters) is typically the fastest path in SQLite, together "
-      "with `PRAGMA synchronous = NORMAL` under WAL (if not set already) and a larger "
-      "`cache_size`; the conflict pass also benefits from the `IS DISTINCT FROM`-style guard "
-      "(`WHERE excluded.close IS NOT daily_bars.close OR …`).")
+    w("- PostgreSQL (`crates/infrastructure/db/src/store/bars_pg.rs`): each batch is sorted and "
+      "expanded with `unnest` in the select list (not `FROM UNNEST`, which materialises every "
+      "array first); symbols with no stored bars are plain-inserted (under a savepoint that falls "
+      "back to the upsert on a concurrent insert); rows identical to the stored ones are filtered "
+      "out before `ON CONFLICT`, and the update is guarded with `IS DISTINCT FROM`, so re-ingesting "
+      "unchanged rows writes no new tuple versions; JIT and bitmap scans are off for these "
+      "statements.")
+    w("- SQLite (`bars_sqlite.rs`): 10,000 rows per statement as one JSON parameter "
+      "(`jsonb_each`), with an `IS NOT` change guard on the update, under WAL with "
+      "`synchronous = NORMAL` and a 64 MiB page cache.")
     w("")
+    pg_missed = [t for t, _, ok in checks if t.startswith("PostgreSQL") and not ok]
+    sqlite_missed = [t for t, _, ok in checks if t.startswith("SQLite") and not ok]
+    if pg_missed:
+        w("Where PostgreSQL misses (" + "; ".join(pg_missed) + "): about a third of each batch "
+          "is sending the columns as bound arrays of text-encoded `numeric`s, which the server "
+          "parses row by row; `COPY` sends the same rows as one stream into a table without the "
+          "primary-key index and the conflict check. The next step is a binary `COPY` of each "
+          "batch into a temporary table and `INSERT … SELECT … ON CONFLICT` from it, which needs "
+          "the sqlx connection inside the transaction — sea-orm 2.0.4 does not expose it, so it "
+          "means a second, sqlx-only code path for this one write. Across runs on this shared "
+          "machine the first-upsert figure varies by about ±10 %.")
+        w("")
+    if sqlite_missed:
+        w("Where SQLite misses (" + "; ".join(sqlite_missed) + "): SQLite writes on one thread "
+          "and this run shared the machine's two cores with nothing else of the benchmark; the "
+          "figure varies by about ±10 % between runs on this shared machine.")
+        w("")
 
 # ---------------------------------------------------------------------------------------------
 w("## 3. Indicators")

@@ -123,14 +123,23 @@ pub async fn request_context(
     let elapsed = started.elapsed();
     span.record("status", res.status().as_u16());
     record(&method, &route, res.status().as_u16(), started);
+    let status = res.status().as_u16();
+    let latency_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| {
-        tracing::info!(
-            status = res.status().as_u16(),
-            latency_ms = elapsed.as_secs_f64() * 1000.0,
-            "request completed"
-        );
+        // Successful liveness and readiness probes arrive every few seconds from every
+        // orchestrator and load balancer; at `info` they would drown the requests that matter.
+        if is_probe(&route) && res.status().is_success() {
+            tracing::debug!(status, latency_ms, "request completed");
+        } else {
+            tracing::info!(status, latency_ms, "request completed");
+        }
     });
     Ok(res)
+}
+
+/// The probe routes whose successful answers are logged at `debug`.
+fn is_probe(route: &str) -> bool {
+    matches!(route, "/health" | "/ready")
 }
 
 fn record(method: &str, route: &str, status: u16, started: Instant) {

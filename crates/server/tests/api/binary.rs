@@ -86,7 +86,7 @@ fn serves_logs_request_ids_and_stops_cleanly_on_sigterm() {
     let status = rt.block_on(async {
         reqwest::Client::new()
             .get(format!("http://127.0.0.1:{port}/ready"))
-            .header("X-Request-Id", "trace-me-42")
+            .header("X-Request-Id", "probe-7")
             .send()
             .await
             .unwrap()
@@ -116,6 +116,7 @@ fn serves_logs_request_ids_and_stops_cleanly_on_sigterm() {
         let with_key = client
             .get(&url)
             .header("X-API-Key", &token)
+            .header("X-Request-Id", "trace-me-42")
             .send()
             .await
             .unwrap()
@@ -149,6 +150,12 @@ fn serves_logs_request_ids_and_stops_cleanly_on_sigterm() {
         tagged
             .iter()
             .any(|l| l["fields"]["message"] == "request completed" && l["fields"]["status"] == 200)
+    );
+    // A successful probe is logged at debug, so the default `info` log does not carry it.
+    assert!(
+        !lines.iter().any(|l| l["span"]["request_id"] == "probe-7"
+            && l["fields"]["message"] == "request completed"),
+        "a successful /ready probe was logged at info:\n{text}"
     );
     assert!(
         lines.iter().any(|l| l["fields"]["message"] == "stopped"),
