@@ -10,7 +10,8 @@
 # and recreated), BENCH_REDIS_URL (default redis://127.0.0.1:6379/15, flushed first),
 # STOCKPILOT_API_KEY (sent as `Authorization: Bearer`; default: an analyst key made with
 # `stockpilot apikey create` in the scratch database), BENCH_BIN (skip the build),
-# CARGO_TARGET_DIR, BENCH_PORT (default 18182).
+# CARGO_TARGET_DIR, BENCH_PORT (default 18182), BENCH_POOL_MAX (the server's database pool,
+# default: BENCH_CONNECTIONS).
 # Writes OUT_DIR/http.json: per endpoint req/s, p50/p90/p99/max latency, errors; server RSS idle
 # (after start) and peak (VmHWM) per server run; the uncached bars query alone from pgbench
 # (PostgreSQL's own ceiling for that route). Reports; asserts nothing.
@@ -91,8 +92,18 @@ SEARCH="/api/v1/instruments?q=AA"
 
 rss_kb() { awk -v k="$2" '$1 == k":" {print $2}' "/proc/$1/status"; }
 
+# CPU time (user + system, clock ticks) of one process, and of every PostgreSQL process.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+pg_ticks() {
+  local total=0 pid
+  for pid in $(pgrep -x postgres || true); do total=$((total + $(cpu_ticks "$pid"))); done
+  echo "$total"
+}
+TICKS="$(getconf CLK_TCK)"
+
 start_server() { # $1: label; further args: extra environment
   local label="$1"; shift
+  SERVER_LABEL="$label"
   env "$@" "$BIN" serve >"$WORK/serve-$label.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 600); do
@@ -118,15 +129,21 @@ run_wrk() { # $1: name, $2: path
   ( while kill -0 "$SERVER_PID" 2>/dev/null; do rss_kb "$SERVER_PID" VmRSS; sleep 0.5; done ) \
     >"$WORK/rss-$name.txt" 2>/dev/null &
   local sampler=$!
+  local server_before pg_before
+  server_before="$(cpu_ticks "$SERVER_PID")"
+  pg_before="$(pg_ticks)"
   STOCKPILOT_API_KEY="$API_KEY" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$LUA" "$BASE$path" \
     >"$WORK/wrk-$name.txt" 2>&1 || true
+  local server_cpu pg_cpu
+  server_cpu="$(( $(cpu_ticks "$SERVER_PID") - server_before ))"
+  pg_cpu="$(( $(pg_ticks) - pg_before ))"
   kill "$sampler" 2>/dev/null || true
   wait "$sampler" 2>/dev/null || true
   cp "$WORK/wrk-$name.txt" "$OUT_DIR/wrk-$name.txt"
   local line max_rss
   line="$(grep '^WRK_JSON ' "$WORK/wrk-$name.txt" | sed 's/^WRK_JSON //')"
   max_rss="$(sort -n "$WORK/rss-$name.txt" | tail -1)"
-  echo "{\"name\":\"$name\",\"path\":\"$path\",\"wrk\":${line:-null},\"rss_max_sampled_kb\":${max_rss:-null}}" \
+  echo "{\"name\":\"$name\",\"path\":\"$path\",\"server\":\"$SERVER_LABEL\",\"wrk\":${line:-null},\"rss_max_sampled_kb\":${max_rss:-null},\"cpu_s\":{\"server\":$(awk -v t="$server_cpu" -v h="$TICKS" 'BEGIN{print t / h}'),\"postgres\":$(awk -v t="$pg_cpu" -v h="$TICKS" 'BEGIN{print t / h}')}}" \
     >>"$WORK/results.jsonl"
   grep -E 'Requests/sec|Latency |99%|Non-2xx|Socket errors' "$WORK/wrk-$name.txt" >&2 || true
 }
@@ -134,13 +151,19 @@ run_wrk() { # $1: name, $2: path
 server_summary() { # $1: label; records idle and peak RSS of the running server
   local label="$1" idle_start="$2"
   local idle_after hwm
-  sleep 2
+  sleep 6 # past one metrics upkeep (every 5 s)
   idle_after="$(rss_kb "$SERVER_PID" VmRSS)"
   hwm="$(rss_kb "$SERVER_PID" VmHWM)"
   echo "{\"server\":\"$label\",\"rss_idle_after_start_kb\":$idle_start,\"rss_idle_after_load_kb\":$idle_after,\"rss_peak_kb\":$hwm}" \
     >>"$WORK/servers.jsonl"
   echo "server $label: RSS idle $((idle_start / 1024)) MB, after load $((idle_after / 1024)) MB, peak $((hwm / 1024)) MB" >&2
 }
+
+# The pool holds as many connections as wrk keeps requests in flight, so no request waits
+# for a connection; one more uncached run below uses the default pool for comparison.
+DEFAULT_POOL="$("$BIN" config show 2>/dev/null | awk '$1 == "pool_max" {print $3; exit}')"
+POOL="${BENCH_POOL_MAX:-$CONNECTIONS}"
+export STOCKPILOT_DATABASE__POOL_MAX="$POOL"
 
 # 1. Cache on (Redis, default TTL): /health, bars (warm), instrument search.
 start_server cached
@@ -161,30 +184,39 @@ run_wrk bars_cold "$BARS"
 server_summary uncached "$IDLE"
 stop_server
 
-# 3. PostgreSQL alone: the cold-bars query as the server sends it (the columns of
-# `SeaStore::daily_bars`, prepared), from as many pgbench clients as the server has pooled
-# connections. What PostgreSQL on these cores can answer is the ceiling of the uncached route.
-PG_CLIENTS="$("$BIN" config show 2>/dev/null | awk '$1 == "pool_max" {print $3; exit}')"
-PG_CLIENTS="${PG_CLIENTS:-10}"
+# 2b. The same with the default pool size.
+start_server uncached_default_pool STOCKPILOT_API__CACHE_TTL_SECS=0 STOCKPILOT_DATABASE__POOL_MAX="${DEFAULT_POOL:-10}"
+sleep 2
+IDLE="$(rss_kb "$SERVER_PID" VmRSS)"
+run_wrk bars_cold_default_pool "$BARS"
+server_summary uncached_default_pool "$IDLE"
+stop_server
+
+# 3. PostgreSQL alone: the uncached bars query as the server sends it (the columns and text
+# casts of `SeaStore::daily_bars_text`, prepared), from as many pgbench clients as the server
+# has pooled connections: what PostgreSQL answers on these cores without the server.
 cat >"$WORK/bars.sql" <<'SQL'
-SELECT trade_date, open, high, low, close, pre_close, change, pct_change, volume, amount, provider FROM daily_bars WHERE symbol = 'AAPL' AND trade_date BETWEEN '2012-01-01' AND '2012-12-31' ORDER BY trade_date ASC;
+SELECT trade_date, trim_scale("open")::text, trim_scale("high")::text, trim_scale("low")::text, trim_scale("close")::text, trim_scale("pre_close")::text, trim_scale("change")::text, trim_scale("pct_change")::text, trim_scale("volume")::text, trim_scale("amount")::text, provider FROM daily_bars WHERE symbol = 'AAPL' AND trade_date BETWEEN '2012-01-01' AND '2012-12-31' ORDER BY trade_date ASC;
 SQL
-echo "pgbench: the bars query, $PG_CLIENTS clients, ${DURATION}s" >&2
-pgbench -n -M prepared -c "$PG_CLIENTS" -j 2 -T "$DURATION" -f "$WORK/bars.sql" "$DATABASE_URL" \
+echo "pgbench: the bars query, $POOL clients, ${DURATION}s" >&2
+pgbench -n -M prepared -c "$POOL" -j 2 -T "$DURATION" -f "$WORK/bars.sql" "$DATABASE_URL" \
   >"$OUT_DIR/pgbench-bars.txt" 2>&1 || true
 PG_TPS="$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$OUT_DIR/pgbench-bars.txt" | head -1)"
+PG_TX="$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$OUT_DIR/pgbench-bars.txt" | head -1)"
 PG_LAT="$(sed -n 's/^latency average = \([0-9.]*\) ms.*/\1/p' "$OUT_DIR/pgbench-bars.txt" | head -1)"
-echo "{\"clients\":$PG_CLIENTS,\"duration_s\":$DURATION,\"tps\":${PG_TPS:-null},\"latency_avg_ms\":${PG_LAT:-null}}" \
+echo "{\"clients\":$POOL,\"duration_s\":$DURATION,\"tps\":${PG_TPS:-null},\"transactions\":${PG_TX:-null},\"latency_avg_ms\":${PG_LAT:-null}}" \
   >"$WORK/pg.json"
 grep -E '^(tps|latency average)' "$OUT_DIR/pgbench-bars.txt" >&2 || true
 
-python3 - "$WORK" "$OUT_DIR/http.json" "$DURATION" "$CONNECTIONS" "$THREADS" <<'PY'
+python3 - "$WORK" "$OUT_DIR/http.json" "$DURATION" "$CONNECTIONS" "$THREADS" "$POOL" "${DEFAULT_POOL:-10}" <<'PY'
 import json, sys
 work, out, duration, connections, threads = sys.argv[1:6]
 results = [json.loads(l) for l in open(f"{work}/results.jsonl")]
 servers = [json.loads(l) for l in open(f"{work}/servers.jsonl")]
 pg = json.load(open(f"{work}/pg.json"))
+pool, default_pool = sys.argv[6], sys.argv[7]
 json.dump({"duration_s": int(duration), "connections": int(connections), "threads": int(threads),
+           "pool_max": int(pool), "default_pool_max": int(default_pool),
            "endpoints": results, "servers": servers, "pg_bars": pg}, open(out, "w"), indent=2)
 PY
 echo "wrote $OUT_DIR/http.json" >&2

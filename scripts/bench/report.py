@@ -80,10 +80,18 @@ else:
       "endpoint is requested once before the run. Cold bars: a second server with "
       "`STOCKPILOT_API__CACHE_TTL_SECS=0` (the cache off); warm bars, `/health` and search: "
       "the default TTL (60 s) on Redis. RSS from `/proc/PID/status`: `VmRSS` 2 s after start "
-      "(idle), sampled every 0.5 s under load, `VmHWM` (peak) at the end. Default logging "
+      "(idle), sampled every 0.5 s under load, `VmHWM` (peak) at the end, and `VmRSS` again 6 s "
+      "after the last load (idle after load, past one metrics upkeep). Default logging "
       "(`info`, JSON, one line per request except successful `/health` and `/ready` probes, "
       "which are logged at `debug`; to a file).")
     w("")
+    if http.get("pool_max"):
+        w(f"Database pool: `STOCKPILOT_DATABASE__POOL_MAX={http['pool_max']}`, one connection per "
+          "request wrk keeps in flight, so no request waits for a connection; the last row runs "
+          f"the uncached bars again with the default pool of {http.get('default_pool_max', 10)}. "
+          "Size `database.pool_max` to the concurrent requests a deployment expects "
+          "(each connection is one PostgreSQL backend process).")
+        w("")
     w("Every request but `/health` carries an `analyst` API key (made with `stockpilot apikey "
       "create` in the scratch database), so the key check (looked up once, then cached for "
       "`auth.key_cache_ttl_secs`), the role check and the audit middleware are in the measured "
@@ -93,12 +101,14 @@ else:
     targets = {
         "health": ("≥ 30,000 req/s", lambda r: r["rps"] >= 30000),
         "bars_cold": ("≥ 3,000 req/s", lambda r: r["rps"] >= 3000),
+        "bars_cold_default_pool": ("≥ 3,000 req/s", lambda r: r["rps"] >= 3000),
         "bars_warm": ("≥ 8,000 req/s, p99 < 30 ms", lambda r: r["rps"] >= 8000 and r["p99_ms"] < 30),
         "search": ("— (no target)", None),
     }
     labels = {
         "health": "`GET /health`",
         "bars_cold": "one-year bars, cache off",
+        "bars_cold_default_pool": f"one-year bars, cache off, default pool ({http.get('default_pool_max', 10)})",
         "bars_warm": "one-year bars, cache on",
         "search": "`GET /api/v1/instruments?q=AA`",
     }
@@ -120,7 +130,7 @@ else:
     w("|---|---|---|---|---|---|---|")
     sampled = {}
     for ep in http["endpoints"]:
-        sampled.setdefault("cached" if ep["name"] != "bars_cold" else "uncached", []).append(ep.get("rss_max_sampled_kb") or 0)
+        sampled.setdefault(ep.get("server", "?"), []).append(ep.get("rss_max_sampled_kb") or 0)
     for s in http["servers"]:
         mb = lambda kb: f"{kb / 1024:.1f} MB"
         ok = (s["rss_peak_kb"] <= 100 * 1024 and s["rss_idle_after_start_kb"] <= 30 * 1024
@@ -128,18 +138,42 @@ else:
         w(f"| {s['server']} | {mb(s['rss_idle_after_start_kb'])} | {mb(max(sampled.get(s['server'], [0])))} | "
           f"{mb(s['rss_peak_kb'])} | {mb(s['rss_idle_after_load_kb'])} | ≤ 100 MB under load, ≤ 30 MB idle | {verdict(ok)} |")
     w("")
+    if any(ep.get("cpu_s") for ep in http["endpoints"]):
+        w("CPU time per request during each run (user + system, from `/proc/PID/stat`: the "
+          "server process, and every PostgreSQL process together), against the budget two cores "
+          "give a target rate (2 CPU-seconds per second ÷ target req/s):")
+        w("")
+        w("| endpoint | server CPU ms/request | PostgreSQL CPU ms/request | together | budget at the target rate |")
+        w("|---|---|---|---|---|")
+        budgets = {"health": 30000, "bars_warm": 8000, "bars_cold": 3000, "bars_cold_default_pool": 3000}
+        for ep in http["endpoints"]:
+            r, cpu = ep.get("wrk"), ep.get("cpu_s")
+            if not r or not cpu or not r.get("requests"):
+                continue
+            srv = cpu["server"] * 1000 / r["requests"]
+            pgc = cpu["postgres"] * 1000 / r["requests"]
+            budget = budgets.get(ep["name"])
+            w(f"| {labels.get(ep['name'], ep['name'])} | {srv:.3f} | {pgc:.3f} | {srv + pgc:.3f} | "
+              + (f"{2000 / budget:.3f} ms ({budget:,} req/s)" if budget else "—") + " |")
+        w("")
+    w("Memory after load (fixed on 2026-12-04): the Prometheus recorder keeps every histogram "
+      "sample until its upkeep folds them into buckets, and nothing ran that upkeep, so an "
+      "unscraped server grew with every request (about 8 bytes per sample, a few samples per "
+      "request). The server now runs it every 5 s (`metrics_upkeep` in "
+      "`crates/server/src/startup.rs`); 5 s each of `/health`, bars and search on one server "
+      "left it at 36.5 MB before the fix and 29.1 MB after (10 s idle).")
+    w("")
     over = [s_ for s_ in http["servers"] if s_["rss_idle_after_load_kb"] > 30 * 1024]
     if over:
-        w("After load, " + " and ".join(f"the {s_['server']} server stays at "
-                                       f"{s_['rss_idle_after_load_kb'] / 1024:.1f} MB" for s_ in over)
-          + " (idle 2 s after wrk ends), above the 30 MB idle target"
-          + (", while a fresh server is under it" if all(s_["rss_idle_after_start_kb"] <= 30 * 1024 for s_ in http["servers"]) else "")
-          + ". Not analysed to the byte: mimalloc returns freed memory on the freeing "
-          "thread's later calls, not on a timer, and a trial run with `MIMALLOC_PURGE_DELAY=0` "
-          "(purge at once) left the cached server at 38 MB, so most of it is held, not free — "
-          "candidates are the per-worker request and buffer pools of actix-web sized by 32 "
-          "concurrent connections, the pooled connections' buffers and prepared-statement "
-          "caches, and the metrics registry.")
+        w("Still above the 30 MB idle target after load: " + ", ".join(
+            f"{s_['server']} {s_['rss_idle_after_load_kb'] / 1024:.1f} MB" for s_ in over)
+          + (" (a fresh server is under it)" if all(s_["rss_idle_after_start_kb"] <= 30 * 1024 for s_ in http["servers"]) else "")
+          + ". About 18 MB of every figure is the binary's own mapped code and data (`RssFile`); "
+          "the rest is held, not free — a trial with `MIMALLOC_PURGE_DELAY=0` (return freed "
+          "memory at once) changed it by about 1 MB. Candidates, not analysed to the byte: the "
+          "pooled database connections' buffers and prepared-statement caches (one set per "
+          "connection, 32 here), the per-worker request pools of actix-web, and allocator pages "
+          "kept alive by a few long-lived blocks.")
         w("")
     w("Allocator: the server binary uses mimalloc (`#[global_allocator]` in `crates/server/src/main.rs`), "
       "built with its `no_thp` feature: by default mimalloc asks for transparent huge pages on "
@@ -166,39 +200,50 @@ else:
       "45.8 ms (run of 02:27 UTC, same method). The cache now holds the rendered response body "
       "(`MarketQueries::bars_body`, keyed by symbol, cache generation, range, adjustment and body "
       "format) and a hit writes those bytes out as they are: one Redis `GET`, no parsing.")
-    cold = next((ep["wrk"] for ep in http["endpoints"] if ep["name"] == "bars_cold" and ep["wrk"]), None)
-    pg = http.get("pg_bars")
-    pg_text = ""
-    if pg and pg.get("tps"):
-        pg_text = (f" PostgreSQL alone, in the same run, answers the same query from pgbench "
-                   f"({pg['clients']} clients, the server's pool size; prepared statements; "
-                   f"{pg['duration_s']} s; `pgbench-bars.txt` in the results) at "
-                   f"**{pg['tps']:,.0f} queries/s**")
-        if cold:
-            share = cold["rps"] / pg["tps"]
-            pg_text += f"; the server reaches {share:.0%} of that, so "
-            pg_text += ("the server's own CPU per request, not PostgreSQL, is what caps the route."
-                        if share < 0.6 else
-                        "PostgreSQL's query and transfer, on the same cores, is close to being the cap.")
-        else:
-            pg_text += "."
+    cold_ep = next((ep for ep in http["endpoints"] if ep["name"] == "bars_cold" and ep["wrk"]), None)
+    cold = cold_ep["wrk"] if cold_ep else None
     cold_met = cold is not None and cold["rps"] >= 3000
-    w("- *Uncached* (cold) — " + ("met." if cold_met else "not met.") + " Each request reads 250 "
-      "rows of nine `numeric` columns (and a date and a provider) from PostgreSQL, which runs on "
-      "the same two cores as the server and wrk." + pg_text)
-    w("  `perf record -g` of the server under this load (2026-12-04, 1,278 req/s while perf ran): "
-      "turning `numeric` into `Decimal` about 20 % of the samples (`PgNumeric` → `Decimal` 11 %, "
-      "sea-orm's `TryGetable` 5 %, `PgNumeric::decode` 2 %), `Decimal::normalize` and rescaling "
-      "about 7 %, `Decimal` → string about 7 %, JSON escaping and memory copies about 8 %, the "
-      "kernel's task switching (`finish_task_switch` 8 %) from three busy processes on two cores, "
-      "the rest spread thin. Changed in this round: the query selects only the eleven columns a "
-      "bar needs and decodes them by position (sea-orm's lookups by column name, about 8 % of the "
-      "samples before, are gone), and with the cache off the route no longer reads the cache "
-      "generation from Redis. Next step, not done: the route decodes binary `numeric`s into "
-      "`Decimal`s only to print them as strings; selecting `trim_scale(col)::text` and writing "
-      "those strings into the JSON as they are would skip the decoding, normalising and "
-      "formatting (about a third of the samples), as a second read path beside the `DailyBar` "
-      "one.")
+    text = ("- *Uncached* (cold) — " + (f"met ({cold['rps']:,.0f} req/s)." if cold_met else
+            (f"not met ({cold['rps']:,.0f} req/s)." if cold else "not measured.")))
+    text += (" Each request reads 250 rows of nine `numeric` columns (and a date and a provider) "
+             "from PostgreSQL, which runs on the same two cores as the server and wrk.")
+    pg = http.get("pg_bars") or {}
+    if cold_ep and cold_ep.get("cpu_s") and cold.get("requests"):
+        srv = cold_ep["cpu_s"]["server"] * 1000 / cold["requests"]
+        pgc = cold_ep["cpu_s"]["postgres"] * 1000 / cold["requests"]
+        budget = 2000 / 3000
+        text += (f" Measured CPU per request: server {srv:.3f} ms, PostgreSQL {pgc:.3f} ms, "
+                 f"together {srv + pgc:.3f} ms, against the {budget:.3f} ms that 3,000 req/s on "
+                 "two cores allows (wrk takes a little more).")
+        if not cold_met:
+            if pgc >= budget:
+                text += (" PostgreSQL's share alone exceeds that budget: no server-side change "
+                         "reaches the target on these two cores.")
+            else:
+                text += (f" PostgreSQL's share alone is {pgc / budget:.0%} of the budget; the "
+                         f"server would have to spend at most {budget - pgc:.3f} ms per request, "
+                         f"{srv / max(budget - pgc, 1e-9):.1f}× less than now.")
+    if pg.get("tps"):
+        text += (f" For scale: PostgreSQL alone answers the same query from pgbench ({pg['clients']} "
+                 f"clients, prepared, {pg['duration_s']} s, `pgbench-bars.txt` in the results) at "
+                 f"{pg['tps']:,.0f} queries/s.")
+    w(text)
+    w("  Changed for this route (each measured with the same wrk load, 8 s runs, 2026-12-04 unless "
+      "dated): the query selects only the eleven columns a bar needs and decodes them by position "
+      "(2026-11-22; sea-orm's lookups by column name were about 8 % of the server's samples); "
+      "with the cache off the route no longer reads the cache generation from Redis; unadjusted "
+      "bars come from PostgreSQL as text (`trim_scale(x)::text`, `SeaStore::daily_bars_text`) and "
+      "go into the JSON as they are — decoding binary `numeric`s into `Decimal`s, normalising and "
+      "printing them had been about a third of the server's samples — 1,350 → 1,505 req/s with "
+      "the default pool; and the pool sized to the concurrent requests: 1,505 → about 2,000 "
+      "req/s, because with 10 connections for 32 requests a connection sat idle while its "
+      "request waited for a worker thread (a quarter of the two cores stayed idle).")
+    w("  Where the server's time goes now (`perf record -g`, default pool): the kernel (task "
+      "switching, TCP, interrupts) about a fifth, memory copies 7 %, sqlx's row access 6 % and string "
+      "decoding 3 %, JSON escaping 4 %, allocation 4 %, the rest spread thin — no single cost "
+      "left that is worth the missing factor. What would move it is less work per request on "
+      "both sides: fewer, wider rows (one array per column from PostgreSQL), or a response "
+      "format without per-number strings.")
     w("- `/health` and `/ready`: successful probes are logged at `debug`, so at the default "
       "`info` level they write no log line; before 2026-12-04 each wrote one JSON line, a "
       "measurable share of the work at tens of thousands of requests a second (and a flood of "

@@ -63,12 +63,21 @@ fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
         .map_err(anyhow::Error::msg)
 }
 
-/// Keeps `stockpilot_db_pool_connections{state}` current (every 5 s) until shutdown.
-async fn pool_gauges(db: DatabaseConnection, max: u32, mut stop: watch::Receiver<bool>) {
+/// Every 5 s until shutdown: keeps `stockpilot_db_pool_connections{state}` current, and
+/// folds the histogram samples recorded since into their buckets. The recorder keeps every
+/// sample until this upkeep runs (it does not run by itself), so without it the memory of an
+/// unscraped server grows with every request.
+async fn metrics_upkeep(
+    handle: PrometheusHandle,
+    db: DatabaseConnection,
+    max: u32,
+    mut stop: watch::Receiver<bool>,
+) {
     let mut tick = tokio::time::interval(Duration::from_secs(5));
     loop {
         tokio::select! {
             _ = tick.tick() => {
+                handle.run_upkeep();
                 let (open, idle, max) = stockpilot_db::pool_stats(&db, max);
                 metrics::gauge!("stockpilot_db_pool_connections", "state" => "idle").set(f64::from(idle));
                 metrics::gauge!("stockpilot_db_pool_connections", "state" => "in_use").set(f64::from(open - idle));
@@ -159,8 +168,9 @@ impl Application {
             ));
             tracing::info!(schedules = config.scheduler.jobs.len(), "scheduler started");
         }
-        if metrics.is_some() {
-            background.push(tokio::spawn(pool_gauges(
+        if let Some(handle) = &metrics {
+            background.push(tokio::spawn(metrics_upkeep(
+                handle.clone(),
                 db.clone(),
                 config.database.pool_max,
                 stop_rx.clone(),

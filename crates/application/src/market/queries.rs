@@ -7,12 +7,12 @@ use chrono::{Duration as ChronoDuration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use stockpilot_domain::indicators::IndicatorSet;
 use stockpilot_domain::market::{
-    Adjust, DailyBar, DailyValuation, DateRange, Exchange, FinancialIndicators, FinancialStatement,
-    Market, ReportPeriod, StatementKind, Symbol, TradingDay, adjust_bars,
+    Adjust, DailyValuation, DateRange, Exchange, FinancialIndicators, FinancialStatement, Market,
+    ReportPeriod, StatementKind, Symbol, TradingDay, adjust_bars,
 };
 
 use crate::AppError;
-use crate::ports::{Cache, Clock, InstrumentRecord, MarketDataStore, Page};
+use crate::ports::{BarText, Cache, Clock, InstrumentRecord, MarketDataStore, Page};
 
 pub use crate::ports::Sourced;
 
@@ -43,7 +43,9 @@ pub struct BarsView {
     /// Date of the newest bar returned.
     pub as_of: Option<NaiveDate>,
     pub provider: Option<String>,
-    pub bars: Vec<DailyBar>,
+    /// The bars as they are printed (unadjusted bars as the store gives them, adjusted ones
+    /// computed and then printed).
+    pub bars: Vec<BarText>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -215,25 +217,36 @@ impl MarketQueries {
         range: DateRange,
         adjust: Adjust,
     ) -> Result<BarsView, AppError> {
-        let stored = self.store.daily_bars(symbol, range).await?;
+        // Unadjusted bars are only printed: the store hands them over as text.
+        let stored = match adjust {
+            Adjust::None => self.store.daily_bars_text(symbol, range).await?,
+            mode => {
+                let stored = self.store.daily_bars(symbol, range).await?;
+                let factors = if stored.rows.is_empty() {
+                    Vec::new()
+                } else {
+                    self.store.adjustment_factors(symbol, range).await?
+                };
+                Sourced {
+                    rows: adjust_bars(&stored.rows, &factors, mode)
+                        .iter()
+                        .map(BarText::from)
+                        .collect(),
+                    provider: stored.provider,
+                }
+            }
+        };
         if stored.rows.is_empty() {
             self.known(symbol).await?;
         }
-        let bars = match adjust {
-            Adjust::None => stored.rows,
-            mode => {
-                let factors = self.store.adjustment_factors(symbol, range).await?;
-                adjust_bars(&stored.rows, &factors, mode)
-            }
-        };
         Ok(BarsView {
             symbol: symbol.clone(),
             adjust,
             start: range.start(),
             end: range.end(),
-            as_of: bars.last().map(|b| b.trade_date),
+            as_of: stored.rows.last().map(|b| b.trade_date),
             provider: stored.provider,
-            bars,
+            bars: stored.rows,
         })
     }
 

@@ -74,6 +74,42 @@ pub struct Sourced<T> {
     pub provider: Option<String>,
 }
 
+/// A stored bar with its numbers as they are printed: decimal strings without trailing zeros
+/// (`"409.4"`, `"10793600"`), as `Decimal::normalize` and `Display` write them. Responses that
+/// only print bars read these instead of [`DailyBar`]s, so a store that can produce the text
+/// itself spares the decoding and formatting.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct BarText {
+    pub trade_date: NaiveDate,
+    pub open: String,
+    pub high: String,
+    pub low: String,
+    pub close: String,
+    pub pre_close: Option<String>,
+    pub change: Option<String>,
+    pub pct_change: Option<String>,
+    pub volume: String,
+    pub amount: Option<String>,
+}
+
+impl From<&DailyBar> for BarText {
+    fn from(b: &DailyBar) -> Self {
+        let text = |d: rust_decimal::Decimal| d.normalize().to_string();
+        Self {
+            trade_date: b.trade_date,
+            open: text(b.open),
+            high: text(b.high),
+            low: text(b.low),
+            close: text(b.close),
+            pre_close: b.pre_close.map(text),
+            change: b.change.map(text),
+            pct_change: b.pct_change.map(text),
+            volume: text(b.volume),
+            amount: b.amount.map(text),
+        }
+    }
+}
+
 #[async_trait::async_trait]
 pub trait MarketDataStore: Send + Sync {
     /// Inserts or replaces every row (keyed as the tables are); returns rows written.
@@ -111,6 +147,23 @@ pub trait MarketDataStore: Send + Sync {
         symbol: &Symbol,
         range: DateRange,
     ) -> Result<Sourced<DailyBar>, StoreError>;
+
+    /// The bars of [`daily_bars`](Self::daily_bars) as text, the same strings
+    /// [`BarText::from`] gives; by default converted from them.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn daily_bars_text(
+        &self,
+        symbol: &Symbol,
+        range: DateRange,
+    ) -> Result<Sourced<BarText>, StoreError> {
+        let bars = self.daily_bars(symbol, range).await?;
+        Ok(Sourced {
+            rows: bars.rows.iter().map(BarText::from).collect(),
+            provider: bars.provider,
+        })
+    }
 
     /// The newest stored bar date of `symbol`.
     ///

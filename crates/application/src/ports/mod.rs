@@ -22,7 +22,9 @@ pub use llm::{
     UsageRecord, UsageSummary, WebSearch,
 };
 pub use market_data::{Dataset, MarketDataSource, SourceError};
-pub use market_store::{DataBatch, InstrumentRecord, MarketDataStore, Page, Sourced, StoreError};
+pub use market_store::{
+    BarText, DataBatch, InstrumentRecord, MarketDataStore, Page, Sourced, StoreError,
+};
 pub use rate_limit::{RateDecision, RateLimitStore, sliding_window};
 pub use readiness::{DependencyProbe, ProbeFailure};
 pub use research_store::{EventDraft, ResearchStore};

@@ -27,6 +27,9 @@ impl Backend {
     }
 }
 
+/// Pooled connections idle at least this long are pinged before they are handed out.
+pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(5);
+
 /// Pool settings, already validated by the configuration loader.
 #[derive(Debug, Clone)]
 pub struct DbSettings {
@@ -70,6 +73,11 @@ pub async fn connect(settings: &DbSettings) -> anyhow::Result<DatabaseConnection
         .acquire_timeout(settings.acquire_timeout)
         .connect_timeout(settings.acquire_timeout)
         .idle_timeout(settings.idle_timeout)
+        // A connection that was in use moments ago is handed out as it is; one idle for a
+        // while (which a restarted server, a proxy or a firewall may have dropped) is pinged
+        // first and replaced if dead. Pinging on every checkout, sqlx's default, costs a round
+        // trip per query.
+        .test_before_acquire_if_idle_for(PING_IF_IDLE_FOR)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(|o| {
             o.create_if_missing(true)

@@ -325,6 +325,7 @@ fn traces_reach_an_otlp_receiver_with_the_request_span_tree() {
     };
     let market =
         child_of(request, "market.bars").expect("market.bars is a child of the request span");
-    let db = child_of(&market, "db.daily_bars").expect("db.daily_bars is a child of market.bars");
+    let db = child_of(&market, "db.daily_bars_text")
+        .expect("db.daily_bars_text is a child of market.bars");
     assert!(attr(&db, "symbol").contains("AAPL"));
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use stockpilot_application::ports::{Dataset, InstrumentRecord, StoreError};
+use stockpilot_application::ports::{BarText, Dataset, InstrumentRecord, StoreError};
 use stockpilot_application::sync::{FailureStatus, JobKind, JobStatus, SyncFailure, SyncJob};
 use stockpilot_domain::market::{
     AdjustmentFactor, DailyBar, DailyValuation, Exchange, FinancialIndicators, FinancialStatement,
@@ -114,6 +114,38 @@ pub type BarRow = (
     Option<Decimal>,
     String,
 );
+
+/// A stored bar as `SeaStore::daily_bars_text` selects it: the columns of [`BarRow`] with
+/// every number as text.
+pub type BarTextRow = (
+    NaiveDate,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+);
+
+pub fn bar_text_from_row(r: BarTextRow) -> BarText {
+    let (trade_date, open, high, low, close, pre_close, change, pct_change, volume, amount, _) = r;
+    BarText {
+        trade_date,
+        open,
+        high,
+        low,
+        close,
+        pre_close,
+        change,
+        pct_change,
+        volume,
+        amount,
+    }
+}
 
 pub fn bar_from_row(r: BarRow, sym: &Symbol) -> DailyBar {
     let (trade_date, open, high, low, close, pre_close, change, pct_change, volume, amount, _) = r;

@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use stockpilot_application::ports::{
-    DataBatch, InstrumentRecord, MarketDataStore, Page, Sourced, StoreError,
+    BarText, DataBatch, InstrumentRecord, MarketDataStore, Page, Sourced, StoreError,
 };
 use stockpilot_domain::market::{
     AdjustmentFactor, DailyBar, DailyValuation, DateRange, Exchange, FinancialIndicators,
@@ -113,6 +113,52 @@ impl MarketDataStore for SeaStore {
                 .into_iter()
                 .map(|r| c::bar_from_row(r, symbol))
                 .collect(),
+            provider,
+        })
+    }
+
+    /// On PostgreSQL the numbers arrive as text, trailing zeros trimmed by the database
+    /// (`trim_scale(x)::text`, the strings `Decimal::normalize` would print): the bars route
+    /// skips decoding binary `numeric`s into `Decimal`s only to format them again. Elsewhere
+    /// the bars are converted from [`daily_bars`](MarketDataStore::daily_bars).
+    #[tracing::instrument(name = "db.daily_bars_text", skip_all, fields(symbol = %symbol))]
+    async fn daily_bars_text(
+        &self,
+        symbol: &Symbol,
+        range: DateRange,
+    ) -> Result<Sourced<BarText>, StoreError> {
+        use daily_bar::Column as B;
+        if !self.is_postgres() {
+            let bars = self.daily_bars(symbol, range).await?;
+            return Ok(Sourced {
+                rows: bars.rows.iter().map(BarText::from).collect(),
+                provider: bars.provider,
+            });
+        }
+        let text = |column: &str| Expr::cust(format!("trim_scale(\"{column}\")::text"));
+        let mut rows: Vec<c::BarTextRow> = daily_bar::Entity::find()
+            .select_only()
+            .column(B::TradeDate)
+            .column_as(text("open"), "open")
+            .column_as(text("high"), "high")
+            .column_as(text("low"), "low")
+            .column_as(text("close"), "close")
+            .column_as(text("pre_close"), "pre_close")
+            .column_as(text("change"), "change")
+            .column_as(text("pct_change"), "pct_change")
+            .column_as(text("volume"), "volume")
+            .column_as(text("amount"), "amount")
+            .column(B::Provider)
+            .filter(B::Symbol.eq(symbol.as_str()))
+            .filter(B::TradeDate.between(range.start(), range.end()))
+            .order_by_asc(B::TradeDate)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        let provider = rows.last_mut().map(|r| std::mem::take(&mut r.10));
+        Ok(Sourced {
+            rows: rows.into_iter().map(c::bar_text_from_row).collect(),
             provider,
         })
     }

@@ -2,7 +2,6 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use stockpilot_domain::market::Adjust;
 use utoipa::{IntoParams, ToSchema};
@@ -28,23 +27,24 @@ pub struct Query {
 }
 
 /// One daily bar. Prices in the trading currency; `volume` in shares, `amount` in currency.
+/// Numbers are decimal strings without trailing zeros.
 #[derive(Serialize, ToSchema)]
 struct Bar {
     date: NaiveDate,
-    open: Decimal,
-    high: Decimal,
-    low: Decimal,
-    close: Decimal,
+    open: String,
+    high: String,
+    low: String,
+    close: String,
     #[schema(required)]
-    pre_close: Option<Decimal>,
+    pre_close: Option<String>,
     #[schema(required)]
-    change: Option<Decimal>,
+    change: Option<String>,
     /// Change in percent.
     #[schema(required)]
-    pct_change: Option<Decimal>,
-    volume: Decimal,
+    pct_change: Option<String>,
+    volume: String,
     #[schema(required)]
-    amount: Option<Decimal>,
+    amount: Option<String>,
 }
 
 /// Daily bars of one instrument over a date range.
