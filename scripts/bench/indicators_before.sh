@@ -20,8 +20,9 @@ SCRATCH="$(mktemp -d /tmp/stockpilot-before.XXXXXX)"
 trap 'rm -rf "$SCRATCH"' EXIT
 mkdir -p "$OUT_DIR"
 
-git -C "$ROOT" archive "$BEFORE_REV" Cargo.toml crates/domain data/demo | tar -x -C "$SCRATCH"
-# A one-member workspace: the old kernels, today's bench and bench dependencies.
+git -C "$ROOT" archive "$BEFORE_REV" crates/domain data/demo | tar -x -C "$SCRATCH"
+# A one-member workspace: the old kernels, today's manifests, bench and bench dependencies.
+cp "$ROOT/Cargo.toml" "$SCRATCH/Cargo.toml"
 python3 - "$SCRATCH/Cargo.toml" <<'PY'
 import re, sys
 p = sys.argv[1]

@@ -149,48 +149,44 @@ pub fn macd(
         });
     };
     let start = slow - 1;
-    // Outputs are written in place, not appended: no capacity check per step, and the three
-    // lines stay in registers. `vec![0.0; n]` asks the allocator for zeroed memory, which for
-    // large outputs is fresh pages rather than a pass of stores.
-    let mut line = vec![0.0; n];
-    line[..start].fill(f64::NAN);
-    line[start] = fast_seed - slow_seed;
+    // Outputs are appended to vectors of the right capacity: zeroed vectors (`vec![0.0; n]`)
+    // would cost a pass of stores each whenever the allocator hands back reused memory, as
+    // mimalloc does for the server's repeated calls.
+    let mut line = Vec::with_capacity(n);
+    line.resize(start, f64::NAN);
+    line.push(fast_seed - slow_seed);
     let (fast_smoother, slow_smoother) = (Smoother::ema(fast), Smoother::ema(slow));
     let (mut fast_ema, mut slow_ema) = (fast_seed, slow_seed);
-    let mut outs = line[slow..].chunks_exact_mut(4);
     let mut ins = close[slow..].chunks_exact(4);
-    for (out, x) in (&mut outs).zip(&mut ins) {
+    for x in &mut ins {
         let x = [x[0], x[1], x[2], x[3]];
         let f = fast_smoother.step4(fast_ema, x);
         let s = slow_smoother.step4(slow_ema, x);
-        out.copy_from_slice(&[f[0] - s[0], f[1] - s[1], f[2] - s[2], f[3] - s[3]]);
+        line.extend_from_slice(&[f[0] - s[0], f[1] - s[1], f[2] - s[2], f[3] - s[3]]);
         (fast_ema, slow_ema) = (f[3], s[3]);
     }
-    for (out, &x) in outs.into_remainder().iter_mut().zip(ins.remainder()) {
+    for &x in ins.remainder() {
         fast_ema = fast_smoother.step(fast_ema, x);
         slow_ema = slow_smoother.step(slow_ema, x);
-        *out = fast_ema - slow_ema;
+        line.push(fast_ema - slow_ema);
     }
     let signal_start = start + signal - 1;
-    let mut signal_line = vec![0.0; n];
-    let mut histogram = vec![0.0; n];
+    let mut signal_line = Vec::with_capacity(n);
+    let mut histogram = Vec::with_capacity(n);
     if let Some(seed) = mean(line.get(start..=signal_start)) {
-        signal_line[..signal_start].fill(f64::NAN);
-        histogram[..signal_start].fill(f64::NAN);
-        signal_line[signal_start] = seed;
-        histogram[signal_start] = line[signal_start] - seed;
+        signal_line.resize(signal_start, f64::NAN);
+        histogram.resize(signal_start, f64::NAN);
+        signal_line.push(seed);
+        histogram.push(line[signal_start] - seed);
         // The signal line and the histogram in one pass over the MACD line.
         let smoother = Smoother::ema(signal);
         let mut state = seed;
-        let from = signal_start + 1;
-        let mut sig = signal_line[from..].chunks_exact_mut(4);
-        let mut hist = histogram[from..].chunks_exact_mut(4);
-        let mut ins = line[from..].chunks_exact(4);
-        for ((s, h), l) in (&mut sig).zip(&mut hist).zip(&mut ins) {
+        let mut ins = line[signal_start + 1..].chunks_exact(4);
+        for l in &mut ins {
             let l = [l[0], l[1], l[2], l[3]];
             let states = smoother.step4(state, l);
-            s.copy_from_slice(&states);
-            h.copy_from_slice(&[
+            signal_line.extend_from_slice(&states);
+            histogram.extend_from_slice(&[
                 l[0] - states[0],
                 l[1] - states[1],
                 l[2] - states[2],
@@ -198,19 +194,14 @@ pub fn macd(
             ]);
             state = states[3];
         }
-        let rest = sig
-            .into_remainder()
-            .iter_mut()
-            .zip(hist.into_remainder())
-            .zip(ins.remainder());
-        for ((s, h), &l) in rest {
+        for &l in ins.remainder() {
             state = smoother.step(state, l);
-            *s = state;
-            *h = l - state;
+            signal_line.push(state);
+            histogram.push(l - state);
         }
     } else {
-        signal_line.fill(f64::NAN);
-        histogram.fill(f64::NAN);
+        signal_line.resize(n, f64::NAN);
+        histogram.resize(n, f64::NAN);
     }
     Ok(Macd {
         macd: line,

@@ -139,22 +139,6 @@ impl Smoother {
         ]
     }
 
-    /// Steps through `xs` from `state`, replacing each value by the state after it; returns
-    /// the last state.
-    pub(super) fn run_in_place(&self, mut state: f64, xs: &mut [f64]) -> f64 {
-        let mut chunks = xs.chunks_exact_mut(4);
-        for x in &mut chunks {
-            let states = self.step4(state, [x[0], x[1], x[2], x[3]]);
-            x.copy_from_slice(&states);
-            state = states[3];
-        }
-        for x in chunks.into_remainder() {
-            state = self.step(state, *x);
-            *x = state;
-        }
-        state
-    }
-
     /// Steps through `xs` from `state`, appending every state to `out`; returns the last.
     pub(super) fn run(&self, mut state: f64, xs: &[f64], out: &mut Vec<f64>) -> f64 {
         let mut chunks = xs.chunks_exact(4);

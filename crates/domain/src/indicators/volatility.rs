@@ -38,7 +38,9 @@ pub fn bollinger(close: &[f64], period: usize, k: f64) -> Result<Bollinger, Indi
     };
     // Means into `middle` and variances into `upper` by a loop that holds its running
     // moments in registers; then square roots and bands in one pass the compiler vectorises.
-    // Zeroed rather than NaN-filled: fresh memory from the kernel is zero already.
+    // Zeroed rather than NaN-filled: fresh pages from the kernel are zero already (memory the
+    // allocator reuses costs one pass of stores; appending, as MACD and ATR do, would avoid
+    // it, but `window_moments` writes into slices).
     out.middle = vec![0.0; n];
     out.upper = vec![0.0; n];
     out.middle[..warm_up].fill(f64::NAN);
@@ -121,20 +123,36 @@ pub fn atr(
     }
     average /= period as f64;
     out.push(average);
-    // Block by block, small enough to stay in the L1 cache: true ranges first, in a loop the
-    // compiler vectorises, then smoothed in place.
-    const BLOCK: usize = 2048;
+    // Four true ranges at a time, smoothed as they are computed: one pass over the inputs,
+    // one store per value.
     let smoother = Smoother::wilder(period);
-    for start in (period + 1..n).step_by(BLOCK) {
-        let end = (start + BLOCK).min(n);
-        out.extend(
-            high[start..end]
-                .iter()
-                .zip(&low[start..end])
-                .zip(&close[start - 1..end - 1])
-                .map(|((&h, &l), &c)| true_range(h, l, c)),
-        );
-        average = smoother.run_in_place(average, &mut out[start..end]);
+    let (h, l, c) = (
+        &high[period + 1..],
+        &low[period + 1..],
+        &close[period..n - 1],
+    );
+    let mut hs = h.chunks_exact(4);
+    let mut ls = l.chunks_exact(4);
+    let mut cs = c.chunks_exact(4);
+    for ((h4, l4), c4) in (&mut hs).zip(&mut ls).zip(&mut cs) {
+        let tr = [
+            true_range(h4[0], l4[0], c4[0]),
+            true_range(h4[1], l4[1], c4[1]),
+            true_range(h4[2], l4[2], c4[2]),
+            true_range(h4[3], l4[3], c4[3]),
+        ];
+        let states = smoother.step4(average, tr);
+        out.extend_from_slice(&states);
+        average = states[3];
+    }
+    for ((&h1, &l1), &c1) in hs
+        .remainder()
+        .iter()
+        .zip(ls.remainder())
+        .zip(cs.remainder())
+    {
+        average = smoother.step(average, true_range(h1, l1, c1));
+        out.push(average);
     }
     Ok(out)
 }
