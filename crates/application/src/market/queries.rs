@@ -228,12 +228,10 @@ impl MarketQueries {
                     self.store.adjustment_factors(symbol, range).await?
                 };
                 Sourced {
-                    rows: adjust_bars(&stored.rows, &factors, mode)
-                        .iter()
-                        .map(BarText::from)
-                        .collect(),
+                    rows: adjust_bars(&stored.rows, &factors, mode),
                     provider: stored.provider,
                 }
+                .into_text()
             }
         };
         if stored.rows.is_empty() {

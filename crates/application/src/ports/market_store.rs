@@ -110,6 +110,16 @@ impl From<&DailyBar> for BarText {
     }
 }
 
+impl Sourced<DailyBar> {
+    /// The same bars as [`BarText`]s.
+    pub fn into_text(self) -> Sourced<BarText> {
+        Sourced {
+            rows: self.rows.iter().map(BarText::from).collect(),
+            provider: self.provider,
+        }
+    }
+}
+
 #[async_trait::async_trait]
 pub trait MarketDataStore: Send + Sync {
     /// Inserts or replaces every row (keyed as the tables are); returns rows written.
@@ -158,11 +168,7 @@ pub trait MarketDataStore: Send + Sync {
         symbol: &Symbol,
         range: DateRange,
     ) -> Result<Sourced<BarText>, StoreError> {
-        let bars = self.daily_bars(symbol, range).await?;
-        Ok(Sourced {
-            rows: bars.rows.iter().map(BarText::from).collect(),
-            provider: bars.provider,
-        })
+        Ok(self.daily_bars(symbol, range).await?.into_text())
     }
 
     /// The newest stored bar date of `symbol`.

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 use stockpilot_application::ports::{
     BarText, DataBatch, InstrumentRecord, MarketDataStore, Page, Sourced, StoreError,
 };
@@ -85,9 +85,8 @@ impl MarketDataStore for SeaStore {
     ) -> Result<Sourced<DailyBar>, StoreError> {
         use daily_bar::Column as B;
         // Only the columns a bar needs, decoded by position: the hottest read of the API.
-        let mut rows: Vec<c::BarRow> = daily_bar::Entity::find()
-            .select_only()
-            .columns([
+        let mut rows: Vec<c::BarRow> = bars_in(
+            daily_bar::Entity::find().select_only().columns([
                 B::TradeDate,
                 B::Open,
                 B::High,
@@ -99,14 +98,14 @@ impl MarketDataStore for SeaStore {
                 B::Volume,
                 B::Amount,
                 B::Provider,
-            ])
-            .filter(B::Symbol.eq(symbol.as_str()))
-            .filter(B::TradeDate.between(range.start(), range.end()))
-            .order_by_asc(B::TradeDate)
-            .into_tuple()
-            .all(&self.db)
-            .await
-            .map_err(db_err)?;
+            ]),
+            symbol,
+            range,
+        )
+        .into_tuple()
+        .all(&self.db)
+        .await
+        .map_err(db_err)?;
         let provider = rows.last_mut().map(|r| std::mem::take(&mut r.10));
         Ok(Sourced {
             rows: rows
@@ -129,33 +128,30 @@ impl MarketDataStore for SeaStore {
     ) -> Result<Sourced<BarText>, StoreError> {
         use daily_bar::Column as B;
         if !self.is_postgres() {
-            let bars = self.daily_bars(symbol, range).await?;
-            return Ok(Sourced {
-                rows: bars.rows.iter().map(BarText::from).collect(),
-                provider: bars.provider,
-            });
+            return Ok(self.daily_bars(symbol, range).await?.into_text());
         }
         let text = |column: &str| Expr::cust(format!("trim_scale(\"{column}\")::text"));
-        let mut rows: Vec<c::BarTextRow> = daily_bar::Entity::find()
-            .select_only()
-            .column(B::TradeDate)
-            .column_as(text("open"), "open")
-            .column_as(text("high"), "high")
-            .column_as(text("low"), "low")
-            .column_as(text("close"), "close")
-            .column_as(text("pre_close"), "pre_close")
-            .column_as(text("change"), "change")
-            .column_as(text("pct_change"), "pct_change")
-            .column_as(text("volume"), "volume")
-            .column_as(text("amount"), "amount")
-            .column(B::Provider)
-            .filter(B::Symbol.eq(symbol.as_str()))
-            .filter(B::TradeDate.between(range.start(), range.end()))
-            .order_by_asc(B::TradeDate)
-            .into_tuple()
-            .all(&self.db)
-            .await
-            .map_err(db_err)?;
+        let mut rows: Vec<c::BarTextRow> = bars_in(
+            daily_bar::Entity::find()
+                .select_only()
+                .column(B::TradeDate)
+                .column_as(text("open"), "open")
+                .column_as(text("high"), "high")
+                .column_as(text("low"), "low")
+                .column_as(text("close"), "close")
+                .column_as(text("pre_close"), "pre_close")
+                .column_as(text("change"), "change")
+                .column_as(text("pct_change"), "pct_change")
+                .column_as(text("volume"), "volume")
+                .column_as(text("amount"), "amount")
+                .column(B::Provider),
+            symbol,
+            range,
+        )
+        .into_tuple()
+        .all(&self.db)
+        .await
+        .map_err(db_err)?;
         let provider = rows.last_mut().map(|r| std::mem::take(&mut r.10));
         Ok(Sourced {
             rows: rows.into_iter().map(c::bar_text_from_row).collect(),
@@ -296,4 +292,17 @@ impl MarketDataStore for SeaStore {
             .collect::<Result<_, _>>()?;
         Ok(Sourced { rows, provider })
     }
+}
+
+/// The rows of `symbol`'s bars in `range`, oldest first.
+fn bars_in(
+    select: Select<daily_bar::Entity>,
+    symbol: &Symbol,
+    range: DateRange,
+) -> Select<daily_bar::Entity> {
+    use daily_bar::Column as B;
+    select
+        .filter(B::Symbol.eq(symbol.as_str()))
+        .filter(B::TradeDate.between(range.start(), range.end()))
+        .order_by_asc(B::TradeDate)
 }
