@@ -125,3 +125,44 @@ fn macd_rejects_bad_periods() {
         "macd signal period must be at least 1"
     );
 }
+
+/// A price-like walk long enough to cross several of the kernels' 256-value blocks and end
+/// inside one.
+fn walk(n: usize) -> Vec<f64> {
+    let mut x = 100.0;
+    (0..n)
+        .map(|i| {
+            x += ((i * 7919) % 13) as f64 * 0.25 - 1.5;
+            x
+        })
+        .collect()
+}
+
+#[test]
+fn macd_matches_the_one_step_recursion_across_blocks() {
+    let close = walk(1_037);
+    let (fast, slow, sig) = (12, 26, 9);
+    let (fa, sa, ga) = (2.0 / 13.0, 2.0 / 27.0, 2.0 / 10.0);
+    let mut slow_ema = close[..slow].iter().sum::<f64>() / slow as f64;
+    let mut fast_ema = close[slow - fast..slow].iter().sum::<f64>() / fast as f64;
+    let mut line = vec![NAN; slow - 1];
+    line.push(fast_ema - slow_ema);
+    for value in &close[slow..] {
+        fast_ema += fa * (value - fast_ema);
+        slow_ema += sa * (value - slow_ema);
+        line.push(fast_ema - slow_ema);
+    }
+    let signal_start = slow - 1 + sig - 1;
+    let mut signal = vec![NAN; signal_start];
+    signal.push(line[slow - 1..=signal_start].iter().sum::<f64>() / sig as f64);
+    for value in &line[signal_start + 1..] {
+        let previous = signal[signal.len() - 1];
+        signal.push(previous + ga * (value - previous));
+    }
+    let histogram: Vec<f64> = line.iter().zip(&signal).map(|(m, s)| m - s).collect();
+
+    let out = macd(&close, fast, slow, sig).unwrap();
+    assert_series(&out.macd, &line);
+    assert_series(&out.signal, &signal);
+    assert_series(&out.histogram, &histogram);
+}

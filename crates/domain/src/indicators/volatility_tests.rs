@@ -162,3 +162,36 @@ fn atr_rejects_series_of_different_lengths() {
         "atr needs high, low and close of equal length, got 6, 5 and 6"
     );
 }
+
+#[test]
+fn atr_matches_the_one_step_recursion_across_blocks() {
+    // Long enough to cross several of the kernel's 256-value blocks and end inside one.
+    let n = 1_037;
+    let close: Vec<f64> = (0..n)
+        .map(|i| 100.0 + ((i * 7919) % 29) as f64 * 0.5)
+        .collect();
+    let high: Vec<f64> = close
+        .iter()
+        .enumerate()
+        .map(|(i, c)| c + (i % 5) as f64 * 0.75)
+        .collect();
+    let low: Vec<f64> = close
+        .iter()
+        .enumerate()
+        .map(|(i, c)| c - (i % 7) as f64 * 0.5)
+        .collect();
+    let period = 14;
+    let tr = |i: usize| {
+        (high[i] - low[i])
+            .max((high[i] - close[i - 1]).abs())
+            .max((low[i] - close[i - 1]).abs())
+    };
+    let mut expected = vec![NAN; period];
+    let mut average = (1..=period).map(tr).sum::<f64>() / period as f64;
+    expected.push(average);
+    for i in period + 1..n {
+        average = (average * (period - 1) as f64 + tr(i)) / period as f64;
+        expected.push(average);
+    }
+    assert_series(&atr(&high, &low, &close, period).unwrap(), &expected);
+}
