@@ -423,9 +423,8 @@ else:
                 "for baseline x86-64 (SSE2), where every multiply-add of the four-step "
                 "smoothing is two instructions. Choosing an FMA path at run time needs "
                 "`#[target_feature]` functions and `unsafe` calls, which the workspace forbids; "
-                "`-C target-cpu` would tie the binaries to one CPU family. Memory traffic is "
-                "the same on both sides (three 8 MB lines written, the MACD line read back "
-                "once).",
+                "`-C target-cpu` would tie the binaries to one CPU family. stockpilot's memory "
+                "traffic is three 8 MB lines written and the MACD line read back once.",
         "bollinger": "three 8 MB outputs per call and an exact recomputation of the window every "
                      "`period` bars (which TA-Lib does not do, and which keeps the bands within "
                      "1e-10 of the two-pass value, see the cross-check below).",
