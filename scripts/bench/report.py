@@ -98,13 +98,13 @@ else:
       "path. Rate limits are off: one key at tens of thousands of requests a second would be "
       "answered 429, and that would measure the limiter, not the server.")
     w("")
-    targets = {
-        "health": ("≥ 30,000 req/s", lambda r: r["rps"] >= 30000),
-        "bars_cold": ("≥ 3,000 req/s", lambda r: r["rps"] >= 3000),
-        "bars_cold_default_pool": ("≥ 3,000 req/s", lambda r: r["rps"] >= 3000),
-        "bars_warm": ("≥ 8,000 req/s, p99 < 30 ms", lambda r: r["rps"] >= 8000 and r["p99_ms"] < 30),
-        "search": ("— (no target)", None),
-    }
+    # The rate targets (req/s); bars with the cache on also need p99 < 30 ms.
+    rate_targets = {"health": 30000, "bars_cold": 3000, "bars_cold_default_pool": 3000, "bars_warm": 8000}
+    targets = {name: (f"≥ {rate:,} req/s", lambda r, rate=rate: r["rps"] >= rate)
+               for name, rate in rate_targets.items()}
+    targets["bars_warm"] = ("≥ 8,000 req/s, p99 < 30 ms",
+                            lambda r: r["rps"] >= rate_targets["bars_warm"] and r["p99_ms"] < 30)
+    targets["search"] = ("— (no target)", None)
     labels = {
         "health": "`GET /health`",
         "bars_cold": "one-year bars, cache off",
@@ -145,14 +145,13 @@ else:
         w("")
         w("| endpoint | server CPU ms/request | PostgreSQL CPU ms/request | together | budget at the target rate |")
         w("|---|---|---|---|---|")
-        budgets = {"health": 30000, "bars_warm": 8000, "bars_cold": 3000, "bars_cold_default_pool": 3000}
         for ep in http["endpoints"]:
             r, cpu = ep.get("wrk"), ep.get("cpu_s")
             if not r or not cpu or not r.get("requests"):
                 continue
             srv = cpu["server"] * 1000 / r["requests"]
             pgc = cpu["postgres"] * 1000 / r["requests"]
-            budget = budgets.get(ep["name"])
+            budget = rate_targets.get(ep["name"])
             w(f"| {labels.get(ep['name'], ep['name'])} | {srv:.3f} | {pgc:.3f} | {srv + pgc:.3f} | "
               + (f"{2000 / budget:.3f} ms ({budget:,} req/s)" if budget else "—") + " |")
         w("")
@@ -202,7 +201,7 @@ else:
       "format) and a hit writes those bytes out as they are: one Redis `GET`, no parsing.")
     cold_ep = next((ep for ep in http["endpoints"] if ep["name"] == "bars_cold" and ep["wrk"]), None)
     cold = cold_ep["wrk"] if cold_ep else None
-    cold_met = cold is not None and cold["rps"] >= 3000
+    cold_met = cold is not None and cold["rps"] >= rate_targets["bars_cold"]
     text = ("- *Uncached* (cold) — " + (f"met ({cold['rps']:,.0f} req/s)." if cold_met else
             (f"not met ({cold['rps']:,.0f} req/s)." if cold else "not measured.")))
     text += (" Each request reads 250 rows of nine `numeric` columns (and a date and a provider) "
@@ -211,9 +210,9 @@ else:
     if cold_ep and cold_ep.get("cpu_s") and cold.get("requests"):
         srv = cold_ep["cpu_s"]["server"] * 1000 / cold["requests"]
         pgc = cold_ep["cpu_s"]["postgres"] * 1000 / cold["requests"]
-        budget = 2000 / 3000
+        budget = 2000 / rate_targets["bars_cold"]
         text += (f" Measured CPU per request: server {srv:.3f} ms, PostgreSQL {pgc:.3f} ms, "
-                 f"together {srv + pgc:.3f} ms, against the {budget:.3f} ms that 3,000 req/s on "
+                 f"together {srv + pgc:.3f} ms, against the {budget:.3f} ms that {rate_targets['bars_cold']:,} req/s on "
                  "two cores allows (wrk takes a little more).")
         if not cold_met:
             if pgc >= budget:

@@ -28,7 +28,7 @@ impl Backend {
 }
 
 /// Pooled connections idle at least this long are pinged before they are handed out.
-pub const PING_IF_IDLE_FOR: Duration = Duration::from_secs(5);
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(5);
 
 /// Pool settings, already validated by the configuration loader.
 #[derive(Debug, Clone)]

@@ -121,9 +121,9 @@ pub async fn request_context(
         .unwrap_or_else(|| "<unmatched>".to_owned());
     span.record("route", route.as_str());
     let elapsed = started.elapsed();
-    span.record("status", res.status().as_u16());
-    record(&method, &route, res.status().as_u16(), started);
     let status = res.status().as_u16();
+    span.record("status", status);
+    record(&method, &route, status, started);
     let latency_ms = elapsed.as_secs_f64() * 1000.0;
     span.in_scope(|| {
         // Successful liveness and readiness probes arrive every few seconds from every

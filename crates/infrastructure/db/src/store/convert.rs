@@ -99,39 +99,24 @@ pub fn bar_row(b: &DailyBar, provider: &str, now: DateTime<Utc>) -> daily_bar::A
     .into()
 }
 
-/// A stored bar as `SeaStore::daily_bars` selects it: date, open, high, low, close,
-/// pre-close, change, % change, volume, amount, provider.
-pub type BarRow = (
+/// A stored bar as the bar reads select it: date, open, high, low, close, pre-close, change,
+/// % change, volume, amount, provider; the numbers as `N` (`Decimal`, or `String` when the
+/// database prints them).
+pub type BarRow<N = Decimal> = (
     NaiveDate,
-    Decimal,
-    Decimal,
-    Decimal,
-    Decimal,
-    Option<Decimal>,
-    Option<Decimal>,
-    Option<Decimal>,
-    Decimal,
-    Option<Decimal>,
+    N,
+    N,
+    N,
+    N,
+    Option<N>,
+    Option<N>,
+    Option<N>,
+    N,
+    Option<N>,
     String,
 );
 
-/// A stored bar as `SeaStore::daily_bars_text` selects it: the columns of [`BarRow`] with
-/// every number as text.
-pub type BarTextRow = (
-    NaiveDate,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<String>,
-    String,
-);
-
-pub fn bar_text_from_row(r: BarTextRow) -> BarText {
+pub fn bar_text_from_row(r: BarRow<String>) -> BarText {
     let (trade_date, open, high, low, close, pre_close, change, pct_change, volume, amount, _) = r;
     BarText {
         trade_date,

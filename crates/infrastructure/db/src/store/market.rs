@@ -2,7 +2,10 @@
 
 use chrono::NaiveDate;
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
+use sea_orm::{
+    ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    TryGetableMany,
+};
 use stockpilot_application::ports::{
     BarText, DataBatch, InstrumentRecord, MarketDataStore, Page, Sourced, StoreError,
 };
@@ -85,28 +88,25 @@ impl MarketDataStore for SeaStore {
     ) -> Result<Sourced<DailyBar>, StoreError> {
         use daily_bar::Column as B;
         // Only the columns a bar needs, decoded by position: the hottest read of the API.
-        let mut rows: Vec<c::BarRow> = bars_in(
-            daily_bar::Entity::find().select_only().columns([
-                B::TradeDate,
-                B::Open,
-                B::High,
-                B::Low,
-                B::Close,
-                B::PreClose,
-                B::Change,
-                B::PctChange,
-                B::Volume,
-                B::Amount,
-                B::Provider,
-            ]),
-            symbol,
-            range,
-        )
-        .into_tuple()
-        .all(&self.db)
-        .await
-        .map_err(db_err)?;
-        let provider = rows.last_mut().map(|r| std::mem::take(&mut r.10));
+        let (rows, provider) = self
+            .bar_rows::<rust_decimal::Decimal>(
+                daily_bar::Entity::find().select_only().columns([
+                    B::TradeDate,
+                    B::Open,
+                    B::High,
+                    B::Low,
+                    B::Close,
+                    B::PreClose,
+                    B::Change,
+                    B::PctChange,
+                    B::Volume,
+                    B::Amount,
+                    B::Provider,
+                ]),
+                symbol,
+                range,
+            )
+            .await?;
         Ok(Sourced {
             rows: rows
                 .into_iter()
@@ -131,28 +131,25 @@ impl MarketDataStore for SeaStore {
             return Ok(self.daily_bars(symbol, range).await?.into_text());
         }
         let text = |column: &str| Expr::cust(format!("trim_scale(\"{column}\")::text"));
-        let mut rows: Vec<c::BarTextRow> = bars_in(
-            daily_bar::Entity::find()
-                .select_only()
-                .column(B::TradeDate)
-                .column_as(text("open"), "open")
-                .column_as(text("high"), "high")
-                .column_as(text("low"), "low")
-                .column_as(text("close"), "close")
-                .column_as(text("pre_close"), "pre_close")
-                .column_as(text("change"), "change")
-                .column_as(text("pct_change"), "pct_change")
-                .column_as(text("volume"), "volume")
-                .column_as(text("amount"), "amount")
-                .column(B::Provider),
-            symbol,
-            range,
-        )
-        .into_tuple()
-        .all(&self.db)
-        .await
-        .map_err(db_err)?;
-        let provider = rows.last_mut().map(|r| std::mem::take(&mut r.10));
+        let (rows, provider) = self
+            .bar_rows::<String>(
+                daily_bar::Entity::find()
+                    .select_only()
+                    .column(B::TradeDate)
+                    .column_as(text("open"), "open")
+                    .column_as(text("high"), "high")
+                    .column_as(text("low"), "low")
+                    .column_as(text("close"), "close")
+                    .column_as(text("pre_close"), "pre_close")
+                    .column_as(text("change"), "change")
+                    .column_as(text("pct_change"), "pct_change")
+                    .column_as(text("volume"), "volume")
+                    .column_as(text("amount"), "amount")
+                    .column(B::Provider),
+                symbol,
+                range,
+            )
+            .await?;
         Ok(Sourced {
             rows: rows.into_iter().map(c::bar_text_from_row).collect(),
             provider,
@@ -294,15 +291,28 @@ impl MarketDataStore for SeaStore {
     }
 }
 
-/// The rows of `symbol`'s bars in `range`, oldest first.
-fn bars_in(
-    select: Select<daily_bar::Entity>,
-    symbol: &Symbol,
-    range: DateRange,
-) -> Select<daily_bar::Entity> {
-    use daily_bar::Column as B;
-    select
-        .filter(B::Symbol.eq(symbol.as_str()))
-        .filter(B::TradeDate.between(range.start(), range.end()))
-        .order_by_asc(B::TradeDate)
+impl SeaStore {
+    /// The rows of `symbol`'s bars in `range`, oldest first, with the columns `select` chose
+    /// (those of [`c::BarRow`]), and the provider of the newest.
+    async fn bar_rows<N>(
+        &self,
+        select: Select<daily_bar::Entity>,
+        symbol: &Symbol,
+        range: DateRange,
+    ) -> Result<(Vec<c::BarRow<N>>, Option<String>), StoreError>
+    where
+        c::BarRow<N>: TryGetableMany,
+    {
+        use daily_bar::Column as B;
+        let mut rows: Vec<c::BarRow<N>> = select
+            .filter(B::Symbol.eq(symbol.as_str()))
+            .filter(B::TradeDate.between(range.start(), range.end()))
+            .order_by_asc(B::TradeDate)
+            .into_tuple()
+            .all(&self.db)
+            .await
+            .map_err(db_err)?;
+        let provider = rows.last_mut().map(|r| std::mem::take(&mut r.10));
+        Ok((rows, provider))
+    }
 }
