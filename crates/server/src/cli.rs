@@ -184,9 +184,11 @@ pub enum SyncAction {
 
 #[derive(Debug, Subcommand)]
 pub enum DataAction {
-    /// Load the bundled real dataset (US daily bars 2000–2013, SSE calendar).
+    /// Load the demo dataset (real US daily bars 2000–2013, SSE calendar) into the database;
+    /// idempotent, works from any directory.
     ImportDemo {
-        /// Directory holding the dataset (default: data.demo_dir).
+        /// Directory holding the dataset's files (default: data.demo_dir, else the copy built
+        /// into the binary).
         #[arg(long)]
         dir: Option<PathBuf>,
     },

@@ -140,9 +140,7 @@ impl Application {
         let sync =
             wiring::sync_service(config, store.clone(), cache.clone(), clock.clone()).await?;
         let worker = wiring::worker_id();
-        if config.data.import_demo {
-            import_demo_if_empty(config, store.as_ref(), &sync, &worker).await?;
-        }
+        import_demo_if_empty(config, store.as_ref(), &sync, &worker).await?;
         let market = Arc::new(MarketQueries::new(
             store.clone(),
             cache.clone(),
@@ -376,34 +374,42 @@ impl Application {
     }
 }
 
-/// Loads the bundled demo dataset when the database holds no instruments yet, so a new
-/// installation has real data to look at.
+/// Loads the demo dataset when the database holds no instruments yet, so a new installation
+/// has real data to look at; otherwise says in one log line why it did not.
 async fn import_demo_if_empty(
     config: &Config,
     store: &SeaStore,
     sync: &SyncService,
     worker: &str,
 ) -> anyhow::Result<()> {
-    if !config.data.demo_dir.is_dir() {
+    if !config.data.import_demo {
+        tracing::info!("data.import_demo is false: the demo dataset is not imported");
+        return Ok(());
+    }
+    if config.providers.csv_dir.is_some() {
+        tracing::info!(
+            "providers.csv.dir is set: the demo dataset is not imported (`stockpilot data import-demo` loads it on demand)"
+        );
         return Ok(());
     }
     let existing = store.search_instruments(None, None, 0, 1).await?.total;
     if existing > 0 {
+        tracing::info!(
+            instruments = existing,
+            "the database already holds instruments: the demo dataset is not imported"
+        );
         return Ok(());
     }
-    if wiring::csv_dir(config).as_deref() != Some(config.data.demo_dir.as_path()) {
-        tracing::info!("providers.csv.dir points elsewhere; not importing the demo dataset");
-        return Ok(());
-    }
+    let demo = crate::demo::DemoData::from_config(config);
     let started = std::time::Instant::now();
-    let summary = crate::demo::import(&config.data.demo_dir, store, sync, worker)
+    let summary = crate::demo::import(&demo, store, sync, worker)
         .await
-        .context("importing the demo dataset")?;
+        .with_context(|| format!("importing {demo}"))?;
     tracing::info!(
         sse_days = summary.sse_days,
         jobs = ?summary.jobs,
         elapsed_ms = started.elapsed().as_millis() as u64,
-        "imported the demo dataset"
+        "imported {demo}"
     );
     Ok(())
 }

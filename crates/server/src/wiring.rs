@@ -29,16 +29,13 @@ fn retry(limits: &ProviderLimits) -> RetrySettings {
     }
 }
 
-/// The directory served as the `csv` provider: `providers.csv.dir`, else the bundled demo
-/// dataset when it is present.
-pub fn csv_dir(config: &Config) -> Option<std::path::PathBuf> {
-    config.providers.csv_dir.clone().or_else(|| {
-        config
-            .data
-            .demo_dir
-            .is_dir()
-            .then(|| config.data.demo_dir.clone())
-    })
+/// What the `csv` provider serves: `providers.csv.dir`, else the demo dataset
+/// (`data.demo_dir`, else the copy built into the binary).
+pub fn csv_settings(config: &Config) -> CsvSettings {
+    match &config.providers.csv_dir {
+        Some(dir) => CsvSettings::new(dir.clone()),
+        None => crate::demo::DemoData::from_config(config).csv_settings(),
+    }
 }
 
 /// Every configured provider. The first added for a market is its default: Tushare for CN,
@@ -75,19 +72,16 @@ pub async fn sources(config: &Config) -> anyhow::Result<Sources> {
                 "Financial Datasets client (providers.financial_datasets)",
             )?));
     }
-    if let Some(dir) = csv_dir(config) {
-        // A CSV directory is the default only for the markets its files actually cover, so
-        // a market without a real provider still gets the 409 naming the setting to set.
-        let csv = Arc::new(CsvSource::new(CsvSettings::new(dir)));
-        let mut covered = Vec::new();
-        for market in Market::ALL.iter().copied() {
-            if csv.instruments(market).await.is_ok_and(|i| !i.is_empty()) {
-                covered.push(market);
-            }
+    // The CSV files are the default only for the markets they actually cover, so a market
+    // without a real provider still gets the 409 naming the setting to set.
+    let csv = Arc::new(CsvSource::new(csv_settings(config)));
+    let mut covered = Vec::new();
+    for market in Market::ALL.iter().copied() {
+        if csv.instruments(market).await.is_ok_and(|i| !i.is_empty()) {
+            covered.push(market);
         }
-        sources = sources.with_markets(csv, &covered);
     }
-    Ok(sources)
+    Ok(sources.with_markets(csv, &covered))
 }
 
 pub fn sync_settings(config: &Config) -> SyncSettings {

@@ -28,6 +28,6 @@ pub use csv_source::{CsvSource, CsvSummary};
 pub use financial_datasets::FinancialDatasetsSource;
 pub use http::{SetupError, Throttle};
 pub use settings::{
-    CsvSettings, FinancialDatasetsSettings, RetrySettings, ThrottleSettings, TushareSettings,
+    CsvOrigin, CsvSettings, FinancialDatasetsSettings, RetrySettings, ThrottleSettings, TushareSettings,
 };
 pub use tushare::TushareSource;

@@ -143,11 +143,34 @@ impl FinancialDatasetsSettings {
     }
 }
 
-/// Settings of the CSV directory adapter.
+/// Where the CSV adapter's files come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CsvOrigin {
+    /// Every `*.csv` and `*.csv.gz` file directly inside this directory (not recursively).
+    Dir(PathBuf),
+    /// Files held in memory (a dataset compiled into the binary): `(file name, contents)`,
+    /// read exactly as the same files in a directory would be.
+    Embedded {
+        /// What logs and errors call it, e.g. `built-in demo dataset`.
+        label: &'static str,
+        files: &'static [(&'static str, &'static [u8])],
+    },
+}
+
+impl std::fmt::Display for CsvOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CsvOrigin::Dir(dir) => write!(f, "{}", dir.display()),
+            CsvOrigin::Embedded { label, .. } => f.write_str(label),
+        }
+    }
+}
+
+/// Settings of the CSV adapter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CsvSettings {
-    /// Directory whose `*.csv` and `*.csv.gz` files are read (not recursively).
-    pub dir: PathBuf,
+    /// The files read.
+    pub origin: CsvOrigin,
     /// What `markets()` reports, i.e. which markets the adapter offers to serve when the
     /// server picks a provider per market. Default both; [`CsvSettings::serving`] narrows it
     /// (e.g. a US-only directory should not become the CN default).
@@ -158,7 +181,18 @@ impl CsvSettings {
     /// Reads `dir`, offered for both markets.
     pub fn new(dir: impl Into<PathBuf>) -> CsvSettings {
         CsvSettings {
-            dir: dir.into(),
+            origin: CsvOrigin::Dir(dir.into()),
+            markets: &[Market::Cn, Market::Us],
+        }
+    }
+
+    /// Reads files held in memory, offered for both markets.
+    pub fn embedded(
+        label: &'static str,
+        files: &'static [(&'static str, &'static [u8])],
+    ) -> CsvSettings {
+        CsvSettings {
+            origin: CsvOrigin::Embedded { label, files },
             markets: &[Market::Cn, Market::Us],
         }
     }

@@ -382,3 +382,55 @@ async fn other_datasets_are_unsupported_and_a_missing_directory_is_transient() {
     let us_only = CsvSource::new(CsvSettings::new(demo_dir()).serving(Market::Us));
     assert_eq!(us_only.markets(), [Market::Us]);
 }
+
+static EMBEDDED_DEMO: &[(&str, &[u8])] = &[
+    (
+        "us-equities-daily-2000-2013.csv.gz",
+        include_bytes!("../../../../data/demo/us-equities-daily-2000-2013.csv.gz"),
+    ),
+    // Not a data file: ignored, as in a directory.
+    ("README.md", b"# not read"),
+];
+
+#[tokio::test]
+async fn files_held_in_memory_read_exactly_as_the_same_directory() {
+    let embedded = CsvSource::new(CsvSettings::embedded("test dataset", EMBEDDED_DEMO));
+    let from_dir = demo();
+    assert_eq!(
+        embedded.summary().await.unwrap(),
+        from_dir.summary().await.unwrap()
+    );
+    assert_eq!(embedded.summary().await.unwrap().files, 1);
+    let aapl = sym("AAPL");
+    let bars = embedded.daily_bars(&aapl, everything()).await.unwrap();
+    assert_eq!(
+        bars,
+        from_dir.daily_bars(&aapl, everything()).await.unwrap()
+    );
+    let in_2012 = embedded
+        .daily_bars(&aapl, range((2012, 1, 1), (2012, 12, 31)))
+        .await
+        .unwrap();
+    assert_eq!(in_2012.len(), 250);
+    assert_eq!(
+        embedded.instruments(Market::Us).await.unwrap().len(),
+        from_dir.instruments(Market::Us).await.unwrap().len()
+    );
+}
+
+#[tokio::test]
+async fn a_bad_file_held_in_memory_is_named() {
+    static BAD: &[(&str, &[u8])] = &[(
+        "bad.csv",
+        b"symbol,date,open,high,low,close,volume\nAAPL,2020-01-02,1,2,0.5,1.5,x\n",
+    )];
+    let err = CsvSource::new(CsvSettings::embedded("test dataset", BAD))
+        .summary()
+        .await
+        .unwrap_err();
+    let SourceError::Malformed { message, .. } = err else {
+        panic!("{err:?}")
+    };
+    assert!(message.contains("bad.csv"), "{message}");
+    assert!(message.contains("volume"), "{message}");
+}

@@ -122,27 +122,24 @@ pub async fn run(config: &Config, action: &SyncAction) -> anyhow::Result<bool> {
 /// Missing files, database failures, or a failing import job.
 pub async fn data(config: &Config, action: &DataAction) -> anyhow::Result<bool> {
     let DataAction::ImportDemo { dir } = action;
-    let dir = dir.clone().unwrap_or_else(|| config.data.demo_dir.clone());
-    if !dir.is_dir() {
-        anyhow::bail!(
-            "{} is not a directory (data.demo_dir or --dir)",
-            dir.display()
-        );
-    }
     let mut config = config.clone();
-    config.providers.csv_dir = Some(dir.clone());
+    if let Some(dir) = dir {
+        if !dir.is_dir() {
+            anyhow::bail!("--dir {}: not a directory", dir.display());
+        }
+        config.data.demo_dir = Some(dir.clone());
+    }
+    // The import's jobs read the demo files through the `csv` provider.
+    config.providers.csv_dir = None;
+    let demo = crate::demo::DemoData::from_config(&config);
     let (db, store, sync) = wiring::open_sync(&config).await?;
     let started = std::time::Instant::now();
-    let summary = crate::demo::import(&dir, store.as_ref(), &sync, &wiring::worker_id()).await?;
+    let summary = crate::demo::import(&demo, store.as_ref(), &sync, &wiring::worker_id()).await?;
     println!("SSE trading days: {}", summary.sse_days);
     for (kind, status, rows) in &summary.jobs {
         println!("{:<20} {:<10} {rows} rows", kind.as_str(), status.as_str());
     }
-    println!(
-        "imported {} in {} ms",
-        dir.display(),
-        started.elapsed().as_millis()
-    );
+    println!("imported {demo} in {} ms", started.elapsed().as_millis());
     db.close().await.ok();
     Ok(true)
 }

@@ -130,8 +130,8 @@ pub struct MetricsConfig {
 #[derive(Debug, Clone)]
 pub struct DataConfig {
     pub dir: PathBuf,
-    /// The bundled demo dataset (`data/demo`).
-    pub demo_dir: PathBuf,
+    /// A directory holding the demo dataset; unset: the copy built into the binary.
+    pub demo_dir: Option<PathBuf>,
     /// Load the demo dataset when `serve` starts on a database with no instruments.
     pub import_demo: bool,
 }
@@ -413,7 +413,7 @@ impl Config {
 
         let dir: PathBuf = l.get("data.dir", PathBuf::from("./data"));
         let data = DataConfig {
-            demo_dir: l.get("data.demo_dir", dir.join("demo")),
+            demo_dir: l.opt("data.demo_dir"),
             import_demo: l.get("data.import_demo", true),
             dir,
         };
@@ -813,10 +813,15 @@ impl Config {
                 || "must be between 1 and 100000".into(),
             );
         }
-        if let Some(dir) = &self.providers.csv_dir {
-            l.check("providers.csv.dir", dir.is_dir(), || {
-                format!("{} is not a directory", dir.display())
-            });
+        for (key, dir) in [
+            ("providers.csv.dir", &self.providers.csv_dir),
+            ("data.demo_dir", &self.data.demo_dir),
+        ] {
+            if let Some(dir) = dir {
+                l.check(key, dir.is_dir(), || {
+                    format!("{} is not a directory", dir.display())
+                });
+            }
         }
         for (key, value) in [
             (

@@ -28,11 +28,6 @@ pub struct TestApp {
     task: Option<JoinHandle<anyhow::Result<()>>>,
 }
 
-/// The bundled demo dataset of the repository.
-pub fn demo_dir() -> String {
-    format!("{}/../../data/demo", env!("CARGO_MANIFEST_DIR"))
-}
-
 /// Settings that load the demo dataset on start and let a sync worker poll quickly.
 pub const WITH_DEMO: &[(&str, &str)] = &[
     ("STOCKPILOT_DATA__IMPORT_DEMO", "true"),
@@ -51,8 +46,8 @@ pub fn config_for(database_url: &str, extra: &[(&str, &str)]) -> (Config, tempfi
             "STOCKPILOT_DATA__DIR".to_owned(),
             dir.path().display().to_string(),
         ),
-        // The demo files serve as the `csv` provider; loading them on start is opt-in.
-        ("STOCKPILOT_DATA__DEMO_DIR".to_owned(), demo_dir()),
+        // The built-in demo files serve as the `csv` provider; loading them on start is
+        // opt-in.
         (
             "STOCKPILOT_DATA__IMPORT_DEMO".to_owned(),
             "false".to_owned(),

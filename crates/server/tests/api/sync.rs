@@ -309,3 +309,62 @@ async fn news_from_financial_datasets_is_synced_and_stored_for_the_research_side
     );
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_demo_import_by_the_cli_from_another_directory_is_seen_by_a_running_server() {
+    let app = TestApp::spawn_on(TestDatabase::sqlite().unwrap(), WITH_DEMO_OFF).await;
+    let (status, body) = app
+        .get_json("/api/v1/instruments/AAPL/bars?start=2012-01-01&end=2012-12-31")
+        .await;
+    assert_eq!(status, 404, "nothing imported on start: {body}");
+
+    // The installed binary, run from an empty directory with nothing configured but the
+    // database: the dataset comes from the binary itself.
+    let cwd = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stockpilot"))
+        .current_dir(cwd.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &app._db.url)
+        .args(["data", "import-demo"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("imported the demo dataset built into the binary"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("SSE trading days: 8797"), "{stdout}");
+
+    let (status, body) = app
+        .get_json("/api/v1/instruments/AAPL/bars?start=2012-01-01&end=2012-12-31")
+        .await;
+    assert_eq!((status, body["count"].as_u64()), (200, Some(250)), "{body}");
+    // A US sync through the demo files' `csv` provider, without a restart.
+    let (status, _, job) = app
+        .post_json(
+            "/api/v1/sync/jobs",
+            &json!({"kind": "daily_history", "symbols": ["IBM"], "start": "2013-01-01"}),
+        )
+        .await;
+    assert_eq!((status, job["provider"].as_str()), (202, Some("csv")), "{job}");
+    let done = app.wait_for_job(job["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    // And research sees the imported symbols.
+    let (status, _, run) = app
+        .post_json(
+            "/api/v1/research/runs",
+            &json!({"symbols": ["AAPL"], "analysts": ["technical"]}),
+        )
+        .await;
+    assert_eq!(status, 202, "{run}");
+    app.stop().await.unwrap();
+}
+
+/// Test servers' default: no import on start, quick sync polling.
+const WITH_DEMO_OFF: &[(&str, &str)] = &[("STOCKPILOT_SYNC__POLL_INTERVAL_MS", "20")];

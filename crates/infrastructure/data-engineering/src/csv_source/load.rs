@@ -14,6 +14,7 @@ use stockpilot_application::ports::SourceError;
 use stockpilot_domain::market::{DailyBar, Symbol};
 
 use super::PROVIDER;
+use crate::settings::CsvOrigin;
 use crate::num::{parse_date, parse_decimal, short};
 
 /// What one load found; duplicates are (symbol, date) rows replaced by a later one.
@@ -218,8 +219,7 @@ fn data_files(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
     let mut files = Vec::new();
     for entry in entries {
         let path = entry.map_err(|e| io_failure(dir, &e))?.path();
-        let name = file_name(&path).to_lowercase();
-        if path.is_file() && (name.ends_with(".csv") || name.ends_with(".csv.gz")) {
+        if path.is_file() && is_data_file(&file_name(&path)) {
             files.push(path);
         }
     }
@@ -249,24 +249,30 @@ fn symbol_from_file_name(name: &str) -> Result<Symbol, SourceError> {
     })
 }
 
-/// Loads every data file of `dir`. Blocking: run it on a blocking thread.
+/// Loads every data file of `origin`. Blocking: run it on a blocking thread.
 ///
 /// # Errors
 /// `Transient` when the directory or a file cannot be read; `Malformed` naming file, line and
 /// column for the first bad header, cell or bar.
-pub(crate) fn load_dir(dir: &Path) -> Result<Index, SourceError> {
+pub(crate) fn load(origin: &CsvOrigin) -> Result<Index, SourceError> {
     let mut builder = Builder::new();
     let mut summary = CsvSummary::default();
-    for path in data_files(dir)? {
-        let name = file_name(&path);
-        let file = File::open(&path).map_err(|e| io_failure(&path, &e))?;
-        let reader: Box<dyn Read> = if name.to_lowercase().ends_with(".gz") {
-            Box::new(MultiGzDecoder::new(BufReader::new(file)))
-        } else {
-            Box::new(BufReader::new(file))
-        };
-        load_file(&name, reader, &mut builder, &mut summary)?;
-        summary.files += 1;
+    match origin {
+        CsvOrigin::Dir(dir) => {
+            for path in data_files(dir)? {
+                let file = File::open(&path).map_err(|e| io_failure(&path, &e))?;
+                load_file(&file_name(&path), file, &mut builder, &mut summary)?;
+            }
+        }
+        CsvOrigin::Embedded { files, .. } => {
+            let mut files = files.to_vec();
+            files.sort_by_key(|(name, _)| *name);
+            for (name, bytes) in files {
+                if is_data_file(name) {
+                    load_file(name, bytes, &mut builder, &mut summary)?;
+                }
+            }
+        }
     }
     let series: BTreeMap<Symbol, Series> = builder
         .into_iter()
@@ -278,7 +284,7 @@ pub(crate) fn load_dir(dir: &Path) -> Result<Index, SourceError> {
     summary.symbols = series.len();
     if summary.duplicates > 0 {
         tracing::warn!(
-            dir = %dir.display(),
+            origin = %origin,
             duplicates = summary.duplicates,
             "CSV rows repeated a (symbol, date); the last one read was kept"
         );
@@ -286,14 +292,26 @@ pub(crate) fn load_dir(dir: &Path) -> Result<Index, SourceError> {
     Ok(Index { series, summary })
 }
 
+fn is_data_file(name: &str) -> bool {
+    let name = name.to_lowercase();
+    name.ends_with(".csv") || name.ends_with(".csv.gz")
+}
+
 type Builder = BTreeMap<Symbol, (Option<String>, BTreeMap<NaiveDate, CsvRow>)>;
 
+/// Reads one file (gzip-compressed when its name ends in `.gz`) into `builder`.
 fn load_file(
     name: &str,
-    reader: Box<dyn Read>,
+    raw: impl Read,
     builder: &mut Builder,
     summary: &mut CsvSummary,
 ) -> Result<(), SourceError> {
+    let reader: Box<dyn Read + '_> = if name.to_lowercase().ends_with(".gz") {
+        Box::new(MultiGzDecoder::new(BufReader::new(raw)))
+    } else {
+        Box::new(BufReader::new(raw))
+    };
+    summary.files += 1;
     let mut csv = ReaderBuilder::new().trim(Trim::All).from_reader(reader);
     let csv_error = |e: csv::Error| match e.kind() {
         csv::ErrorKind::Io(io) => SourceError::Transient {

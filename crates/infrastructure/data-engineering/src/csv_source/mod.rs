@@ -1,6 +1,7 @@
-//! CSV directory adapter: daily bars (and adjustment factors, when an adjusted close is given)
-//! read from every `*.csv` and `*.csv.gz` file directly inside one directory, such as the
-//! bundled `data/demo/us-equities-daily-2000-2013.csv.gz`.
+//! CSV adapter: daily bars (and adjustment factors, when an adjusted close is given) read from
+//! every `*.csv` and `*.csv.gz` file directly inside one directory, or from files held in
+//! memory such as the demo dataset built into the binary
+//! (`data/demo/us-equities-daily-2000-2013.csv.gz`).
 //!
 //! # Column mapping
 //!
@@ -73,7 +74,7 @@ pub struct CsvSource {
 }
 
 impl CsvSource {
-    /// An adapter over `settings.dir`; nothing is read until the first call.
+    /// An adapter over `settings.origin`; nothing is read until the first call.
     pub fn new(settings: CsvSettings) -> CsvSource {
         CsvSource {
             settings,
@@ -92,15 +93,15 @@ impl CsvSource {
     async fn index(&self) -> Result<Arc<Index>, SourceError> {
         self.index
             .get_or_try_init(|| async {
-                let dir = self.settings.dir.clone();
-                let loaded = tokio::task::spawn_blocking(move || load::load_dir(&dir))
+                let origin = self.settings.origin.clone();
+                let loaded = tokio::task::spawn_blocking(move || load::load(&origin))
                     .await
                     .map_err(|e| SourceError::Transient {
                         provider: PROVIDER,
                         message: format!("CSV loader task failed: {e}"),
                     })??;
                 tracing::info!(
-                    dir = %self.settings.dir.display(),
+                    origin = %self.settings.origin,
                     files = loaded.summary.files,
                     rows = loaded.summary.rows,
                     symbols = loaded.summary.symbols,
