@@ -5,6 +5,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+/// A calendar date argument; clap puts the argument's name before the message.
+fn date(text: &str) -> Result<chrono::NaiveDate, String> {
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| "expected a calendar date as YYYY-MM-DD, e.g. 2013-03-01".to_owned())
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "stockpilot",
@@ -55,7 +61,7 @@ pub enum Command {
         #[arg(long, value_delimiter = ',')]
         analysts: Option<Vec<String>>,
         /// Analysis date, YYYY-MM-DD (default: the newest stored bar of the symbols).
-        #[arg(long, value_name = "DATE")]
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = date)]
         as_of: Option<chrono::NaiveDate>,
         /// LLM provider by name (default: the gateway's priority order).
         #[arg(long)]
@@ -103,20 +109,25 @@ pub enum ApikeyAction {
         #[arg(long)]
         json: bool,
     },
-    /// Revoke a key by id; it stops working at once on servers sharing the database's keys
-    /// once their key cache (auth.key_cache_ttl_secs) expires.
-    Revoke { id: String },
+    /// Revoke a key by id. Running servers on the same database stop accepting it within
+    /// about 1 s (each checks for revocations every second and then drops its key cache).
+    Revoke {
+        /// The key's id, as `apikey list` shows it.
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 pub enum MigrateAction {
     /// Apply revisions: `head` (default), `+N`, or up to and including a revision.
     Upgrade {
+        /// `head`, `+N` (the next N revisions), or a revision id.
         #[arg(default_value = "head")]
         target: String,
     },
     /// Revert revisions: `-N`, `base`, or down to (keeping) a revision.
     Downgrade {
+        /// `-N` (the last N revisions), `base` (all), or a revision id to keep.
         #[arg(allow_hyphen_values = true)]
         target: String,
     },
@@ -137,7 +148,10 @@ pub enum MigrateAction {
     },
     /// Record the database as being at a revision (`base`, `head`, or an id) without running
     /// any migration.
-    Stamp { revision: String },
+    Stamp {
+        /// `base`, `head`, or a revision id.
+        revision: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,6 +169,7 @@ pub enum SyncAction {
     /// adjustment_factors, valuations, financials_history, financials_incremental, news,
     /// insider_trades, retry_failures.
     Run {
+        /// The job kind (one of the kinds listed above).
         kind: String,
         /// CN or US (inferred from --symbols when omitted).
         #[arg(long)]
@@ -162,11 +177,11 @@ pub enum SyncAction {
         /// Comma-separated symbols (default: every stored instrument of the market).
         #[arg(long, value_delimiter = ',')]
         symbols: Vec<String>,
-        /// First date (YYYY-MM-DD).
-        #[arg(long)]
+        /// First date (default: sync.history_start for history jobs).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = date)]
         start: Option<chrono::NaiveDate>,
-        /// Last date (YYYY-MM-DD).
-        #[arg(long)]
+        /// Last date (default: today).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = date)]
         end: Option<chrono::NaiveDate>,
         /// Provider name (default: the market's configured one).
         #[arg(long)]
@@ -177,6 +192,7 @@ pub enum SyncAction {
     },
     /// Recent jobs and the failure ledger.
     Status {
+        /// How many recent jobs to list.
         #[arg(long, default_value_t = 20)]
         limit: u64,
     },
@@ -192,4 +208,75 @@ pub enum DataAction {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// Every argument and option of every subcommand says what it is.
+    #[test]
+    fn every_argument_has_help_text() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if arg.is_hide_set() || id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_about().is_none() && sub.get_long_about().is_none() {
+                    missing.push(format!("{path} {} (no about)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "stockpilot", &mut missing);
+        assert!(missing.is_empty(), "without help: {missing:#?}");
+    }
+
+    #[test]
+    fn a_bad_date_names_the_argument_and_the_format() {
+        let err = Cli::try_parse_from(["stockpilot", "analyze", "AAPL", "--as-of", "2013-13-01"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("invalid value '2013-13-01' for '--as-of <YYYY-MM-DD>'")
+                && err.contains("expected a calendar date as YYYY-MM-DD"),
+            "{err}"
+        );
+        let err = Cli::try_parse_from([
+            "stockpilot",
+            "sync",
+            "run",
+            "daily_history",
+            "--start",
+            "01/02/2015",
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("'--start <YYYY-MM-DD>'"), "{err}");
+    }
+
+    #[test]
+    fn revoke_help_says_when_running_servers_stop_accepting_the_key() {
+        let mut cmd = Cli::command();
+        let revoke = cmd
+            .find_subcommand_mut("apikey")
+            .and_then(|a| a.find_subcommand_mut("revoke"))
+            .unwrap();
+        let about = revoke.get_about().unwrap().to_string();
+        assert!(about.contains("within about 1 s"), "{about}");
+        assert_eq!(
+            crate::wiring::REVOCATION_CHECK,
+            std::time::Duration::from_secs(1),
+            "the help text states this interval"
+        );
+    }
 }

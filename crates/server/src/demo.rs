@@ -199,7 +199,10 @@ mod tests {
             .join("../../data/demo")
             .join(SSE_CALENDAR_FILE);
         let days = read_sse_calendar(&path).unwrap();
-        assert_eq!(DemoData::BuiltIn.sse_calendar().unwrap(), Some(days.clone()));
+        assert_eq!(
+            DemoData::BuiltIn.sse_calendar().unwrap(),
+            Some(days.clone())
+        );
         assert_eq!(days.len(), 8797);
         assert_eq!(days[0].date, NaiveDate::from_ymd_opt(1990, 12, 19).unwrap());
         assert_eq!(days[1].pretrade_date, Some(days[0].date));
@@ -219,7 +222,10 @@ mod tests {
             .collect();
         on_disk.sort();
         let built_in: Vec<&str> = BUILT_IN_FILES.iter().map(|(n, _)| *n).collect();
-        assert_eq!(on_disk, built_in, "every data file of data/demo is built in");
+        assert_eq!(
+            on_disk, built_in,
+            "every data file of data/demo is built in"
+        );
         for (name, bytes) in BUILT_IN_FILES {
             assert_eq!(std::fs::read(dir.join(name)).unwrap(), *bytes, "{name}");
         }

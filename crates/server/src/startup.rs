@@ -63,6 +63,16 @@ fn metrics_handle() -> anyhow::Result<PrometheusHandle> {
         .map_err(anyhow::Error::msg)
 }
 
+/// Registers at zero every counter and histogram an alert rule or dashboard reads, for each
+/// known label value, so `rate()` and `increase()` work from the first scrape. (The LLM
+/// gateway and the HTTP market data adapters register their own series when they are built.)
+fn register_metrics(sync: &SyncService) {
+    stockpilot_presentation::middleware::register_metrics();
+    stockpilot_application::market::register_metrics();
+    stockpilot_application::research::register_metrics();
+    stockpilot_application::sync::register_metrics(sync.sources());
+}
+
 /// Every 5 s until shutdown: keeps `stockpilot_db_pool_connections{state}` current, and
 /// folds the histogram samples recorded since into their buckets. The recorder keeps every
 /// sample until this upkeep runs (it does not run by itself), so without it the memory of an
@@ -139,6 +149,9 @@ impl Application {
         let store = Arc::new(SeaStore::new(db.clone()));
         let sync =
             wiring::sync_service(config, store.clone(), cache.clone(), clock.clone()).await?;
+        if metrics.is_some() {
+            register_metrics(&sync);
+        }
         let worker = wiring::worker_id();
         import_demo_if_empty(config, store.as_ref(), &sync, &worker).await?;
         let market = Arc::new(MarketQueries::new(
@@ -220,6 +233,12 @@ impl Application {
             config.auth.usage_flush_interval,
             stop_rx.clone(),
         )));
+        if config.auth.enabled {
+            background.push(tokio::spawn(wiring::watch_revocations(
+                auth.clone(),
+                stop_rx.clone(),
+            )));
+        }
         let state = AppState {
             version: crate::VERSION,
             health: HealthService::new(probes, PROBE_TIMEOUT),

@@ -466,6 +466,33 @@ pub fn cli_audit(
     }
 }
 
+/// How often each server checks whether a key was revoked by another process (the CLI or
+/// another replica); a revocation takes effect everywhere within about this long.
+pub const REVOCATION_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Clears the key cache whenever a key was revoked elsewhere, checking every
+/// [`REVOCATION_CHECK`] until shutdown.
+pub async fn watch_revocations(
+    auth: Arc<stockpilot_application::auth::AuthService>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut tick = tokio::time::interval(REVOCATION_CHECK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut seen = None;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.changed() => return,
+        }
+        match auth.forget_if_revoked_elsewhere(seen).await {
+            Ok(n) => seen = Some(n),
+            // The database being down is reported by readiness; cached keys then expire by
+            // their own TTL (auth.key_cache_ttl_secs).
+            Err(e) => tracing::debug!(error = %e, "cannot check for revoked API keys"),
+        }
+    }
+}
+
 /// Writes keys' `last_used_at` every `every`, and once more on shutdown.
 pub async fn flush_key_usage(
     auth: Arc<stockpilot_application::auth::AuthService>,

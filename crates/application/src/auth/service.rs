@@ -197,6 +197,27 @@ impl AuthService {
         Ok(key)
     }
 
+    /// Forgets every cached key when the number of revoked keys differs from `seen` (a key was
+    /// revoked by another process: the CLI or another replica) and returns the new number.
+    /// Run every second, it makes a revocation anywhere effect here within about a second.
+    ///
+    /// # Errors
+    /// The store cannot be read; the cache is left as it is.
+    pub async fn forget_if_revoked_elsewhere(&self, seen: Option<u64>) -> Result<u64, AppError> {
+        let revoked = self.keys.count_revoked().await.map_err(AppError::from)?;
+        if seen.is_some_and(|n| n != revoked) {
+            self.cache
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clear();
+            tracing::info!(
+                revoked,
+                "API keys were revoked elsewhere; key cache cleared"
+            );
+        }
+        Ok(revoked)
+    }
+
     /// On first start: when no usable key exists, an admin key is created and returned.
     pub async fn bootstrap(&self) -> Result<Option<CreatedKey>, AppError> {
         let active = self.keys.count_active().await.map_err(AppError::from)?;

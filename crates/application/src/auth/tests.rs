@@ -72,6 +72,15 @@ impl ApiKeyStore for MemKeys {
         self.touches.lock().unwrap().extend(used.iter().cloned());
         Ok(())
     }
+    async fn count_revoked(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .rows
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(k, _)| k.revoked_at.is_some())
+            .count() as u64)
+    }
     async fn count_active(&self) -> Result<u64, StoreError> {
         Ok(self
             .rows
@@ -222,4 +231,28 @@ fn roles_are_ordered_and_parsed() {
             .unwrap_err()
             .contains("reader, analyst, operator, admin")
     );
+}
+
+#[tokio::test]
+async fn a_key_revoked_by_another_process_stops_working_at_the_next_check() {
+    let keys = Arc::new(MemKeys::default());
+    let server = service(keys.clone());
+    let cli = service(keys.clone());
+    let created = server.create("desk-1", Role::Analyst, "cli").await.unwrap();
+    let seen = server.forget_if_revoked_elsewhere(None).await.unwrap();
+    assert_eq!(seen, 0);
+    server.authenticate(&created.token).await.unwrap();
+
+    cli.revoke(&created.key.id).await.unwrap();
+    // Still cached here (60 s cache) until the check runs.
+    assert!(server.authenticate(&created.token).await.is_ok());
+    let seen = server
+        .forget_if_revoked_elsewhere(Some(seen))
+        .await
+        .unwrap();
+    assert_eq!(seen, 1);
+    assert!(matches!(
+        server.authenticate(&created.token).await,
+        Err(AppError::Unauthorized(_))
+    ));
 }

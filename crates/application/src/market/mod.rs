@@ -5,5 +5,5 @@ mod queries;
 
 pub use queries::{
     BarsView, IndicatorColumn, IndicatorsView, MarketQueries, QuerySettings, Sourced,
-    bars_generation_key,
+    bars_generation_key, register_metrics,
 };

@@ -74,6 +74,23 @@ pub fn bars_generation_key(symbol: &Symbol) -> String {
     format!("bars:gen:{symbol}")
 }
 
+/// Every `(op, outcome)` of `stockpilot_cache_operations_total`.
+pub const CACHE_OPERATIONS: [(&str, &str); 5] = [
+    ("get", "hit"),
+    ("get", "miss"),
+    ("get", "error"),
+    ("set", "ok"),
+    ("set", "error"),
+];
+
+/// Registers the bars cache counters at zero, so `rate()` works from the first scrape.
+pub fn register_metrics() {
+    for (op, outcome) in CACHE_OPERATIONS {
+        metrics::counter!("stockpilot_cache_operations_total", "op" => op, "outcome" => outcome)
+            .increment(0);
+    }
+}
+
 pub struct MarketQueries {
     store: Arc<dyn MarketDataStore>,
     cache: Arc<dyn Cache>,
@@ -262,6 +279,7 @@ impl MarketQueries {
         };
         metrics::counter!("stockpilot_cache_operations_total", "op" => "get", "outcome" => outcome)
             .increment(1);
+        debug_assert!(CACHE_OPERATIONS.contains(&("get", outcome)));
         hit
     }
 
@@ -278,6 +296,7 @@ impl MarketQueries {
         };
         metrics::counter!("stockpilot_cache_operations_total", "op" => "set", "outcome" => outcome)
             .increment(1);
+        debug_assert!(CACHE_OPERATIONS.contains(&("set", outcome)));
     }
 
     /// # Errors

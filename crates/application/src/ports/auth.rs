@@ -22,6 +22,9 @@ pub trait ApiKeyStore: Send + Sync {
     async fn touch(&self, used: &[(String, DateTime<Utc>)]) -> Result<(), StoreError>;
     /// How many keys are not revoked.
     async fn count_active(&self) -> Result<u64, StoreError>;
+    /// How many keys are revoked: it only ever grows (keys are never un-revoked or deleted),
+    /// so a change tells a process that some key it may have cached was revoked elsewhere.
+    async fn count_revoked(&self) -> Result<u64, StoreError>;
 }
 
 /// The append-only record of state-changing requests. There is no update or delete.

@@ -108,6 +108,17 @@ impl SourceError {
         )
     }
 
+    /// Every value [`SourceError::kind`] returns.
+    pub const KINDS: [&'static str; 7] = [
+        "auth",
+        "permission",
+        "rate_limited",
+        "quota_exhausted",
+        "malformed",
+        "transient",
+        "unsupported",
+    ];
+
     /// A stable snake_case name of the kind, for the failure ledger and metrics.
     pub fn kind(&self) -> &'static str {
         match self {

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 use stockpilot_domain::analysis::{
-    AnalystSignal, Confidence, Input, Signal, ValuationParams, fundamentals, technical, valuation,
+    AnalystSignal, Confidence, Input, Signal, ValuationParams, fundamentals, technical,
+    technical_description, valuation,
 };
 
 use super::data::SymbolData;
@@ -120,7 +121,8 @@ pub trait Analyst: Send + Sync {
 /// A deterministic analyst: a pure function of the symbol's stored data (no LLM, no cost).
 pub struct Quantitative {
     pub name: &'static str,
-    pub description: &'static str,
+    /// The catalogue sentence (a function, so it can be built from the analyst's constants).
+    pub description: fn() -> &'static str,
     pub view: fn(&SymbolData) -> Result<AnalystSignal, AnalystError>,
 }
 
@@ -130,7 +132,7 @@ impl Analyst for Quantitative {
         self.name
     }
     fn description(&self) -> &'static str {
-        self.description
+        (self.description)()
     }
     fn kind(&self) -> AnalystKind {
         AnalystKind::Quantitative
@@ -144,22 +146,22 @@ impl Analyst for Quantitative {
 pub const QUANTITATIVE: [Quantitative; 4] = [
     Quantitative {
         name: "technical",
-        description: "Trend (EMA 20/50 crossover, ADX 14), momentum (RSI 14, MACD 12/26/9, 20-day rate of change), mean reversion (z-score vs SMA 20, Bollinger position) and volatility regime, weighted 0.35/0.30/0.20/0.15; needs 200 bars",
+        description: technical_description,
         view: technical_view,
     },
     Quantitative {
         name: "fundamentals",
-        description: "Profitability (ROE, net and operating margin), growth (revenue, earnings) and financial health (current ratio, debt/equity) of the latest report, each against one threshold table",
+        description: || "Profitability (ROE, net and operating margin), growth (revenue, earnings) and financial health (current ratio, debt/equity) of the latest report, each against one threshold table",
         view: fundamentals_view,
     },
     Quantitative {
         name: "valuation",
-        description: "Owner-earnings DCF (10 % discount, 5 years, 2.5 % terminal growth) and P/E, P/B, EV/EBITDA against their own 3-year median, with a 25 % margin of safety; refuses without a market cap",
+        description: || "Owner-earnings DCF (10 % discount, 5 years, 2.5 % terminal growth) and P/E, P/B, EV/EBITDA against their own 3-year median, with a 25 % margin of safety; refuses without a market cap",
         view: valuation_view,
     },
     Quantitative {
         name: "risk",
-        description: "Position limit per symbol: 20 % base, scaled down by 60-day volatility above 2 % a day and by average correlation with the run's other symbols; sizes the decision, does not vote",
+        description: || "Position limit per symbol: 20 % base, scaled down by 60-day volatility above 2 % a day and by average correlation with the run's other symbols; sizes the decision, does not vote",
         view: risk_view,
     },
 ];

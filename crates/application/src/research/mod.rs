@@ -11,3 +11,22 @@ pub use service::{
     AnalystInfo, MAX_DEBATE_ROUNDS, MAX_RUN_TOKENS, MAX_SYMBOLS, Progress, ResearchService,
     ResearchSettings, RunView, Submission,
 };
+
+/// Registers, at zero, the research series that alert rules and dashboards read, so `rate()`
+/// and `increase()` work from the first scrape: runs per status, analyst results per analyst
+/// and status, and each analyst's duration histogram.
+pub fn register_metrics() {
+    for status in model::RunStatus::ALL {
+        metrics::counter!("stockpilot_research_runs_total", "status" => status.as_str())
+            .increment(0);
+    }
+    for analyst in analysts::catalogue() {
+        let name = analyst.name();
+        for status in model::ResultStatus::ALL {
+            metrics::counter!("stockpilot_analyst_results_total", "analyst" => name, "status" => status.as_str())
+                .increment(0);
+        }
+        let _ = metrics::histogram!("stockpilot_analyst_duration_seconds", "analyst" => name);
+    }
+    metrics::gauge!("stockpilot_active_analysts").increment(0.0);
+}

@@ -121,6 +121,8 @@ pub enum ResultStatus {
 }
 
 impl ResultStatus {
+    pub const ALL: [ResultStatus; 3] = [Self::Succeeded, Self::Failed, Self::Skipped];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Succeeded => "succeeded",

@@ -22,7 +22,8 @@ pub use fundamentals::{
 pub use risk::{InvalidRiskParams, PositionLimit, RiskParams, risk_limits};
 pub use signal::{AnalystSignal, Confidence, Input, InvalidConfidence, Signal};
 pub use technical::{
-    TECHNICAL_ANALYST, TECHNICAL_MIN_BARS, TECHNICAL_SIGNAL_THRESHOLD, TECHNICAL_WEIGHTS, technical,
+    TECHNICAL_ANALYST, TECHNICAL_MIN_BARS, TECHNICAL_SIGNAL_THRESHOLD, TECHNICAL_WEIGHTS,
+    technical, technical_description,
 };
 pub use valuation::{
     VALUATION_ANALYST, VALUATION_SIGNAL_THRESHOLD, ValuationParams, owner_earnings_dcf, valuation,

@@ -5,14 +5,17 @@ use chrono::NaiveDate;
 use rust_decimal::prelude::ToPrimitive;
 
 use super::signal::{AnalystSignal, Confidence, Input, Signal};
-use super::technical_figures::{Figures, figures};
+use super::technical_figures::{
+    ADX_PERIOD, BOLLINGER, EMA_LONG, EMA_SHORT, Figures, MACD_PERIODS, ROC_PERIODS, RSI_PERIOD,
+    SESSIONS_PER_YEAR, VOL_WINDOW, ZSCORE_WINDOW, figures,
+};
 use crate::market::{DailyBar, Symbol};
 
 /// Name the technical analyst signs its views with.
 pub const TECHNICAL_ANALYST: &str = "technical";
 
-/// Bars needed for every reading: EMA 200 is the longest warm-up.
-pub const TECHNICAL_MIN_BARS: usize = 200;
+/// Bars needed for every reading: the slow EMA of the long trend is the longest warm-up.
+pub const TECHNICAL_MIN_BARS: usize = EMA_LONG.1;
 
 /// A weighted score above this is bullish, below its negative bearish.
 pub const TECHNICAL_SIGNAL_THRESHOLD: f64 = 0.2;
@@ -26,6 +29,37 @@ pub const TECHNICAL_WEIGHTS: [(&str, f64); 4] = [
     ("mean_reversion", 0.20),
     ("volatility", 0.15),
 ];
+
+/// What the technical analyst reads and how it weighs it, in one sentence built from the
+/// constants the code uses: the API's analyst catalogue and docs/research.md show this text.
+pub fn technical_description() -> &'static str {
+    static TEXT: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let weights: Vec<String> = TECHNICAL_WEIGHTS
+            .iter()
+            .map(|(_, w)| format!("{w:.2}"))
+            .collect();
+        let (fast, slow, signal) = MACD_PERIODS;
+        format!(
+            "Trend (EMA {}/{} and EMA {}/{} crossovers, ADX {ADX_PERIOD}), momentum (RSI \
+             {RSI_PERIOD}, MACD {fast}/{slow}/{signal}, {}- and {}-day rate of change), mean \
+             reversion (z-score of the close over {ZSCORE_WINDOW} bars, position in the \
+             Bollinger {}/{} bands) and volatility regime ({VOL_WINDOW}-day realised \
+             volatility against its {SESSIONS_PER_YEAR}-bar median), weighted {}; above \
+             {TECHNICAL_SIGNAL_THRESHOLD} bullish, below −{TECHNICAL_SIGNAL_THRESHOLD} \
+             bearish; needs {TECHNICAL_MIN_BARS} bars",
+            EMA_SHORT.0,
+            EMA_SHORT.1,
+            EMA_LONG.0,
+            EMA_LONG.1,
+            ROC_PERIODS.0,
+            ROC_PERIODS.1,
+            BOLLINGER.0,
+            BOLLINGER.1,
+            weights.join("/"),
+        )
+    });
+    TEXT.as_str()
+}
 
 /// ADX at which the trend component counts fully; ADX 20 (the usual "no trend" line)
 /// halves it.

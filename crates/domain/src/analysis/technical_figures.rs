@@ -4,9 +4,25 @@
 use crate::indicators::{adx, bollinger, ema, macd, roc, rsi, sma, zscore};
 
 /// Trading sessions in a year: the window of the realised-volatility median.
-pub(super) const SESSIONS_PER_YEAR: usize = 252;
-/// Window of the realised volatility.
-pub(super) const VOL_WINDOW: usize = 20;
+pub const SESSIONS_PER_YEAR: usize = 252;
+/// Window of the realised volatility, in bars.
+pub const VOL_WINDOW: usize = 20;
+/// Fast EMA pair of the short trend (periods in bars).
+pub const EMA_SHORT: (usize, usize) = (8, 21);
+/// Slow EMA pair of the long trend (golden / death cross).
+pub const EMA_LONG: (usize, usize) = (50, 200);
+/// ADX period (trend strength).
+pub const ADX_PERIOD: usize = 14;
+/// RSI period.
+pub const RSI_PERIOD: usize = 14;
+/// MACD fast, slow and signal periods.
+pub const MACD_PERIODS: (usize, usize, usize) = (12, 26, 9);
+/// Rate-of-change look-backs, short and long.
+pub const ROC_PERIODS: (usize, usize) = (20, 60);
+/// Window of the close's z-score (distance from its SMA in standard deviations).
+pub const ZSCORE_WINDOW: usize = 50;
+/// Bollinger band window and width in standard deviations.
+pub const BOLLINGER: (usize, f64) = (20, 2.0);
 
 /// Every reading at the last bar (`prev` readings at the bar before it).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -71,8 +87,9 @@ pub(super) fn figures(high: &[f64], low: &[f64], close: &[f64]) -> Result<Figure
             .ok_or_else(|| format!("{name} is undefined at the last bar"))
     };
     let kernel = |e: crate::indicators::IndicatorError| e.to_string();
-    let macd = macd(close, 12, 26, 9).map_err(kernel)?;
-    let bands = bollinger(close, 20, 2.0).map_err(kernel)?;
+    let (fast, slow, signal) = MACD_PERIODS;
+    let macd = macd(close, fast, slow, signal).map_err(kernel)?;
+    let bands = bollinger(close, BOLLINGER.0, BOLLINGER.1).map_err(kernel)?;
     let upper = at(&bands.upper, "bollinger upper band", 0)?;
     let lower = at(&bands.lower, "bollinger lower band", 0)?;
     let last_close = at(close, "close", 0)?;
@@ -92,18 +109,58 @@ pub(super) fn figures(high: &[f64], low: &[f64], close: &[f64]) -> Result<Figure
     .ok_or("the 1-year realised volatility median is undefined")?;
     Ok(Figures {
         close: last_close,
-        ema_8: at(&ema(close, 8).map_err(kernel)?, "EMA 8", 0)?,
-        ema_21: at(&ema(close, 21).map_err(kernel)?, "EMA 21", 0)?,
-        ema_50: at(&ema(close, 50).map_err(kernel)?, "EMA 50", 0)?,
-        ema_200: at(&ema(close, 200).map_err(kernel)?, "EMA 200", 0)?,
-        adx_14: at(&adx(high, low, close, 14).map_err(kernel)?, "ADX 14", 0)?,
-        rsi_14: at(&rsi(close, 14).map_err(kernel)?, "RSI 14", 0)?,
+        ema_8: at(
+            &ema(close, EMA_SHORT.0).map_err(kernel)?,
+            &format!("EMA {}", EMA_SHORT.0),
+            0,
+        )?,
+        ema_21: at(
+            &ema(close, EMA_SHORT.1).map_err(kernel)?,
+            &format!("EMA {}", EMA_SHORT.1),
+            0,
+        )?,
+        ema_50: at(
+            &ema(close, EMA_LONG.0).map_err(kernel)?,
+            &format!("EMA {}", EMA_LONG.0),
+            0,
+        )?,
+        ema_200: at(
+            &ema(close, EMA_LONG.1).map_err(kernel)?,
+            &format!("EMA {}", EMA_LONG.1),
+            0,
+        )?,
+        adx_14: at(
+            &adx(high, low, close, ADX_PERIOD).map_err(kernel)?,
+            &format!("ADX {ADX_PERIOD}"),
+            0,
+        )?,
+        rsi_14: at(
+            &rsi(close, RSI_PERIOD).map_err(kernel)?,
+            &format!("RSI {RSI_PERIOD}"),
+            0,
+        )?,
         macd_histogram: at(&macd.histogram, "MACD histogram", 0)?,
         macd_histogram_prev: at(&macd.histogram, "previous MACD histogram", 1)?,
-        roc_20: at(&roc(close, 20).map_err(kernel)?, "ROC 20", 0)?,
-        roc_60: at(&roc(close, 60).map_err(kernel)?, "ROC 60", 0)?,
-        sma_50: at(&sma(close, 50).map_err(kernel)?, "SMA 50", 0)?,
-        zscore_50: at(&zscore(close, 50).map_err(kernel)?, "z-score 50", 0)?,
+        roc_20: at(
+            &roc(close, ROC_PERIODS.0).map_err(kernel)?,
+            &format!("ROC {}", ROC_PERIODS.0),
+            0,
+        )?,
+        roc_60: at(
+            &roc(close, ROC_PERIODS.1).map_err(kernel)?,
+            &format!("ROC {}", ROC_PERIODS.1),
+            0,
+        )?,
+        sma_50: at(
+            &sma(close, ZSCORE_WINDOW).map_err(kernel)?,
+            &format!("SMA {ZSCORE_WINDOW}"),
+            0,
+        )?,
+        zscore_50: at(
+            &zscore(close, ZSCORE_WINDOW).map_err(kernel)?,
+            &format!("z-score {ZSCORE_WINDOW}"),
+            0,
+        )?,
         bollinger_upper: upper,
         bollinger_lower: lower,
         percent_b,

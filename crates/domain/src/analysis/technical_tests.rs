@@ -207,3 +207,34 @@ fn weights_sum_to_one() {
     let total: f64 = TECHNICAL_WEIGHTS.iter().map(|(_, w)| w).sum();
     assert!((total - 1.0).abs() < 1e-12);
 }
+
+/// The input names carry the periods the code uses, and the catalogue sentence states them.
+#[test]
+fn input_names_and_the_description_follow_the_parameters() {
+    let (symbol, bars) = aapl();
+    let signal = technical(&symbol, &bars, date("2012-12-31"));
+    for name in [
+        format!("ema_{}", EMA_SHORT.0),
+        format!("ema_{}", EMA_SHORT.1),
+        format!("ema_{}", EMA_LONG.0),
+        format!("ema_{}", EMA_LONG.1),
+        format!("adx_{ADX_PERIOD}"),
+        format!("rsi_{RSI_PERIOD}"),
+        format!("roc_{}", ROC_PERIODS.0),
+        format!("roc_{}", ROC_PERIODS.1),
+        format!("sma_{ZSCORE_WINDOW}"),
+        format!("zscore_{ZSCORE_WINDOW}"),
+        format!("bollinger_upper_{}_{}", BOLLINGER.0, BOLLINGER.1),
+        format!("realised_vol_{VOL_WINDOW}"),
+    ] {
+        assert!(signal.input(&name).is_some(), "no input {name}");
+    }
+    assert_eq!(
+        technical_description(),
+        "Trend (EMA 8/21 and EMA 50/200 crossovers, ADX 14), momentum (RSI 14, MACD 12/26/9, \
+         20- and 60-day rate of change), mean reversion (z-score of the close over 50 bars, \
+         position in the Bollinger 20/2 bands) and volatility regime (20-day realised volatility \
+         against its 252-bar median), weighted 0.35/0.30/0.20/0.15; above 0.2 bullish, below \
+         −0.2 bearish; needs 200 bars"
+    );
+}

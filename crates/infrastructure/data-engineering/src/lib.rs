@@ -28,6 +28,7 @@ pub use csv_source::{CsvSource, CsvSummary};
 pub use financial_datasets::FinancialDatasetsSource;
 pub use http::{SetupError, Throttle};
 pub use settings::{
-    CsvOrigin, CsvSettings, FinancialDatasetsSettings, RetrySettings, ThrottleSettings, TushareSettings,
+    CsvOrigin, CsvSettings, FinancialDatasetsSettings, RetrySettings, ThrottleSettings,
+    TushareSettings,
 };
 pub use tushare::TushareSource;

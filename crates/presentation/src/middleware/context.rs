@@ -142,6 +142,38 @@ fn is_probe(route: &str) -> bool {
     matches!(route, "/health" | "/ready")
 }
 
+/// Registers, at zero, the HTTP series that alert rules and dashboards read, so `rate()` and
+/// `increase()` work from the first scrape: per route of the table its request-duration
+/// histogram and its request count for every 5xx status the API answers with, and the
+/// load-shedding and rate-limit counters (per group).
+pub fn register_metrics() {
+    let mut server_errors: Vec<u16> = crate::ErrorCode::ALL
+        .iter()
+        .map(|c| c.status().as_u16())
+        .filter(|s| *s >= 500)
+        .collect();
+    server_errors.sort_unstable();
+    server_errors.dedup();
+    for spec in crate::routes::table().specs() {
+        let (method, route) = (spec.method.as_str(), spec.path);
+        for status in &server_errors {
+            let counted = [
+                ("method", method.to_owned()),
+                ("route", route.to_owned()),
+                ("status", status.to_string()),
+            ];
+            metrics::counter!("stockpilot_http_requests_total", &counted).increment(0);
+        }
+        let labels = [("method", method.to_owned()), ("route", route.to_owned())];
+        // A registered histogram is exported with zero counts until its first sample.
+        let _ = metrics::histogram!("stockpilot_http_request_duration_seconds", &labels);
+    }
+    metrics::counter!("stockpilot_http_overloaded_total").increment(0);
+    for group in super::rate_limit::GROUPS {
+        metrics::counter!("stockpilot_rate_limited_total", "group" => group).increment(0);
+    }
+}
+
 fn record(method: &str, route: &str, status: u16, started: Instant) {
     let labels = [("method", method.to_owned()), ("route", route.to_owned())];
     let counted = [

@@ -9,7 +9,7 @@ mod limits;
 mod rate_limit;
 
 pub use auth::{Authentication, authenticate};
-pub use context::{REQUEST_ID_HEADER, current_request_id, request_context};
+pub use context::{REQUEST_ID_HEADER, current_request_id, register_metrics, request_context};
 pub use headers::{AllowedHosts, SecurityHeaders, allowed_host, security_headers};
 pub use limits::{ConcurrencyLimit, RequestTimeout, concurrency_limit, request_timeout};
 pub use rate_limit::{

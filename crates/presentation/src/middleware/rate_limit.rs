@@ -108,6 +108,9 @@ pub fn request_client_ip(req: &ServiceRequest) -> Option<IpAddr> {
     client_ip(req.peer_addr().map(|a| a.ip()), forwarded, trusted)
 }
 
+/// Every rate-limit group a request can fall into.
+pub const GROUPS: [&str; 4] = ["reads", "writes", "chat", "research"];
+
 fn group_of(method: &Method, path: &str) -> &'static str {
     if method == Method::GET || method == Method::HEAD {
         "reads"
@@ -282,6 +285,19 @@ mod tests {
 
     #[test]
     fn routes_fall_into_their_groups() {
+        let mut reached: Vec<&str> = crate::routes::table()
+            .specs()
+            .iter()
+            .map(|spec| group_of(&spec.method, spec.path))
+            .collect();
+        reached.sort_unstable();
+        reached.dedup();
+        let mut groups = GROUPS.to_vec();
+        groups.sort_unstable();
+        assert_eq!(
+            reached, groups,
+            "GROUPS lists exactly the groups routes fall into"
+        );
         assert_eq!(group_of(&Method::GET, "/api/v1/research/runs"), "reads");
         assert_eq!(group_of(&Method::POST, "/api/v1/research/runs"), "research");
         assert_eq!(group_of(&Method::POST, "/api/v1/llm/chat"), "chat");

@@ -2,6 +2,7 @@
 //! (not just the first), each with the key, the problem and the source that set it.
 
 use figment::Figment;
+use figment::error::{Actual, Kind};
 use figment::value::Value;
 use secrecy::SecretString;
 use serde::Serialize;
@@ -19,8 +20,68 @@ pub struct Problem {
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {} (from {})", self.key, self.message, self.source)
+        // Problems of a whole source (an unreadable file) have no key of their own.
+        if self.key.is_empty() || self.key == "-" {
+            write!(f, "{} (from {})", self.message, self.source)
+        } else {
+            write!(f, "{}: {} (from {})", self.key, self.message, self.source)
+        }
     }
+}
+
+/// A deserialisation failure in words a person configuring the server can act on: the
+/// value given and what is allowed, not serde's type names.
+pub fn describe(kind: &Kind) -> String {
+    match kind {
+        Kind::InvalidType(actual, expected) | Kind::InvalidValue(actual, expected) => {
+            let got = shown(actual);
+            match (integer_range(expected), actual) {
+                (Some((lo, hi)), Actual::Unsigned(_) | Actual::Signed(_)) => {
+                    format!("{got} is out of range {lo}–{hi}")
+                }
+                (Some((lo, hi)), _) => format!("{got} is not a whole number in {lo}–{hi}"),
+                (None, _) => match expected.as_str() {
+                    "a boolean" => format!("{got} is not true or false"),
+                    "f32" | "f64" => format!("{got} is not a number"),
+                    "a string" | "path string" | "a borrowed string" => {
+                        format!("{got} is not text")
+                    }
+                    other => format!("{got} is not {other}"),
+                },
+            }
+        }
+        Kind::UnknownVariant(found, allowed) => {
+            format!("\"{found}\" is not one of: {}", allowed.join(", "))
+        }
+        Kind::Message(message) => message.clone(),
+        other => other.to_string().replace('`', ""),
+    }
+}
+
+fn shown(actual: &Actual) -> String {
+    match actual {
+        Actual::Str(text) => format!("\"{text}\""),
+        Actual::Unsigned(n) => n.to_string(),
+        Actual::Signed(n) => n.to_string(),
+        Actual::Float(x) => x.to_string(),
+        Actual::Bool(b) => b.to_string(),
+        Actual::Seq => "a list".into(),
+        Actual::Map => "a table".into(),
+        other => other.to_string().replace('`', ""),
+    }
+}
+
+/// The range of an integer type by serde's name for it.
+fn integer_range(expected: &str) -> Option<(i128, u128)> {
+    Some(match expected {
+        "u8" => (0, u128::from(u8::MAX)),
+        "u16" => (0, u128::from(u16::MAX)),
+        "u32" => (0, u128::from(u32::MAX)),
+        "u64" | "usize" => (0, u128::from(u64::MAX)),
+        "i32" => (i128::from(i32::MIN), i32::MAX as u128),
+        "i64" | "isize" => (i128::from(i64::MIN), i64::MAX as u128),
+        _ => return None,
+    })
 }
 
 impl From<SourceProblem> for Problem {
@@ -74,20 +135,22 @@ impl Loader {
         match self.fig.extract_inner::<T>(key) {
             Ok(v) => Some(v),
             Err(first) => {
+                let mut kind = first.kind;
                 // Environment values arrive as text: read "8080" or "true" as the literal it
-                // spells before giving up.
+                // spells before giving up (and report what that literal is wrong with).
                 if let Ok(Value::String(_, text)) = self.fig.find_value(key) {
                     let Ok(parsed) = text.parse::<Value>();
-                    if !matches!(parsed, Value::String(..))
-                        && let Ok(v) = T::deserialize(&parsed)
-                    {
-                        return Some(v);
+                    if !matches!(parsed, Value::String(..)) {
+                        match T::deserialize(&parsed) {
+                            Ok(v) => return Some(v),
+                            Err(e) => kind = e.kind,
+                        }
                     }
                 }
                 let source = self.source_of(key);
                 self.problems.push(Problem {
                     key: key.into(),
-                    message: first.kind.to_string(),
+                    message: describe(&kind),
                     source,
                 });
                 None
@@ -174,9 +237,19 @@ impl Loader {
         for key in found {
             if !known.contains(&key.as_str()) {
                 let source = self.source_of(&key);
+                let message = if key.split('.').any(str::is_empty) {
+                    "names no setting: a part of the name is empty (a doubled or trailing \
+                     separator, or an empty key)"
+                } else {
+                    "unknown setting (see docs/configuration.md for the list)"
+                };
+                let shown: Vec<&str> = key
+                    .split('.')
+                    .map(|part| if part.is_empty() { "\"\"" } else { part })
+                    .collect();
                 self.problems.push(Problem {
-                    key,
-                    message: "unknown setting (see docs/configuration.md for the list)".into(),
+                    key: shown.join("."),
+                    message: message.into(),
                     source,
                 });
             }

@@ -1025,12 +1025,25 @@ impl Config {
     /// The effective configuration as TOML, secrets redacted, each line noting its source.
     pub fn render(&self) -> String {
         let mut out = format!("# profile: {}\n", self.profile);
-        let mut section = "";
+        // Each section once, in the order sections are first read, keys in reading order.
+        let mut sections: Vec<&str> = Vec::new();
         for e in &self.entries {
+            let section = e.key.split_once('.').map_or("", |(s, _)| s);
+            if !sections.contains(&section) {
+                sections.push(section);
+            }
+        }
+        let mut entries: Vec<&Entry> = self.entries.iter().collect();
+        entries.sort_by_key(|e| {
+            let section = e.key.split_once('.').map_or("", |(s, _)| s);
+            sections.iter().position(|s| *s == section)
+        });
+        let mut section = None;
+        for e in entries {
             let (sec, name) = e.key.split_once('.').unwrap_or(("", e.key));
-            if sec != section {
+            if section != Some(sec) {
                 out.push_str(&format!("\n[{sec}]\n"));
-                section = sec;
+                section = Some(sec);
             }
             let line = if e.shown == "(unset)" {
                 format!("# {name} is unset")

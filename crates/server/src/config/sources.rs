@@ -133,6 +133,17 @@ pub fn env_settings(
             continue;
         }
         let Some(key) = key_of(name) else { continue };
+        if key.split('.').any(str::is_empty) {
+            // `STOCKPILOT_SERVER__` would otherwise replace the whole `server` section.
+            problems.push(SourceProblem {
+                key: "-".into(),
+                message: format!(
+                    "{name} names no setting: a part of the name is empty (a doubled or trailing __)"
+                ),
+                source: format!("{origin} {name}"),
+            });
+            continue;
+        }
         let setting = EnvSetting {
             origin,
             name: name.clone(),
@@ -208,17 +219,30 @@ pub fn build(
         .config_file
         .clone()
         .or_else(|| lookup("STOCKPILOT_CONFIG").map(PathBuf::from));
-    match explicit {
-        Some(path) if !path.exists() => problems.push(SourceProblem {
-            key: "-".into(),
-            message: format!("configuration file {} does not exist", path.display()),
-            source: "--config / STOCKPILOT_CONFIG".into(),
-        }),
-        Some(path) => fig = fig.merge(Toml::file_exact(path).nested()),
-        None if Path::new("stockpilot.toml").exists() => {
-            fig = fig.merge(Toml::file_exact("stockpilot.toml").nested());
+    let file = match explicit {
+        Some(path) if !path.exists() => {
+            problems.push(SourceProblem {
+                key: "-".into(),
+                message: format!("configuration file {} does not exist", path.display()),
+                source: "--config / STOCKPILOT_CONFIG".into(),
+            });
+            None
         }
-        None => {}
+        Some(path) => Some(path),
+        None if Path::new("stockpilot.toml").exists() => Some(PathBuf::from("stockpilot.toml")),
+        None => None,
+    };
+    if let Some(path) = file {
+        let toml = Toml::file_exact(&path).nested();
+        // A file that does not parse must not count as an empty one.
+        match toml.data() {
+            Ok(_) => fig = fig.merge(toml),
+            Err(e) => problems.push(SourceProblem {
+                key: "-".into(),
+                message: format!("{} is not valid TOML: {}", path.display(), e.kind),
+                source: "--config / STOCKPILOT_CONFIG / ./stockpilot.toml".into(),
+            }),
+        }
     }
     for (vars, origin) in [
         (&dot, ".env file"),

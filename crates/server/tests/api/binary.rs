@@ -45,7 +45,7 @@ fn a_bad_config_value_exits_non_zero_naming_the_key_without_a_panic() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("server.port: invalid type: found string \"abc\", expected u16 (from environment variable STOCKPILOT_SERVER__PORT)"), "{err}");
+    assert!(err.contains("server.port: \"abc\" is not a whole number in 0–65535 (from environment variable STOCKPILOT_SERVER__PORT)"), "{err}");
     assert!(err.contains("database.url:"), "{err}");
     assert!(!err.contains("secretpw"), "{err}");
     assert!(

@@ -4,7 +4,9 @@
 
 mod auth;
 mod binary;
+mod docs;
 mod errors;
+mod first_hour;
 mod health;
 mod helpers;
 mod limits;

@@ -311,7 +311,26 @@ async fn without_an_llm_a_run_completes_with_quantitative_signals_and_llm_analys
     for d in run["decisions"].as_array().unwrap() {
         assert_eq!(d["rationale_by"], "deterministic");
     }
+    let ibm_technical = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["symbol"] == "IBM" && r["analyst"] == "technical")
+        .unwrap();
+    assert_eq!(
+        crate::docs::shape(ibm_technical),
+        crate::docs::shape(&crate::docs::documented_example(
+            "docs/research.md",
+            "**Every result** is served in this shape"
+        )),
+        "docs/research.md documents the served shape of a result"
+    );
     let (_, catalogue) = app.get_json("/api/v1/research/analysts").await;
+    let technical = &catalogue["analysts"][0];
+    assert_eq!(
+        technical["description"],
+        stockpilot_domain::analysis::technical_description()
+    );
     let names: Vec<&str> = catalogue["analysts"]
         .as_array()
         .unwrap()

@@ -352,7 +352,11 @@ async fn a_demo_import_by_the_cli_from_another_directory_is_seen_by_a_running_se
             &json!({"kind": "daily_history", "symbols": ["IBM"], "start": "2013-01-01"}),
         )
         .await;
-    assert_eq!((status, job["provider"].as_str()), (202, Some("csv")), "{job}");
+    assert_eq!(
+        (status, job["provider"].as_str()),
+        (202, Some("csv")),
+        "{job}"
+    );
     let done = app.wait_for_job(job["id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "succeeded", "{done}");
     // And research sees the imported symbols.

@@ -14,8 +14,8 @@ use stockpilot_application::ports::SourceError;
 use stockpilot_domain::market::{DailyBar, Symbol};
 
 use super::PROVIDER;
-use crate::settings::CsvOrigin;
 use crate::num::{parse_date, parse_decimal, short};
+use crate::settings::CsvOrigin;
 
 /// What one load found; duplicates are (symbol, date) rows replaced by a later one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

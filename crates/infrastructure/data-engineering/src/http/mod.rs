@@ -13,6 +13,16 @@ use stockpilot_application::ports::SourceError;
 pub(crate) use retry::{Failure, Retrier};
 pub use throttle::Throttle;
 
+/// Registers `stockpilot_upstream_requests_total{provider, outcome}` at zero for every outcome
+/// (`ok` and each [`SourceError::KINDS`]) of `provider`, so the upstream error-ratio alert
+/// works from the first scrape. Called when an adapter names its retrier.
+pub(crate) fn register_metrics(provider: &'static str) {
+    for outcome in std::iter::once("ok").chain(SourceError::KINDS) {
+        metrics::counter!("stockpilot_upstream_requests_total", "provider" => provider, "outcome" => outcome)
+            .increment(0);
+    }
+}
+
 /// Why an adapter could not be built from its settings.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {

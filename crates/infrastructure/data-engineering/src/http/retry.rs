@@ -61,8 +61,10 @@ impl Retrier {
     }
 
     /// The provider this retrier's attempts are counted under.
+    /// Labels this retrier's metrics with `provider` and registers them at zero.
     pub(crate) fn named(mut self, provider: &'static str) -> Retrier {
         self.provider = provider;
+        super::register_metrics(provider);
         self
     }
 
@@ -92,6 +94,7 @@ impl Retrier {
                 Err(failure) => failure,
             };
             metrics::counter!("stockpilot_upstream_requests_total", "provider" => self.provider, "outcome" => failure.error.kind()).increment(1);
+            debug_assert!(SourceError::KINDS.contains(&failure.error.kind()));
             let retryable = matches!(
                 failure.error,
                 SourceError::Transient { .. } | SourceError::RateLimited { .. }

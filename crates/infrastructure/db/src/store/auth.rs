@@ -148,6 +148,14 @@ impl ApiKeyStore for SeaStore {
             .await
             .map_err(db_err)
     }
+
+    async fn count_revoked(&self) -> Result<u64, StoreError> {
+        api_key::Entity::find()
+            .filter(api_key::Column::RevokedAt.is_not_null())
+            .count(&self.db)
+            .await
+            .map_err(db_err)
+    }
 }
 
 #[async_trait::async_trait]

@@ -359,6 +359,9 @@ impl LlmGateway for OpenAiGateway {
         {
             telemetry::provider_removed(gone.name());
         }
+        for provider in &next {
+            telemetry::register(provider.name(), &provider.config.model);
+        }
         tracing::info!(providers = next.len(), "LLM provider set loaded");
         *guard = Arc::new(next);
     }

@@ -31,6 +31,29 @@ pub(crate) fn provider_state(provider: &str, enabled: bool, circuit: CircuitStat
     metrics::gauge!("stockpilot_llm_circuit_state", "provider" => provider).set(code);
 }
 
+/// Registers a provider's call, token and latency series at zero (for every outcome and
+/// token kind), so `rate()` and `increase()` work from the first scrape.
+pub(crate) fn register(provider: &str, model: &str) {
+    let (provider, model) = (provider.to_owned(), model.to_owned());
+    for outcome in [OK, ERROR, CACHED] {
+        metrics::counter!("stockpilot_llm_calls_total",
+            "provider" => provider.clone(), "model" => model.clone(), "outcome" => outcome)
+        .increment(0);
+    }
+    for kind in TOKEN_KINDS {
+        metrics::counter!("stockpilot_llm_tokens_total",
+            "provider" => provider.clone(), "model" => model.clone(), "kind" => kind)
+        .increment(0);
+    }
+    let _ = metrics::histogram!("stockpilot_llm_request_duration_seconds",
+        "provider" => provider.clone(), "model" => model.clone());
+    metrics::gauge!("stockpilot_llm_cost_total", "provider" => provider, "model" => model)
+        .increment(0.0);
+}
+
+/// The `kind` label values of `stockpilot_llm_tokens_total`.
+const TOKEN_KINDS: [&str; 2] = ["prompt", "completion"];
+
 /// A provider left the configuration: it is no longer available.
 pub(crate) fn provider_removed(provider: &str) {
     metrics::gauge!("stockpilot_llm_provider_available", "provider" => provider.to_owned())
@@ -63,10 +86,10 @@ impl Attempt<'_> {
         metrics::gauge!("stockpilot_llm_cost_total",
             "provider" => provider.clone(), "model" => model.clone())
         .increment(self.cost_usd);
-        for (kind, tokens) in [
-            ("prompt", self.usage.prompt_tokens),
-            ("completion", self.usage.completion_tokens),
-        ] {
+        for (kind, tokens) in TOKEN_KINDS
+            .into_iter()
+            .zip([self.usage.prompt_tokens, self.usage.completion_tokens])
+        {
             if tokens > 0 {
                 metrics::counter!("stockpilot_llm_tokens_total",
                     "provider" => provider.clone(), "model" => model.clone(), "kind" => kind)
