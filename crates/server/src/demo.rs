@@ -170,12 +170,11 @@ pub async fn import(
             ..JobRequest::default()
         };
         let job = sync.submit(&request).await.map_err(AppError::into_anyhow)?;
-        while sync
-            .work_once(worker)
+        // A server running on the same database may take the job first; then it is awaited.
+        let done = sync
+            .run_to_end(&job.id, worker)
             .await
-            .map_err(AppError::into_anyhow)?
-        {}
-        let done = sync.job(&job.id).await.map_err(AppError::into_anyhow)?;
+            .map_err(AppError::into_anyhow)?;
         if done.status != JobStatus::Succeeded || done.symbols_failed > 0 {
             anyhow::bail!(
                 "demo import: {} job ended {} ({})",

@@ -148,6 +148,10 @@ pub trait MarketDataSource: Send + Sync {
     /// The markets this provider covers.
     fn markets(&self) -> &'static [Market];
 
+    /// The datasets this provider serves; a job for any other is refused when it is
+    /// submitted instead of failing later (the methods of the others answer `Unsupported`).
+    fn datasets(&self) -> &'static [Dataset];
+
     /// Listed (and, where the provider reports them, delisted) instruments.
     ///
     /// # Errors

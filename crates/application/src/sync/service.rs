@@ -114,6 +114,18 @@ impl SyncService {
             DateRange::new(start, end, None)
                 .map_err(|e| AppError::invalid("start", e.to_string()))?;
         }
+        if let (Some(start), None) = (req.start, req.end) {
+            // An open end means today; a start after it would silently shrink to one day.
+            let today = self.clock.today();
+            if start > today {
+                return Err(AppError::invalid(
+                    "start",
+                    format!(
+                        "{start} is after the end of the range (end is unset, so today, {today})"
+                    ),
+                ));
+            }
+        }
         let batch_size = req.batch_size.unwrap_or(self.settings.batch_size);
         if !(1..=1000).contains(&batch_size) {
             return Err(AppError::invalid(
@@ -138,6 +150,19 @@ impl SyncService {
             ));
         }
         let source = self.sources.resolve(market, req.provider.as_deref())?;
+        if kind != JobKind::RetryFailures && !source.datasets().contains(&kind.dataset()) {
+            let served: Vec<&str> = source.datasets().iter().map(|d| d.as_str()).collect();
+            return Err(AppError::invalid(
+                "kind",
+                format!(
+                    "the {} provider does not provide {} (needed by a {} job); it provides: {}",
+                    source.provider(),
+                    kind.dataset().as_str(),
+                    kind.as_str(),
+                    served.join(", ")
+                ),
+            ));
+        }
         let mut params = JobParams {
             market,
             symbols: Vec::new(),

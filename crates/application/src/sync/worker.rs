@@ -31,6 +31,32 @@ impl SyncService {
         Ok(true)
     }
 
+    /// Runs the job `id` (just submitted) in this process and returns it once it has ended or
+    /// paused. When another worker claimed it first (a server sharing the database), waits for
+    /// that worker instead, and takes the job over if it is handed back to the queue.
+    ///
+    /// # Errors
+    /// Storage errors, or `NotFound` for an unknown id.
+    pub async fn run_to_end(
+        &self,
+        id: &str,
+        worker: &str,
+    ) -> Result<super::model::SyncJob, crate::AppError> {
+        loop {
+            let job = self.job(id).await?;
+            if job.status.is_final() || job.status == JobStatus::Paused {
+                return Ok(job);
+            }
+            if job.status == JobStatus::Queued
+                && let Some(claimed) = self.jobs.claim_job(id, worker, self.clock.now()).await?
+            {
+                self.run_job(&claimed).await?;
+                continue;
+            }
+            tokio::time::sleep(self.settings.poll_interval).await;
+        }
+    }
+
     /// Runs jobs until `shutdown` turns true. A job interrupted by shutdown is put back in the
     /// queue and resumes from its last committed batch on this or another instance.
     pub async fn run_worker(self: Arc<Self>, worker: String, mut shutdown: watch::Receiver<bool>) {

@@ -97,6 +97,9 @@ impl MarketDataSource for ScriptedSource {
     fn markets(&self) -> &'static [Market] {
         &[Market::Us]
     }
+    fn datasets(&self) -> &'static [stockpilot_application::ports::Dataset] {
+        &stockpilot_application::ports::Dataset::ALL
+    }
     async fn instruments(&self, _m: Market) -> Result<Vec<Instrument>, SourceError> {
         Ok(["AAA", "BBB"]
             .iter()

@@ -581,3 +581,56 @@ async fn the_api_document_and_docs_ui_are_public_and_the_ui_has_its_own_csp() {
     );
     app.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_key_revoked_with_the_cli_is_refused_by_a_running_server_within_a_second_or_so() {
+    // A key cache far longer than the test: only the revocation check can end it.
+    let app = TestApp::spawn_on(
+        TestDatabase::sqlite().unwrap(),
+        &[("STOCKPILOT_AUTH__KEY_CACHE_TTL_SECS", "300")],
+    )
+    .await;
+    let created = app
+        .auth
+        .create("desk", Role::Reader, "tests")
+        .await
+        .unwrap();
+    let desk = client_with_key(&created.token);
+    let url = format!("{}/api/v1/instruments", app.address);
+    assert_eq!(desk.get(&url).send().await.unwrap().status(), 200);
+
+    // (On a blocking thread: the server shares this test's runtime and must keep serving.)
+    let cwd = tempfile::tempdir().unwrap();
+    let mut cli = std::process::Command::new(env!("CARGO_BIN_EXE_stockpilot"));
+    cli.current_dir(cwd.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", &app._db.url)
+        .args(["apikey", "revoke", &created.key.id]);
+    let out = tokio::task::spawn_blocking(move || cli.output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let revoked_at = std::time::Instant::now();
+    let mut status = 200;
+    // Bounded: 100 polls; the server checks for revocations every second.
+    for _ in 0..100 {
+        status = desk.get(&url).send().await.unwrap().status().as_u16();
+        if status == 401 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        status,
+        401,
+        "still accepted after {:?}",
+        revoked_at.elapsed()
+    );
+    app.stop().await.unwrap();
+}

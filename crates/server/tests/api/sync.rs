@@ -90,6 +90,21 @@ async fn bad_job_requests_are_rejected_with_the_field_named() {
             "is after end date",
         ),
         (
+            json!({"kind": "daily_history", "symbols": ["AAPL"], "start": "2999-01-01"}),
+            422,
+            "start: 2999-01-01 is after the end of the range (end is unset, so today, ",
+        ),
+        (
+            json!({"kind": "valuations", "symbols": ["AAPL"]}),
+            422,
+            "kind: the csv provider does not provide valuations (needed by a valuations job); it provides: instruments, calendar, daily_bars, adjustment_factors",
+        ),
+        (
+            json!({"kind": "news", "market": "US", "provider": "csv"}),
+            422,
+            "the csv provider does not provide news",
+        ),
+        (
             json!({"kind": "daily_history", "symbols": ["AAPL"], "batch_size": 0}),
             422,
             "batch_size: must be between 1 and 1000",
@@ -320,14 +335,17 @@ async fn a_demo_import_by_the_cli_from_another_directory_is_seen_by_a_running_se
 
     // The installed binary, run from an empty directory with nothing configured but the
     // database: the dataset comes from the binary itself.
+    // (On a blocking thread: the server shares this test's runtime and must keep serving.)
     let cwd = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stockpilot"))
-        .current_dir(cwd.path())
+    let mut cli = std::process::Command::new(env!("CARGO_BIN_EXE_stockpilot"));
+    cli.current_dir(cwd.path())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("DATABASE_URL", &app._db.url)
-        .args(["data", "import-demo"])
-        .output()
+        .args(["data", "import-demo"]);
+    let out = tokio::task::spawn_blocking(move || cli.output())
+        .await
+        .unwrap()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(

@@ -131,6 +131,15 @@ impl MarketDataSource for CsvSource {
         self.settings.markets
     }
 
+    fn datasets(&self) -> &'static [Dataset] {
+        &[
+            Dataset::Instruments,
+            Dataset::Calendar,
+            Dataset::DailyBars,
+            Dataset::AdjustmentFactors,
+        ]
+    }
+
     async fn instruments(&self, market: Market) -> Result<Vec<Instrument>, SourceError> {
         let index = self.index().await?;
         Ok(index

@@ -312,6 +312,17 @@ impl MarketDataSource for FinancialDatasetsSource {
         &[Market::Us]
     }
 
+    fn datasets(&self) -> &'static [Dataset] {
+        &[
+            Dataset::DailyBars,
+            Dataset::Valuations,
+            Dataset::Financials,
+            Dataset::FinancialIndicators,
+            Dataset::News,
+            Dataset::InsiderTrades,
+        ]
+    }
+
     /// Always `Unsupported`: the API has no bulk instrument list; use
     /// [`FinancialDatasetsSource::company`] per ticker.
     async fn instruments(&self, _market: Market) -> Result<Vec<Instrument>, SourceError> {

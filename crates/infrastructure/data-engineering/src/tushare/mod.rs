@@ -254,6 +254,18 @@ impl MarketDataSource for TushareSource {
         &[Market::Cn]
     }
 
+    fn datasets(&self) -> &'static [Dataset] {
+        &[
+            Dataset::Instruments,
+            Dataset::Calendar,
+            Dataset::DailyBars,
+            Dataset::AdjustmentFactors,
+            Dataset::Valuations,
+            Dataset::Financials,
+            Dataset::FinancialIndicators,
+        ]
+    }
+
     async fn instruments(&self, market: Market) -> Result<Vec<Instrument>, SourceError> {
         if market != Market::Cn {
             return Err(unsupported(Dataset::Instruments));
