@@ -47,5 +47,6 @@ revisions! {
     m20261121_000004_calendar_provider,
     m20261122_000005_research,
     m20261122_000006_api_keys_and_audit,
+    m20261206_000007_llm_usage_purpose,
     // end of revisions
 }

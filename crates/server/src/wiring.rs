@@ -331,14 +331,17 @@ pub fn research_service(
     search: Option<Arc<dyn stockpilot_application::ports::WebSearch>>,
     clock: Arc<dyn stockpilot_application::ports::Clock>,
 ) -> Arc<stockpilot_application::research::ResearchService> {
-    Arc::new(stockpilot_application::research::ResearchService::new(
-        store.clone(),
-        store,
-        Some(llm.gateway().clone()),
-        search,
-        clock,
-        research_settings(config),
-    ))
+    Arc::new(
+        stockpilot_application::research::ResearchService::new(
+            store.clone(),
+            store.clone(),
+            Some(llm.gateway().clone()),
+            search,
+            clock,
+            research_settings(config),
+        )
+        .with_usage_ledger(store),
+    )
 }
 
 /// Per-client rate limits when `rate_limit.enabled`: counted in Redis (falling back to memory

@@ -230,6 +230,13 @@ pub trait LlmUsageStore: Send + Sync {
         to: NaiveDate,
         group: UsageGroup,
     ) -> Result<Vec<UsageSummary>, StoreError>;
+
+    /// Totals of every record whose `purpose` starts with `prefix` (all of a research run's
+    /// calls share `run:<id> `), failed and cached calls included; `key` is the prefix.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    async fn purpose_totals(&self, prefix: &str) -> Result<UsageSummary, StoreError>;
 }
 
 /// A stored provider: its key only sealed.

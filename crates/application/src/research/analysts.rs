@@ -94,6 +94,15 @@ pub struct LlmAccess {
 }
 
 impl LlmAccess {
+    /// The usage ledger's `purpose` of a call of this run: `run:<id> <what>`, so the run's
+    /// usage is found by [`super::ResearchService::ledger_purpose`].
+    pub fn purpose(&self, what: impl std::fmt::Display) -> String {
+        format!(
+            "{}{what}",
+            super::ResearchService::ledger_purpose(&self.run_id)
+        )
+    }
+
     /// Why LLM analysts cannot run at all, if they cannot.
     pub fn unavailable(&self) -> Option<String> {
         match &self.gateway {
@@ -407,7 +416,7 @@ impl Analyst for Persona {
         ];
         let view: LlmView = ask(
             llm,
-            format!("run:{} analyst:{}", llm.run_id, self.name),
+            llm.purpose(format!("analyst:{}", self.name)),
             messages,
             view_schema(),
             check_view,
@@ -515,7 +524,7 @@ impl Analyst for NewsSentiment {
         ];
         let view: LlmView = ask(
             llm,
-            format!("run:{} analyst:news_sentiment", llm.run_id),
+            llm.purpose("analyst:news_sentiment"),
             messages,
             view_schema(),
             check_view,
@@ -584,7 +593,7 @@ impl Analyst for Debate {
                 ];
                 let arg: Argument = ask(
                     llm,
-                    format!("run:{} analyst:debate:{side}", llm.run_id),
+                    llm.purpose(format!("analyst:debate:{side}")),
                     messages,
                     schema.clone(),
                     |a: &Argument| {
@@ -608,7 +617,7 @@ impl Analyst for Debate {
         ];
         let view: LlmView = ask(
             llm,
-            format!("run:{} analyst:debate:judge", llm.run_id),
+            llm.purpose("analyst:debate:judge"),
             messages,
             view_schema(),
             check_view,

@@ -465,18 +465,11 @@ impl ResearchService {
         };
         // The same call path as the LLM analysts: availability, the run's budget, the
         // per-call token cap, structured output and usage.
-        ask(
-            llm,
-            format!("run:{} decision", llm.run_id),
-            messages,
-            schema,
-            check,
-            usage,
-        )
-        .await
-        .map_err(|e| match e {
-            AnalystError::Skipped(reason) | AnalystError::Failed(reason) => reason,
-        })
+        ask(llm, llm.purpose("decision"), messages, schema, check, usage)
+            .await
+            .map_err(|e| match e {
+                AnalystError::Skipped(reason) | AnalystError::Failed(reason) => reason,
+            })
     }
 
     /// Recovers runs whose worker died, claims at most one queued run and executes it.

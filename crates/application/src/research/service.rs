@@ -13,7 +13,9 @@ use super::model::{
     AnalystResult, DecisionRecord, NewRun, ResultStatus, Run, RunEvent, RunFilter, RunRequest,
     RunStatus, Usage,
 };
-use crate::ports::{Clock, LlmGateway, MarketDataStore, Page, ResearchStore, WebSearch};
+use crate::ports::{
+    Clock, LlmGateway, LlmUsageStore, MarketDataStore, Page, ResearchStore, WebSearch,
+};
 use crate::{AppError, FieldProblem};
 
 /// Most symbols one run may analyse.
@@ -114,6 +116,8 @@ pub struct ResearchService {
     pub(crate) analysts: Vec<Arc<dyn Analyst>>,
     pub(crate) global: Arc<Semaphore>,
     pub(crate) notify: Arc<Notify>,
+    /// The LLM usage ledger: a run's usage is what the ledger recorded for it.
+    pub(crate) ledger: Option<Arc<dyn LlmUsageStore>>,
 }
 
 impl ResearchService {
@@ -136,7 +140,22 @@ impl ResearchService {
             analysts: catalogue(),
             global,
             notify: Arc::new(Notify::new()),
+            ledger: None,
         }
+    }
+
+    /// Reports a run's usage from the LLM usage ledger: every call it made, retries, invalid
+    /// answers and failed calls included (the results and decisions carry only the usage of
+    /// the calls whose answer they kept). Without a ledger, the sum of those is reported.
+    #[must_use]
+    pub fn with_usage_ledger(mut self, ledger: Arc<dyn LlmUsageStore>) -> Self {
+        self.ledger = Some(ledger);
+        self
+    }
+
+    /// The prefix of the ledger's `purpose` of every LLM call of run `id`.
+    pub fn ledger_purpose(id: &str) -> String {
+        format!("run:{id} ")
     }
 
     pub fn settings(&self) -> &ResearchSettings {
@@ -344,6 +363,15 @@ impl ResearchService {
         }
         for d in &decisions {
             usage.add(&d.usage);
+        }
+        if let Some(ledger) = &self.ledger {
+            let t = ledger.purpose_totals(&Self::ledger_purpose(id)).await?;
+            usage = Usage {
+                llm_calls: u32::try_from(t.calls).unwrap_or(u32::MAX),
+                prompt_tokens: t.prompt_tokens,
+                completion_tokens: t.completion_tokens,
+                cost_usd: t.cost_usd,
+            };
         }
         Ok(RunView {
             run,

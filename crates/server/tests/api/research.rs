@@ -655,3 +655,74 @@ async fn a_runner_killed_mid_run_is_resumed_without_repeating_finished_analysts(
     assert_eq!(seqs, (1..=events.len() as i64).collect::<Vec<_>>());
     app.stop().await.unwrap();
 }
+
+/// The rationale call answers with something that is not the JSON asked for, twice: the
+/// decision keeps the vote's reasoning, and the run's usage still counts both calls, as the
+/// usage ledger does.
+#[tokio::test]
+async fn a_run_counts_every_llm_call_the_ledger_records_failed_rationales_included() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .and(body_string_contains("portfolio manager"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion("no JSON here")))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion(VIEW)))
+        .with_priority(5)
+        .mount(&server)
+        .await;
+    let base = format!("{}/v1", server.uri());
+    let mut settings = WITH_DEMO.to_vec();
+    settings.extend([
+        ("LLM_BASE_URL", base.as_str()),
+        ("LLM_MODEL", "stub-model"),
+        ("STOCKPILOT_RESEARCH__POLL_INTERVAL_MS", "20"),
+    ]);
+    let app = TestApp::spawn_on(any_db().await, &settings).await;
+    let (status, _, created) = app
+        .post_json(
+            "/api/v1/research/runs",
+            &json!({"symbols": ["AAPL"], "as_of": "2012-12-31",
+                    "analysts": ["technical", "value_investor", "risk"]}),
+        )
+        .await;
+    assert_eq!(status, 202, "{created}");
+    let id = created["id"].as_str().unwrap().to_owned();
+    let run = wait_for_run(&app, &id).await;
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let decision = &run["decisions"][0];
+    assert_eq!(decision["rationale_by"], "deterministic", "{decision}");
+    // One persona call, then the rationale asked twice (the answer and one retry).
+    assert_eq!(run["usage"]["llm_calls"], 3, "{}", run["usage"]);
+    assert_eq!(run["usage"]["prompt_tokens"], 3 * 21);
+    assert_eq!(run["usage"]["completion_tokens"], 3 * 7);
+    let calls_made = server.received_requests().await.unwrap().len();
+    assert_eq!(calls_made, 3);
+
+    // The ledger's own view of the run's calls agrees.
+    let today = chrono::Utc::now().date_naive();
+    let (status, ledger) = app
+        .get_json(&format!(
+            "/api/v1/llm/usage?group_by=purpose&from={today}&to={today}"
+        ))
+        .await;
+    assert_eq!(status, 200, "{ledger}");
+    let mine: u64 = ledger["groups"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{ledger}"))
+        .iter()
+        .filter(|g| {
+            g["key"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with(&format!("run:{id} "))
+        })
+        .map(|g| g["calls"].as_u64().unwrap())
+        .sum();
+    assert_eq!(mine, 3, "{ledger}");
+    app.stop().await.unwrap();
+}

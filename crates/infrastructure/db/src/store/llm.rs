@@ -192,4 +192,74 @@ impl LlmUsageStore for SeaStore {
             })
             .collect()
     }
+
+    async fn purpose_totals(&self, prefix: &str) -> Result<UsageSummary, StoreError> {
+        let backend = self.db.get_database_backend();
+        // Prefix searches that use ix_llm_usage_purpose: LIKE (text_pattern_ops) on
+        // PostgreSQL, GLOB (case-sensitive, like the prefix) on SQLite.
+        let condition = if backend == sea_orm::DatabaseBackend::Postgres {
+            "purpose LIKE $1 ESCAPE '\\'"
+        } else {
+            "purpose GLOB ?"
+        };
+        let pattern = if backend == sea_orm::DatabaseBackend::Postgres {
+            let mut p = String::with_capacity(prefix.len() + 1);
+            for c in prefix.chars() {
+                if matches!(c, '%' | '_' | '\\') {
+                    p.push('\\');
+                }
+                p.push(c);
+            }
+            p + "%"
+        } else {
+            let mut p = String::with_capacity(prefix.len() + 1);
+            for c in prefix.chars() {
+                match c {
+                    '*' | '?' | '[' => p.push_str(&format!("[{c}]")),
+                    c => p.push(c),
+                }
+            }
+            p + "*"
+        };
+        let sql = format!(
+            "SELECT COUNT(*) AS calls, \
+             CAST(COALESCE(SUM(CASE WHEN outcome = 'error' THEN 1 ELSE 0 END), 0) AS BIGINT) AS errors, \
+             CAST(COALESCE(SUM(prompt_tokens), 0) AS BIGINT) AS prompt, \
+             CAST(COALESCE(SUM(completion_tokens), 0) AS BIGINT) AS completion, \
+             CAST(COALESCE(SUM(cost_usd), 0) AS DOUBLE PRECISION) AS cost \
+             FROM llm_usage WHERE {condition}"
+        );
+        let row = self
+            .db
+            .query_one_raw(Statement::from_sql_and_values(
+                backend,
+                sql,
+                [pattern.into()],
+            ))
+            .await
+            .map_err(db_err)?;
+        let Some(r) = row else {
+            return Ok(UsageSummary {
+                key: prefix.to_owned(),
+                calls: 0,
+                errors: 0,
+                prompt_tokens: 0,
+                completion_tokens: 0,
+                cost_usd: 0.0,
+            });
+        };
+        let n = |col: &str| {
+            r.try_get::<i64>("", col)
+                .map(|v| u64::try_from(v).unwrap_or(0))
+                .map_err(db_err)
+        };
+        Ok(UsageSummary {
+            key: prefix.to_owned(),
+            calls: n("calls")?,
+            errors: n("errors")?,
+            prompt_tokens: n("prompt")?,
+            completion_tokens: n("completion")?,
+            cost_usd: r.try_get::<f64>("", "cost").map_err(db_err)?,
+        })
+    }
 }
