@@ -7,14 +7,17 @@ BIN := target/debug/stockpilot
 TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/postgres
 TEST_REDIS_URL ?= redis://127.0.0.1:6379
 
-.PHONY: help run build release test test-all lint fmt services migrate clean \
-	check-deploy test-backup prometheus-e2e fuzz-api backup restore deploy bench
+.PHONY: help run install build release test test-all lint fmt services migrate clean \
+	check-deploy test-backup prometheus-e2e fuzz-api backup restore deploy bench first-hour
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
 run: ## Build and serve on the embedded defaults (SQLite in ./data, in-memory cache)
 	LOG_FORMAT=$${LOG_FORMAT:-pretty} $(CARGO) run -p stockpilot-server --bin stockpilot -- serve
+
+install: ## Build the release binary and install it as ~/.cargo/bin/stockpilot (CARGO_INSTALL_ROOT=/usr/local for /usr/local/bin)
+	$(CARGO) install --locked --path crates/server --bin stockpilot
 
 build: ## Debug build of the binary
 	$(CARGO) build -p stockpilot-server --bin stockpilot
@@ -25,13 +28,19 @@ release: ## Optimised build: target/release/stockpilot
 test: ## Every test on SQLite and the in-memory cache; needs no services
 	env -u TEST_DATABASE_URL -u TEST_REDIS_URL $(CARGO) test --workspace
 
-test-all: services ## Every test on PostgreSQL and Redis too, then the deploy checks, backup round trip, Prometheus end to end and API fuzzing
+test-all: services ## Every test on PostgreSQL and Redis too, then the deploy checks, backup round trip, Prometheus end to end, API fuzzing and the installed release binary (first-hour)
 	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' $(CARGO) test --workspace
 	$(CARGO) build -q -p stockpilot-server --bin stockpilot
 	scripts/check-deploy.sh
 	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' scripts/test-backup-restore.sh
 	scripts/prometheus-e2e.sh
 	FUZZ_BIN=$(BIN) scripts/fuzz-api.sh
+	$(MAKE) --no-print-directory first-hour
+
+first-hour: ## The installed release binary, started from an empty directory with no configuration: demo bars, a research run, zero-valued metrics
+	root=$$(mktemp -d) && trap 'rm -rf "$$root"' EXIT && \
+	CARGO_INSTALL_ROOT="$$root" $(CARGO) install --locked --quiet --path crates/server --bin stockpilot && \
+	STOCKPILOT_BIN="$$root/bin/stockpilot" $(CARGO) test -q -p stockpilot-server --test api first_hour
 
 services: ## Make sure PostgreSQL and Redis answer on 127.0.0.1 (apt-get installs them if absent)
 	scripts/ensure-services.sh
