@@ -230,6 +230,76 @@ mod tests {
         }
     }
 
+    fn config(vars: &[(&str, &str)]) -> crate::config::Config {
+        let dir = tempfile::tempdir().unwrap();
+        let env: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        crate::config::Config::load_from(
+            &crate::config::SourceOptions {
+                config_file: None,
+                dotenv: Some(dir.path().join("absent.env")),
+            },
+            &env,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_built_in_copy_unless_a_directory_is_configured() {
+        use stockpilot_data_engineering::CsvOrigin;
+        let built_in = config(&[]);
+        assert_eq!(DemoData::from_config(&built_in), DemoData::BuiltIn);
+        assert!(matches!(
+            crate::wiring::csv_settings(&built_in).origin,
+            CsvOrigin::Embedded { .. }
+        ));
+
+        let other = tempfile::tempdir().unwrap();
+        let path = other.path().display().to_string();
+        let explicit = config(&[("STOCKPILOT_DATA__DEMO_DIR", &path)]);
+        assert_eq!(
+            DemoData::from_config(&explicit),
+            DemoData::Dir(other.path().to_path_buf())
+        );
+        assert_eq!(
+            crate::wiring::csv_settings(&explicit).origin,
+            CsvOrigin::Dir(other.path().to_path_buf())
+        );
+        // The user's own CSV directory is the `csv` provider, whatever the demo setting.
+        let own = tempfile::tempdir().unwrap();
+        let own_path = own.path().display().to_string();
+        let both = config(&[
+            ("STOCKPILOT_DATA__DEMO_DIR", &path),
+            ("STOCKPILOT_PROVIDERS__CSV__DIR", &own_path),
+        ]);
+        assert_eq!(
+            crate::wiring::csv_settings(&both).origin,
+            CsvOrigin::Dir(own.path().to_path_buf())
+        );
+    }
+
+    #[test]
+    fn a_demo_directory_that_does_not_exist_is_a_configuration_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let errs = crate::config::Config::load_from(
+            &crate::config::SourceOptions {
+                config_file: None,
+                dotenv: Some(dir.path().join("absent.env")),
+            },
+            &[(
+                "STOCKPILOT_DATA__DEMO_DIR".to_owned(),
+                "/nonexistent/demo".to_owned(),
+            )],
+        )
+        .unwrap_err();
+        assert_eq!(
+            errs.to_string().lines().nth(1).unwrap().trim(),
+            "- data.demo_dir: /nonexistent/demo is not a directory (from environment variable STOCKPILOT_DATA__DEMO_DIR)"
+        );
+    }
+
     #[test]
     fn a_bad_calendar_line_is_named() {
         let err = parse_sse_calendar("20240102\n2024-01-03\n", "x.txt").unwrap_err();
