@@ -12,6 +12,28 @@ pub mod wiring;
 
 pub use startup::Application;
 
+/// `println!` for command output. When the reader goes away early (`stockpilot config show |
+/// head`), the process ends quietly with status 0 instead of panicking on the broken pipe.
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            $crate::output_failed(&e);
+        }
+    }};
+}
+
+/// Ends the process after standard output failed: quietly when the reader closed the pipe,
+/// else with a message and status 1.
+pub fn output_failed(e: &std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("error: cannot write to standard output: {e}");
+    std::process::exit(1);
+}
+
 /// The version baked into the binary.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 

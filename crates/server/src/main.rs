@@ -49,13 +49,13 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Config {
             action: ConfigAction::Show,
         } => {
-            print!("{}", config.render());
+            stockpilot_server::say!("{}", config.render().trim_end());
             Ok(ExitCode::SUCCESS)
         }
         Command::Config {
             action: ConfigAction::Check,
         } => {
-            println!("configuration is valid (profile {})", config.profile);
+            stockpilot_server::say!("configuration is valid (profile {})", config.profile);
             Ok(ExitCode::SUCCESS)
         }
         Command::Healthcheck { url, timeout } => {
@@ -75,7 +75,7 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
         Command::Migrate { action } => {
             let rt = runtime(1)?;
             for line in rt.block_on(stockpilot_server::run_migrate(&config, &action))? {
-                println!("{line}");
+                stockpilot_server::say!("{line}");
             }
             Ok(ExitCode::SUCCESS)
         }

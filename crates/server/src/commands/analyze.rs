@@ -161,9 +161,9 @@ pub async fn run(config: &Config, submission: Submission, json: bool) -> anyhow:
         .await
         .map_err(AppError::into_anyhow)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&view)?);
+        crate::say!("{}", serde_json::to_string_pretty(&view)?);
     } else {
-        print!("{}", render(&view));
+        crate::say!("{}", render(&view).trim_end());
     }
     db.close().await.ok();
     if !completed {

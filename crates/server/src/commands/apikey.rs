@@ -43,19 +43,25 @@ pub async fn run(config: &Config, action: &ApikeyAction) -> anyhow::Result<bool>
                 "created key {} '{}' with role {}; it is printed once, below: store it now",
                 created.key.id, created.key.name, created.key.role
             );
-            println!("{}", created.token);
+            crate::say!("{}", created.token);
         }
         ApikeyAction::List { json } => {
             let keys = auth.list().await.map_err(|e| e.into_anyhow())?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&keys)?);
+                crate::say!("{}", serde_json::to_string_pretty(&keys)?);
             } else {
-                println!(
+                crate::say!(
                     "{:<36}  {:<24} {:<8} {:<16} {:<16} {:<16} {:<16}",
-                    "id", "name", "role", "prefix", "created", "last used", "revoked"
+                    "id",
+                    "name",
+                    "role",
+                    "prefix",
+                    "created",
+                    "last used",
+                    "revoked"
                 );
                 for k in keys {
-                    println!(
+                    crate::say!(
                         "{:<36}  {:<24} {:<8} {:<16} {:<16} {:<16} {:<16}",
                         k.id,
                         k.name,
@@ -72,7 +78,7 @@ pub async fn run(config: &Config, action: &ApikeyAction) -> anyhow::Result<bool>
             Ok(key) => {
                 auth.record(wiring::cli_audit(&auth, "api_key.revoke", &key.id, "cli"))
                     .await;
-                println!(
+                crate::say!(
                     "revoked {} '{}' at {}",
                     key.id,
                     key.name,

@@ -63,7 +63,7 @@ pub async fn run(config: &Config, action: &SyncAction) -> anyhow::Result<bool> {
                 batch_size: *batch_size,
             };
             let job = sync.submit(&request).await.map_err(AppError::into_anyhow)?;
-            println!("queued   {}", describe(&job));
+            crate::say!("queued   {}", describe(&job));
             let worker = wiring::worker_id();
             let claimed = store
                 .claim_job(&job.id, &worker, SystemClock.now())
@@ -79,7 +79,7 @@ pub async fn run(config: &Config, action: &SyncAction) -> anyhow::Result<bool> {
             let finished = loop {
                 let current = sync.job(&job.id).await.map_err(AppError::into_anyhow)?;
                 if (current.cursor, current.status) != last {
-                    println!("progress {}", describe(&current));
+                    crate::say!("progress {}", describe(&current));
                     last = (current.cursor, current.status);
                 }
                 if runner.is_finished() {
@@ -95,7 +95,7 @@ pub async fn run(config: &Config, action: &SyncAction) -> anyhow::Result<bool> {
                 .job(&finished.id)
                 .await
                 .map_err(AppError::into_anyhow)?;
-            println!("finished {}", describe(&done));
+            crate::say!("finished {}", describe(&done));
             done.status == JobStatus::Succeeded
         }
         SyncAction::Status { limit } => {
@@ -103,12 +103,14 @@ pub async fn run(config: &Config, action: &SyncAction) -> anyhow::Result<bool> {
                 .jobs(None, 0, *limit)
                 .await
                 .map_err(AppError::into_anyhow)?;
-            println!("{} job(s), newest first:", jobs.total);
+            crate::say!("{} job(s), newest first:", jobs.total);
             for job in &jobs.items {
-                println!("  {}", describe(job));
+                crate::say!("  {}", describe(job));
             }
             let pending = store.pending_failure_count().await?;
-            println!("failure ledger: {pending} pending (GET /api/v1/sync/failures for details)");
+            crate::say!(
+                "failure ledger: {pending} pending (GET /api/v1/sync/failures for details)"
+            );
             true
         }
     };
@@ -135,11 +137,11 @@ pub async fn data(config: &Config, action: &DataAction) -> anyhow::Result<bool> 
     let (db, store, sync) = wiring::open_sync(&config).await?;
     let started = std::time::Instant::now();
     let summary = crate::demo::import(&demo, store.as_ref(), &sync, &wiring::worker_id()).await?;
-    println!("SSE trading days: {}", summary.sse_days);
+    crate::say!("SSE trading days: {}", summary.sse_days);
     for (kind, status, rows) in &summary.jobs {
-        println!("{:<20} {:<10} {rows} rows", kind.as_str(), status.as_str());
+        crate::say!("{:<20} {:<10} {rows} rows", kind.as_str(), status.as_str());
     }
-    println!("imported {demo} in {} ms", started.elapsed().as_millis());
+    crate::say!("imported {demo} in {} ms", started.elapsed().as_millis());
     db.close().await.ok();
     Ok(true)
 }

@@ -329,3 +329,21 @@ fn traces_reach_an_otlp_receiver_with_the_request_span_tree() {
         .expect("db.daily_bars_text is a child of market.bars");
     assert!(attr(&db, "symbol").contains("AAPL"));
 }
+
+#[test]
+fn output_into_a_closed_pipe_ends_quietly_instead_of_panicking() {
+    let dir = tempfile::tempdir().unwrap();
+    // The reader is gone before the command writes a byte (`stockpilot config show | head -0`).
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["config", "show"])
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
