@@ -150,8 +150,9 @@ echo "e2e: chat ×3 →${chat_codes}"
 [ "${chat_codes##* }" = 429 ] || { echo "e2e: expected the third chat to be rate limited" >&2; exit 1; }
 # Through the Tushare-shaped stub (its first answer is a 500 the adapter retries): upstream series.
 run_job '{"kind":"calendar","market":"CN","provider":"tushare","start":"2024-01-01","end":"2024-01-31"}' succeeded
-# The csv provider has no valuations: this job fails by design (a failed-job series).
-run_job '{"kind":"valuations","symbols":["IBM"]}' failed
+# The stub knows only trade_cal and answers stock_basic with a Tushare token error: this job
+# fails by design (a failed-job series, and an `auth` upstream outcome).
+run_job '{"kind":"instruments","market":"CN","provider":"tushare"}' failed
 
 # A research run with every default analyst: the quantitative ones and the LLM personas (through
 # the stub), and a few seconds of its event stream.

@@ -214,6 +214,20 @@ pub struct UsageSummary {
     pub cost_usd: f64,
 }
 
+impl UsageSummary {
+    /// No calls under `key`.
+    pub fn empty(key: impl Into<String>) -> UsageSummary {
+        UsageSummary {
+            key: key.into(),
+            calls: 0,
+            errors: 0,
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            cost_usd: 0.0,
+        }
+    }
+}
+
 #[async_trait::async_trait]
 pub trait LlmUsageStore: Send + Sync {
     /// # Errors

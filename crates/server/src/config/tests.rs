@@ -13,6 +13,23 @@ fn opts(dir: &std::path::Path) -> SourceOptions {
     }
 }
 
+/// The problems of a configuration file holding `content` (and nothing else configured), and
+/// the file's path.
+fn load_file(content: &str) -> (ConfigErrors, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("stockpilot.toml");
+    std::fs::write(&file, content).unwrap();
+    let errs = Config::load_from(
+        &SourceOptions {
+            config_file: Some(file.clone()),
+            dotenv: Some(dir.path().join("absent.env")),
+        },
+        &[],
+    )
+    .unwrap_err();
+    (errs, file)
+}
+
 fn load(list: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
     let dir = tempfile::tempdir().unwrap();
     Config::load_from(&opts(dir.path()), &env(list))
@@ -77,17 +94,7 @@ fn bad_values_are_described_by_what_is_allowed_not_by_serde_types() {
 
 #[test]
 fn a_file_that_is_not_toml_is_a_problem_not_an_empty_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("bad.toml");
-    std::fs::write(&file, "not toml [[").unwrap();
-    let errs = Config::load_from(
-        &SourceOptions {
-            config_file: Some(file.clone()),
-            dotenv: Some(dir.path().join("absent.env")),
-        },
-        &[],
-    )
-    .unwrap_err();
+    let (errs, file) = load_file("not toml [[");
     let text = errs.to_string();
     assert!(
         text.contains(&format!("{} is not valid TOML", file.display())),
@@ -98,17 +105,7 @@ fn a_file_that_is_not_toml_is_a_problem_not_an_empty_file() {
 
 #[test]
 fn an_empty_key_name_is_named_as_such() {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("empty.toml");
-    std::fs::write(&file, "[default]\n\"\" = 1\n").unwrap();
-    let errs = Config::load_from(
-        &SourceOptions {
-            config_file: Some(file),
-            dotenv: Some(dir.path().join("absent.env")),
-        },
-        &[],
-    )
-    .unwrap_err();
+    let (errs, _) = load_file("[default]\n\"\" = 1\n");
     assert_eq!(errs.0[0].key, "\"\"", "{errs}");
     assert!(errs.0[0].message.starts_with("names no setting"), "{errs}");
 }

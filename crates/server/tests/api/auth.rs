@@ -599,23 +599,7 @@ async fn a_key_revoked_with_the_cli_is_refused_by_a_running_server_within_a_seco
     let url = format!("{}/api/v1/instruments", app.address);
     assert_eq!(desk.get(&url).send().await.unwrap().status(), 200);
 
-    // (On a blocking thread: the server shares this test's runtime and must keep serving.)
-    let cwd = tempfile::tempdir().unwrap();
-    let mut cli = std::process::Command::new(env!("CARGO_BIN_EXE_stockpilot"));
-    cli.current_dir(cwd.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &app._db.url)
-        .args(["apikey", "revoke", &created.key.id]);
-    let out = tokio::task::spawn_blocking(move || cli.output())
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::helpers::cli(&app._db.url, &["apikey", "revoke", &created.key.id]).await;
     let revoked_at = std::time::Instant::now();
     let mut status = 200;
     // Bounded: 100 polls; the server checks for revocations every second.

@@ -74,6 +74,32 @@ pub fn config_for(database_url: &str, extra: &[(&str, &str)]) -> (Config, tempfi
     (config, dir)
 }
 
+/// Runs the `stockpilot` binary with `args` as a user would from another directory: nothing
+/// configured but `DATABASE_URL`. On a blocking thread, so a server sharing the test's
+/// runtime keeps serving meanwhile.
+pub async fn cli(database_url: &str, args: &[&str]) -> std::process::Output {
+    let cwd = tempfile::tempdir().unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_stockpilot"));
+    command
+        .current_dir(cwd.path())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", database_url)
+        .args(args);
+    let out = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "stockpilot {}: {}{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 /// A client that sends `token` as `Authorization: Bearer`.
 pub fn client_with_key(token: &str) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();

@@ -35,11 +35,16 @@ const RATIONALE: &str = r#"{"rationale": "The personas agree on strength in the 
 /// An OpenAI-compatible stub: decision rationales for the portfolio manager's prompt, an
 /// analyst view for everything else.
 async fn llm_stub() -> MockServer {
+    llm_stub_answering_rationales_with(RATIONALE).await
+}
+
+/// As [`llm_stub`], with `rationale` as the answer to the portfolio manager's prompt.
+async fn llm_stub_answering_rationales_with(rationale: &str) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v1/chat/completions"))
         .and(body_string_contains("portfolio manager"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion(RATIONALE)))
+        .respond_with(ResponseTemplate::new(200).set_body_json(completion(rationale)))
         .with_priority(1)
         .mount(&server)
         .await;
@@ -661,20 +666,7 @@ async fn a_runner_killed_mid_run_is_resumed_without_repeating_finished_analysts(
 /// usage ledger does.
 #[tokio::test]
 async fn a_run_counts_every_llm_call_the_ledger_records_failed_rationales_included() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .and(body_string_contains("portfolio manager"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion("no JSON here")))
-        .with_priority(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/chat/completions"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(completion(VIEW)))
-        .with_priority(5)
-        .mount(&server)
-        .await;
+    let server = llm_stub_answering_rationales_with("no JSON here").await;
     let base = format!("{}/v1", server.uri());
     let mut settings = WITH_DEMO.to_vec();
     settings.extend([

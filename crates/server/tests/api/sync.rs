@@ -333,26 +333,10 @@ async fn a_demo_import_by_the_cli_from_another_directory_is_seen_by_a_running_se
         .await;
     assert_eq!(status, 404, "nothing imported on start: {body}");
 
-    // The installed binary, run from an empty directory with nothing configured but the
-    // database: the dataset comes from the binary itself.
-    // (On a blocking thread: the server shares this test's runtime and must keep serving.)
-    let cwd = tempfile::tempdir().unwrap();
-    let mut cli = std::process::Command::new(env!("CARGO_BIN_EXE_stockpilot"));
-    cli.current_dir(cwd.path())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &app._db.url)
-        .args(["data", "import-demo"]);
-    let out = tokio::task::spawn_blocking(move || cli.output())
-        .await
-        .unwrap()
-        .unwrap();
+    // The binary, run from an empty directory with nothing configured but the database: the
+    // dataset comes from the binary itself.
+    let out = crate::helpers::cli(&app._db.url, &["data", "import-demo"]).await;
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(
         stdout.contains("imported the demo dataset built into the binary"),
         "{stdout}"

@@ -239,14 +239,7 @@ impl LlmUsageStore for SeaStore {
             .await
             .map_err(db_err)?;
         let Some(r) = row else {
-            return Ok(UsageSummary {
-                key: prefix.to_owned(),
-                calls: 0,
-                errors: 0,
-                prompt_tokens: 0,
-                completion_tokens: 0,
-                cost_usd: 0.0,
-            });
+            return Ok(UsageSummary::empty(prefix));
         };
         let n = |col: &str| {
             r.try_get::<i64>("", col)

@@ -199,24 +199,14 @@ impl LlmUsageStore for RecordingUsage {
     async fn purpose_totals(&self, prefix: &str) -> Result<UsageSummary, StoreError> {
         let rows = self.rows.lock().unwrap();
         let mine = rows.iter().filter(|r| r.purpose.starts_with(prefix));
-        Ok(mine.fold(
-            UsageSummary {
-                key: prefix.to_owned(),
-                calls: 0,
-                errors: 0,
-                prompt_tokens: 0,
-                completion_tokens: 0,
-                cost_usd: 0.0,
-            },
-            |mut t, r| {
-                t.calls += 1;
-                t.errors += u64::from(r.outcome == "error");
-                t.prompt_tokens += r.prompt_tokens;
-                t.completion_tokens += r.completion_tokens;
-                t.cost_usd += r.cost_usd;
-                t
-            },
-        ))
+        Ok(mine.fold(UsageSummary::empty(prefix), |mut t, r| {
+            t.calls += 1;
+            t.errors += u64::from(r.outcome == "error");
+            t.prompt_tokens += r.prompt_tokens;
+            t.completion_tokens += r.completion_tokens;
+            t.cost_usd += r.cost_usd;
+            t
+        }))
     }
 }
 
