@@ -23,6 +23,11 @@ fn binary() -> PathBuf {
 
 /// `stockpilot serve` in `dir` with nothing but `PATH`, `HOME` and the port.
 fn serve(dir: &Path, port: u16) -> Child {
+    serve_with(dir, port, &[])
+}
+
+/// As [`serve`], with `extra` settings in the environment.
+fn serve_with(dir: &Path, port: u16, extra: &[(&str, &str)]) -> Child {
     let log = std::fs::File::create(dir.join("serve.log")).unwrap();
     Command::new(binary())
         .current_dir(dir)
@@ -30,6 +35,7 @@ fn serve(dir: &Path, port: u16) -> Child {
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("HOME", dir)
         .env("STOCKPILOT_SERVER__PORT", port.to_string())
+        .envs(extra.iter().copied())
         .arg("serve")
         .stdout(Stdio::from(log.try_clone().unwrap()))
         .stderr(Stdio::from(log))
@@ -163,4 +169,39 @@ async fn the_installed_binary_serves_researches_and_exports_metrics_from_an_empt
     );
     assert_eq!(skipped.len(), 1);
     assert_eq!(skipped[0]["fields"]["instruments"], 5);
+}
+
+#[tokio::test]
+async fn a_start_without_the_demo_import_says_why_in_one_line() {
+    stockpilot_server::install_crypto_provider();
+    let client = reqwest::Client::new();
+    let own_csv = tempfile::tempdir().unwrap();
+    let own_csv_dir = own_csv.path().display().to_string();
+    for (setting, value, line) in [
+        (
+            "STOCKPILOT_DATA__IMPORT_DEMO",
+            "false",
+            "data.import_demo is false: the demo dataset is not imported",
+        ),
+        (
+            "STOCKPILOT_PROVIDERS__CSV__DIR",
+            own_csv_dir.as_str(),
+            "providers.csv.dir is set: the demo dataset is not imported (`stockpilot data import-demo` loads it on demand)",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let child = serve_with(dir.path(), port, &[(setting, value)]);
+        wait_up(&client, &format!("http://127.0.0.1:{port}")).await;
+        stop(child);
+        assert_eq!(logged(dir.path(), line).len(), 1, "{setting}");
+        assert!(
+            logged(
+                dir.path(),
+                "imported the demo dataset built into the binary"
+            )
+            .is_empty(),
+            "{setting}"
+        );
+    }
 }
