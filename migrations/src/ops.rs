@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, Statement};
+use sea_orm_migration::sea_orm::{
+    ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, Statement, TransactionTrait,
+};
 
 use crate::{Migrator, REVISIONS, Revision};
 
@@ -123,7 +125,7 @@ pub fn resolve(given: &str) -> Result<usize, MigrateError> {
     }
 }
 
-async fn applied_ids(db: &DatabaseConnection) -> Result<Vec<String>, MigrateError> {
+async fn applied_ids<C: ConnectionTrait>(db: &C) -> Result<Vec<String>, MigrateError> {
     Migrator::install(db).await?;
     let models = Migrator::get_migration_models(db).await?;
     let unknown: Vec<String> = models
@@ -141,32 +143,63 @@ fn is_applied(applied: &[String], index: usize) -> bool {
     applied.iter().any(|a| a == REVISIONS[index].id)
 }
 
-/// Applies pending revisions up to the target; returns the ids applied, oldest first.
+/// Key of the PostgreSQL advisory lock held while `upgrade` runs ("spmigrat" in ASCII), so
+/// replicas that start together on one database migrate one at a time: the first applies the
+/// pending revisions, the others wait for it and then find nothing pending.
+pub const MIGRATION_LOCK_KEY: i64 = 0x7370_6d69_6772_6174;
+
+/// Applies pending revisions up to the target; returns the ids applied, oldest first. On
+/// PostgreSQL the whole upgrade runs in one transaction holding [`MIGRATION_LOCK_KEY`]
+/// (`pg_advisory_xact_lock`), released when it commits or fails.
 ///
 /// # Errors
-/// Unknown revisions, or the database error of the failing revision.
+/// Unknown revisions (in the target or applied in the database), or the database error of
+/// the failing revision (on PostgreSQL nothing of the upgrade stays applied).
 pub async fn upgrade(
     db: &DatabaseConnection,
     target: &UpgradeTarget,
 ) -> Result<Vec<&'static str>, MigrateError> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        let to_apply = plan_upgrade(db, target).await?;
+        if !to_apply.is_empty() {
+            Migrator::up(db, Some(steps(&to_apply))).await?;
+        }
+        return Ok(to_apply.into_iter().map(|i| REVISIONS[i].id).collect());
+    }
+    let txn = db.begin().await?;
+    txn.execute_unprepared(&format!(
+        "SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"
+    ))
+    .await?;
+    let to_apply = plan_upgrade(&txn, target).await?;
+    if !to_apply.is_empty() {
+        Migrator::up(&txn, Some(steps(&to_apply))).await?;
+    }
+    txn.commit().await?;
+    Ok(to_apply.into_iter().map(|i| REVISIONS[i].id).collect())
+}
+
+fn steps(revisions: &[usize]) -> u32 {
+    <u32 as TryFrom<usize>>::try_from(revisions.len()).unwrap_or(u32::MAX)
+}
+
+/// The positions in [`REVISIONS`] of the revisions `upgrade` to `target` applies.
+async fn plan_upgrade<C: ConnectionTrait>(
+    db: &C,
+    target: &UpgradeTarget,
+) -> Result<Vec<usize>, MigrateError> {
     let applied = applied_ids(db).await?;
     let pending: Vec<usize> = (0..REVISIONS.len())
         .filter(|&i| !is_applied(&applied, i))
         .collect();
-    let to_apply: Vec<usize> = match target {
+    Ok(match target {
         UpgradeTarget::Head => pending,
         UpgradeTarget::Steps(n) => pending.into_iter().take(*n as usize).collect(),
         UpgradeTarget::Revision(r) => {
             let upto = resolve(r)?;
             pending.into_iter().filter(|&i| i <= upto).collect()
         }
-    };
-    if to_apply.is_empty() {
-        return Ok(Vec::new());
-    }
-    let steps = <u32 as TryFrom<usize>>::try_from(to_apply.len()).unwrap_or(u32::MAX);
-    Migrator::up(db, Some(steps)).await?;
-    Ok(to_apply.into_iter().map(|i| REVISIONS[i].id).collect())
+    })
 }
 
 /// Reverts applied revisions down to the target; returns the ids reverted, newest first.

@@ -100,3 +100,54 @@ async fn migrate_commands_behave_alike_on_every_database() {
         db.close().await.unwrap();
     }
 }
+
+/// Three replicas start at once on an empty PostgreSQL database, five times over: all come
+/// up, exactly one applies the revisions (under the advisory lock), and the schema is at head.
+#[tokio::test]
+async fn replicas_starting_together_on_an_empty_postgres_database_all_come_up() {
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        return; // PostgreSQL only (make test-all); SQLite has one writer by design.
+    }
+    stockpilot_server::install_crypto_provider();
+    for round in 0..5 {
+        let db = TestDatabase::postgres().await.unwrap().unwrap();
+        let configs: Vec<_> = (0..3)
+            .map(|_| crate::helpers::config_for(&db.url, &[]))
+            .collect();
+        let (a, b, c) = tokio::join!(
+            stockpilot_server::Application::build(&configs[0].0),
+            stockpilot_server::Application::build(&configs[1].0),
+            stockpilot_server::Application::build(&configs[2].0),
+        );
+        let apps: Vec<_> = [a, b, c]
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| r.unwrap_or_else(|e| panic!("round {round}, replica {i}: {e:#}")))
+            .collect();
+        let conn = db.connect().await.unwrap();
+        assert_eq!(
+            migration::ops::current(&conn).await.unwrap(),
+            Some(migration::ops::heads()[0]),
+            "round {round}"
+        );
+        use sea_orm::ConnectionTrait;
+        let applied: u64 = conn
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DatabaseBackend::Postgres,
+                "SELECT COUNT(*) AS n FROM seaql_migrations",
+            ))
+            .await
+            .unwrap()
+            .unwrap()
+            .try_get::<i64>("", "n")
+            .unwrap()
+            .try_into()
+            .unwrap();
+        assert_eq!(
+            applied as usize,
+            migration::REVISIONS.len(),
+            "round {round}"
+        );
+        drop(apps);
+    }
+}
