@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use stockpilot_application::AppError;
-use stockpilot_application::ports::{Clock, SyncJobStore, SystemClock};
+use stockpilot_application::ports::SyncJobStore;
 use stockpilot_application::sync::{JobRequest, JobStatus, SyncJob};
 use stockpilot_domain::market::{Market, Symbol};
 
@@ -64,36 +64,23 @@ pub async fn run(config: &Config, action: &SyncAction) -> anyhow::Result<bool> {
             };
             let job = sync.submit(&request).await.map_err(AppError::into_anyhow)?;
             crate::say!("queued   {}", describe(&job));
-            let worker = wiring::worker_id();
-            let claimed = store
-                .claim_job(&job.id, &worker, SystemClock.now())
-                .await?
-                .context(
-                    "the job was taken by another worker; follow it with `stockpilot sync status`",
-                )?;
+            // Run here; when a server on the same database took the job first, follow it.
             let runner = tokio::spawn({
-                let sync = sync.clone();
-                async move { sync.run_job(&claimed).await }
+                let (sync, id, worker) = (sync.clone(), job.id.clone(), wiring::worker_id());
+                async move { sync.run_to_end(&id, &worker).await }
             });
             let mut last = (u32::MAX, JobStatus::Queued);
-            let finished = loop {
+            while !runner.is_finished() {
                 let current = sync.job(&job.id).await.map_err(AppError::into_anyhow)?;
                 if (current.cursor, current.status) != last {
                     crate::say!("progress {}", describe(&current));
                     last = (current.cursor, current.status);
                 }
-                if runner.is_finished() {
-                    break current;
-                }
                 tokio::time::sleep(Duration::from_millis(500)).await;
-            };
-            runner
+            }
+            let done = runner
                 .await
                 .context("sync task")?
-                .map_err(AppError::into_anyhow)?;
-            let done = sync
-                .job(&finished.id)
-                .await
                 .map_err(AppError::into_anyhow)?;
             crate::say!("finished {}", describe(&done));
             done.status == JobStatus::Succeeded

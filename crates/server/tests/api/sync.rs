@@ -361,6 +361,26 @@ async fn a_demo_import_by_the_cli_from_another_directory_is_seen_by_a_running_se
     );
     let done = app.wait_for_job(job["id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "succeeded", "{done}");
+    // `sync run` beside a running server: it runs the job, or follows the server that took it.
+    let out = crate::helpers::cli(
+        &app._db.url,
+        &[
+            "sync",
+            "run",
+            "daily_history",
+            "--symbols",
+            "MSFT",
+            "--start",
+            "2013-01-01",
+        ],
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let finished = stdout
+        .lines()
+        .find(|l| l.starts_with("finished"))
+        .unwrap_or_default();
+    assert!(finished.contains("succeeded"), "{stdout}");
     // And research sees the imported symbols.
     let (status, _, run) = app
         .post_json(
