@@ -73,6 +73,20 @@ impl Figures {
     }
 }
 
+/// The value `back` bars before the last of `n`, when it is defined; `name` is written out
+/// only in the error.
+fn value_at(
+    series: &[f64],
+    n: usize,
+    back: usize,
+    name: impl std::fmt::Display,
+) -> Result<f64, String> {
+    n.checked_sub(1 + back)
+        .and_then(|i| series.get(i).copied())
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| format!("{name} is undefined at the last bar"))
+}
+
 /// Readings at the last index of equally long, ascending `high`/`low`/`close` series.
 ///
 /// # Errors
@@ -80,13 +94,20 @@ impl Figures {
 /// history, or a zero price making a ratio undefined).
 pub(super) fn figures(high: &[f64], low: &[f64], close: &[f64]) -> Result<Figures, String> {
     let n = close.len();
-    let at = |series: &[f64], name: &str, back: usize| -> Result<f64, String> {
-        n.checked_sub(1 + back)
-            .and_then(|i| series.get(i).copied())
-            .filter(|v| v.is_finite())
-            .ok_or_else(|| format!("{name} is undefined at the last bar"))
-    };
+    let at = |series: &[f64], name: &str, back: usize| value_at(series, n, back, name);
     let kernel = |e: crate::indicators::IndicatorError| e.to_string();
+    // The last value of an indicator over `period` bars, named (lazily) as "EMA 200".
+    let latest = |series: Result<Vec<f64>, crate::indicators::IndicatorError>,
+                  indicator: &str,
+                  period: usize|
+     -> Result<f64, String> {
+        value_at(
+            &series.map_err(kernel)?,
+            n,
+            0,
+            format_args!("{indicator} {period}"),
+        )
+    };
     let (fast, slow, signal) = MACD_PERIODS;
     let macd = macd(close, fast, slow, signal).map_err(kernel)?;
     let bands = bollinger(close, BOLLINGER.0, BOLLINGER.1).map_err(kernel)?;
@@ -109,58 +130,18 @@ pub(super) fn figures(high: &[f64], low: &[f64], close: &[f64]) -> Result<Figure
     .ok_or("the 1-year realised volatility median is undefined")?;
     Ok(Figures {
         close: last_close,
-        ema_8: at(
-            &ema(close, EMA_SHORT.0).map_err(kernel)?,
-            &format!("EMA {}", EMA_SHORT.0),
-            0,
-        )?,
-        ema_21: at(
-            &ema(close, EMA_SHORT.1).map_err(kernel)?,
-            &format!("EMA {}", EMA_SHORT.1),
-            0,
-        )?,
-        ema_50: at(
-            &ema(close, EMA_LONG.0).map_err(kernel)?,
-            &format!("EMA {}", EMA_LONG.0),
-            0,
-        )?,
-        ema_200: at(
-            &ema(close, EMA_LONG.1).map_err(kernel)?,
-            &format!("EMA {}", EMA_LONG.1),
-            0,
-        )?,
-        adx_14: at(
-            &adx(high, low, close, ADX_PERIOD).map_err(kernel)?,
-            &format!("ADX {ADX_PERIOD}"),
-            0,
-        )?,
-        rsi_14: at(
-            &rsi(close, RSI_PERIOD).map_err(kernel)?,
-            &format!("RSI {RSI_PERIOD}"),
-            0,
-        )?,
+        ema_8: latest(ema(close, EMA_SHORT.0), "EMA", EMA_SHORT.0)?,
+        ema_21: latest(ema(close, EMA_SHORT.1), "EMA", EMA_SHORT.1)?,
+        ema_50: latest(ema(close, EMA_LONG.0), "EMA", EMA_LONG.0)?,
+        ema_200: latest(ema(close, EMA_LONG.1), "EMA", EMA_LONG.1)?,
+        adx_14: latest(adx(high, low, close, ADX_PERIOD), "ADX", ADX_PERIOD)?,
+        rsi_14: latest(rsi(close, RSI_PERIOD), "RSI", RSI_PERIOD)?,
         macd_histogram: at(&macd.histogram, "MACD histogram", 0)?,
         macd_histogram_prev: at(&macd.histogram, "previous MACD histogram", 1)?,
-        roc_20: at(
-            &roc(close, ROC_PERIODS.0).map_err(kernel)?,
-            &format!("ROC {}", ROC_PERIODS.0),
-            0,
-        )?,
-        roc_60: at(
-            &roc(close, ROC_PERIODS.1).map_err(kernel)?,
-            &format!("ROC {}", ROC_PERIODS.1),
-            0,
-        )?,
-        sma_50: at(
-            &sma(close, ZSCORE_WINDOW).map_err(kernel)?,
-            &format!("SMA {ZSCORE_WINDOW}"),
-            0,
-        )?,
-        zscore_50: at(
-            &zscore(close, ZSCORE_WINDOW).map_err(kernel)?,
-            &format!("z-score {ZSCORE_WINDOW}"),
-            0,
-        )?,
+        roc_20: latest(roc(close, ROC_PERIODS.0), "ROC", ROC_PERIODS.0)?,
+        roc_60: latest(roc(close, ROC_PERIODS.1), "ROC", ROC_PERIODS.1)?,
+        sma_50: latest(sma(close, ZSCORE_WINDOW), "SMA", ZSCORE_WINDOW)?,
+        zscore_50: latest(zscore(close, ZSCORE_WINDOW), "z-score", ZSCORE_WINDOW)?,
         bollinger_upper: upper,
         bollinger_lower: lower,
         percent_b,
