@@ -8,7 +8,7 @@
 //! provider — the same path any user's own CSV files take.
 
 use std::borrow::Cow;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use chrono::NaiveDate;
@@ -128,16 +128,6 @@ pub fn parse_sse_calendar(text: &str, origin: &str) -> anyhow::Result<Vec<Tradin
     Ok(days)
 }
 
-/// Reads the SSE calendar file at `path`.
-///
-/// # Errors
-/// An unreadable file or a line that is not a date.
-pub fn read_sse_calendar(path: &Path) -> anyhow::Result<Vec<TradingDay>> {
-    DemoData::Dir(path.parent().unwrap_or(Path::new(".")).to_path_buf())
-        .sse_calendar()?
-        .with_context(|| format!("{} does not exist", path.display()))
-}
-
 /// Imports the dataset; returns what was written. Idempotent. `sync` must serve `demo`'s
 /// files as its `csv` provider ([`crate::wiring::sources`] does when `providers.csv.dir` is
 /// unset).
@@ -190,14 +180,14 @@ pub async fn import(
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
     #[test]
     fn the_built_in_sse_calendar_is_the_repository_file() {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../data/demo")
-            .join(SSE_CALENDAR_FILE);
-        let days = read_sse_calendar(&path).unwrap();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/demo");
+        let days = DemoData::Dir(dir).sse_calendar().unwrap().unwrap();
         assert_eq!(
             DemoData::BuiltIn.sse_calendar().unwrap(),
             Some(days.clone())

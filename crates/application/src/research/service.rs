@@ -351,7 +351,6 @@ impl ResearchService {
             decisions: decisions.len() as u64,
             ..Progress::default()
         };
-        let mut usage = Usage::default();
         for r in &results {
             progress.done += 1;
             match r.status {
@@ -359,20 +358,29 @@ impl ResearchService {
                 ResultStatus::Failed => progress.failed += 1,
                 ResultStatus::Skipped => progress.skipped += 1,
             }
-            usage.add(&r.usage);
         }
-        for d in &decisions {
-            usage.add(&d.usage);
-        }
-        if let Some(ledger) = &self.ledger {
-            let t = ledger.purpose_totals(&Self::ledger_purpose(id)).await?;
-            usage = Usage {
-                llm_calls: u32::try_from(t.calls).unwrap_or(u32::MAX),
-                prompt_tokens: t.prompt_tokens,
-                completion_tokens: t.completion_tokens,
-                cost_usd: t.cost_usd,
-            };
-        }
+        let usage = match &self.ledger {
+            Some(ledger) => {
+                let t = ledger.purpose_totals(&Self::ledger_purpose(id)).await?;
+                Usage {
+                    llm_calls: u32::try_from(t.calls).unwrap_or(u32::MAX),
+                    prompt_tokens: t.prompt_tokens,
+                    completion_tokens: t.completion_tokens,
+                    cost_usd: t.cost_usd,
+                }
+            }
+            None => {
+                let mut usage = Usage::default();
+                for u in results
+                    .iter()
+                    .map(|r| &r.usage)
+                    .chain(decisions.iter().map(|d| &d.usage))
+                {
+                    usage.add(u);
+                }
+                usage
+            }
+        };
         Ok(RunView {
             run,
             progress,

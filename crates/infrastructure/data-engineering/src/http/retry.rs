@@ -60,7 +60,6 @@ impl Retrier {
         }
     }
 
-    /// The provider this retrier's attempts are counted under.
     /// Labels this retrier's metrics with `provider` and registers them at zero.
     pub(crate) fn named(mut self, provider: &'static str) -> Retrier {
         self.provider = provider;

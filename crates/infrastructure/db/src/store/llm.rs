@@ -197,29 +197,26 @@ impl LlmUsageStore for SeaStore {
         let backend = self.db.get_database_backend();
         // Prefix searches that use ix_llm_usage_purpose: LIKE (text_pattern_ops) on
         // PostgreSQL, GLOB (case-sensitive, like the prefix) on SQLite.
+        let mut pattern = String::with_capacity(prefix.len() + 4);
         let condition = if backend == sea_orm::DatabaseBackend::Postgres {
-            "purpose LIKE $1 ESCAPE '\\'"
-        } else {
-            "purpose GLOB ?"
-        };
-        let pattern = if backend == sea_orm::DatabaseBackend::Postgres {
-            let mut p = String::with_capacity(prefix.len() + 1);
             for c in prefix.chars() {
                 if matches!(c, '%' | '_' | '\\') {
-                    p.push('\\');
+                    pattern.push('\\');
                 }
-                p.push(c);
+                pattern.push(c);
             }
-            p + "%"
+            pattern.push('%');
+            "purpose LIKE $1 ESCAPE '\\'"
         } else {
-            let mut p = String::with_capacity(prefix.len() + 1);
             for c in prefix.chars() {
-                match c {
-                    '*' | '?' | '[' => p.push_str(&format!("[{c}]")),
-                    c => p.push(c),
+                if matches!(c, '*' | '?' | '[') {
+                    pattern.extend(['[', c, ']']);
+                } else {
+                    pattern.push(c);
                 }
             }
-            p + "*"
+            pattern.push('*');
+            "purpose GLOB ?"
         };
         let sql = format!(
             "SELECT COUNT(*) AS calls, \
