@@ -57,6 +57,18 @@ async fn llm_stub_answering_rationales_with(rationale: &str) -> MockServer {
     server
 }
 
+/// A server with the demo data and `stub` as its LLM provider, polling for runs quickly.
+async fn app_with_llm(stub: &MockServer) -> TestApp {
+    let base = format!("{}/v1", stub.uri());
+    let mut settings = WITH_DEMO.to_vec();
+    settings.extend([
+        ("LLM_BASE_URL", base.as_str()),
+        ("LLM_MODEL", "stub-model"),
+        ("STOCKPILOT_RESEARCH__POLL_INTERVAL_MS", "20"),
+    ]);
+    TestApp::spawn_on(any_db().await, &settings).await
+}
+
 /// PostgreSQL when `TEST_DATABASE_URL` is set, else SQLite.
 async fn any_db() -> TestDatabase {
     match TestDatabase::postgres().await.unwrap() {
@@ -119,14 +131,7 @@ async fn stream(app: &TestApp, id: &str, last_event_id: Option<&str>) -> (u16, S
 #[tokio::test]
 async fn a_three_symbol_run_gives_signals_decisions_stored_events_and_a_resumable_stream() {
     let stub = llm_stub().await;
-    let base = format!("{}/v1", stub.uri());
-    let mut settings = WITH_DEMO.to_vec();
-    settings.extend([
-        ("LLM_BASE_URL", base.as_str()),
-        ("LLM_MODEL", "stub-model"),
-        ("STOCKPILOT_RESEARCH__POLL_INTERVAL_MS", "20"),
-    ]);
-    let app = TestApp::spawn_on(any_db().await, &settings).await;
+    let app = app_with_llm(&stub).await;
 
     let (status, headers, created) = app
         .post_json(
@@ -667,14 +672,7 @@ async fn a_runner_killed_mid_run_is_resumed_without_repeating_finished_analysts(
 #[tokio::test]
 async fn a_run_counts_every_llm_call_the_ledger_records_failed_rationales_included() {
     let server = llm_stub_answering_rationales_with("no JSON here").await;
-    let base = format!("{}/v1", server.uri());
-    let mut settings = WITH_DEMO.to_vec();
-    settings.extend([
-        ("LLM_BASE_URL", base.as_str()),
-        ("LLM_MODEL", "stub-model"),
-        ("STOCKPILOT_RESEARCH__POLL_INTERVAL_MS", "20"),
-    ]);
-    let app = TestApp::spawn_on(any_db().await, &settings).await;
+    let app = app_with_llm(&server).await;
     let (status, _, created) = app
         .post_json(
             "/api/v1/research/runs",
