@@ -46,6 +46,9 @@ pub enum AppError {
     },
     #[error("{0}")]
     Unavailable(String),
+    /// The database was unreachable or did not answer in time; the cause is for logs.
+    #[error("the database is unavailable")]
+    DatabaseUnavailable(#[source] anyhow::Error),
     #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
@@ -63,7 +66,11 @@ impl AppError {
 
 impl From<anyhow::Error> for AppError {
     fn from(e: anyhow::Error) -> Self {
-        Self::Internal(e)
+        if crate::ports::is_database_unavailable(e.as_ref()) {
+            Self::DatabaseUnavailable(e)
+        } else {
+            Self::Internal(e)
+        }
     }
 }
 
@@ -71,7 +78,7 @@ impl AppError {
     /// For command-line callers: internal causes keep their chain, others become their message.
     pub fn into_anyhow(self) -> anyhow::Error {
         match self {
-            Self::Internal(inner) => inner,
+            Self::Internal(inner) | Self::DatabaseUnavailable(inner) => inner,
             other => anyhow::anyhow!(other.to_string()),
         }
     }

@@ -4,6 +4,7 @@
 //! `crates/infrastructure/*`, and the server wires them together.
 
 pub mod auth;
+pub mod backoff;
 pub mod error;
 pub mod health;
 pub mod llm;

@@ -27,6 +27,7 @@ pub enum ErrorCode {
     UpstreamError,
     LlmOutputInvalid,
     ServiceUnavailable,
+    DatabaseUnavailable,
     Overloaded,
     RequestTimeout,
     InternalError,
@@ -34,7 +35,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 18] = [
+    pub const ALL: [ErrorCode; 19] = [
         Self::BadRequest,
         Self::MalformedJson,
         Self::HostNotAllowed,
@@ -50,6 +51,7 @@ impl ErrorCode {
         Self::UpstreamError,
         Self::LlmOutputInvalid,
         Self::ServiceUnavailable,
+        Self::DatabaseUnavailable,
         Self::Overloaded,
         Self::RequestTimeout,
         Self::InternalError,
@@ -72,6 +74,7 @@ impl ErrorCode {
             Self::UpstreamError => "upstream_error",
             Self::LlmOutputInvalid => "llm_output_invalid",
             Self::ServiceUnavailable => "service_unavailable",
+            Self::DatabaseUnavailable => "database_unavailable",
             Self::Overloaded => "overloaded",
             Self::RequestTimeout => "request_timeout",
             Self::InternalError => "internal_error",
@@ -93,9 +96,10 @@ impl ErrorCode {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::UpstreamError | Self::LlmOutputInvalid => StatusCode::BAD_GATEWAY,
-            Self::ServiceUnavailable | Self::Overloaded | Self::RequestTimeout => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Self::ServiceUnavailable
+            | Self::DatabaseUnavailable
+            | Self::Overloaded
+            | Self::RequestTimeout => StatusCode::SERVICE_UNAVAILABLE,
             Self::InternalError => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -110,6 +114,7 @@ impl ErrorCode {
                         c,
                         Self::MalformedJson
                             | Self::HostNotAllowed
+                            | Self::DatabaseUnavailable
                             | Self::Overloaded
                             | Self::RequestTimeout
                     )
@@ -233,6 +238,16 @@ impl From<AppError> for ApiError {
                 )
             }
             AppError::Unavailable(m) => Self::new(ErrorCode::ServiceUnavailable, m),
+            AppError::DatabaseUnavailable(cause) => {
+                // One line per failed request, with the driver's reason; the client gets none of
+                // it (it may name hosts or users).
+                tracing::warn!(error = format!("{cause:#}"), "database unavailable");
+                Self::new(
+                    ErrorCode::DatabaseUnavailable,
+                    "the database is unavailable; retry shortly",
+                )
+                .with_retry_after(1)
+            }
             AppError::Internal(cause) => {
                 // The cause may hold anything; it is logged with the request id, never sent.
                 tracing::error!(error = format!("{cause:#}"), "internal error");

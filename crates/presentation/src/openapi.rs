@@ -62,7 +62,8 @@ pub enum ProtectedErrors {
     #[response(status = 500)]
     Internal(ErrorBody),
     /// `overloaded` (at the concurrent request limit), `request_timeout` (no response within
-    /// the deadline) or `service_unavailable` (a dependency is down or busy).
+    /// the deadline), `database_unavailable` (the database refused, dropped or did not answer
+    /// in time) or `service_unavailable` (another dependency is down or busy).
     #[response(
         status = 503,
         headers(("Retry-After" = u64, description = "Seconds until a retry may succeed, when known"))

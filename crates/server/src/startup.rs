@@ -108,6 +108,20 @@ pub fn db_settings(config: &Config) -> DbSettings {
     }
 }
 
+/// The store a server uses: on PostgreSQL each statement is bounded by
+/// `database.statement_timeout_secs`, so a database that stops answering fails requests with
+/// `database_unavailable` instead of hanging them. SQLite is in-process; its writers wait for
+/// the busy timeout instead.
+fn bounded_store(db: &DatabaseConnection, config: &Config) -> SeaStore {
+    let store = SeaStore::new(db.clone());
+    match config.database.statement_timeout {
+        Some(limit) if db.get_database_backend() == stockpilot_db::DatabaseBackend::Postgres => {
+            store.with_statement_timeout(limit)
+        }
+        _ => store,
+    }
+}
+
 impl Application {
     /// Connects, migrates and binds.
     ///
@@ -146,7 +160,7 @@ impl Application {
             None
         };
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let store = Arc::new(SeaStore::new(db.clone()));
+        let store = Arc::new(bounded_store(&db, config));
         let sync =
             wiring::sync_service(config, store.clone(), cache.clone(), clock.clone()).await?;
         if metrics.is_some() {

@@ -12,9 +12,43 @@ use stockpilot_domain::market::{
 #[error("storage error: {0}")]
 pub struct StoreError(#[source] pub anyhow::Error);
 
+impl StoreError {
+    /// The database could not be reached or did not answer in time: the caller may retry
+    /// later; nothing about the request itself was wrong.
+    pub fn unavailable(cause: impl Into<anyhow::Error>) -> Self {
+        Self(anyhow::Error::new(DatabaseUnavailable(cause.into())))
+    }
+
+    pub fn is_unavailable(&self) -> bool {
+        is_database_unavailable(self.0.as_ref())
+    }
+}
+
+/// Marks, anywhere in an error's chain, that the database was unreachable, refused
+/// connections, or did not answer within its timeouts.
+#[derive(Debug, thiserror::Error)]
+#[error("the database is unavailable")]
+pub struct DatabaseUnavailable(#[source] pub anyhow::Error);
+
+/// Whether `error` or any of its causes is a [`DatabaseUnavailable`].
+pub fn is_database_unavailable(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut next = Some(error);
+    while let Some(e) = next {
+        if e.is::<DatabaseUnavailable>() {
+            return true;
+        }
+        next = e.source();
+    }
+    false
+}
+
 impl From<StoreError> for crate::AppError {
     fn from(e: StoreError) -> Self {
-        Self::Internal(e.0)
+        if e.is_unavailable() {
+            Self::DatabaseUnavailable(e.0)
+        } else {
+            Self::Internal(e.0)
+        }
     }
 }
 

@@ -23,7 +23,8 @@ pub use llm::{
 };
 pub use market_data::{Dataset, MarketDataSource, SourceError};
 pub use market_store::{
-    BarText, DataBatch, InstrumentRecord, MarketDataStore, Page, Sourced, StoreError,
+    BarText, DataBatch, DatabaseUnavailable, InstrumentRecord, MarketDataStore, Page, Sourced,
+    StoreError, is_database_unavailable,
 };
 pub use rate_limit::{RateDecision, RateLimitStore, sliding_window};
 pub use readiness::{DependencyProbe, ProbeFailure};

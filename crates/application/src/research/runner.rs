@@ -620,23 +620,29 @@ impl ResearchService {
     /// the queue and resumes (finished analysts kept) on this or another instance.
     pub async fn run_worker(self: Arc<Self>, worker: String, mut shutdown: watch::Receiver<bool>) {
         tracing::info!(%worker, "research worker started");
+        let mut backoff = crate::backoff::Backoff::new(self.settings.poll_interval);
         loop {
             if *shutdown.borrow() {
                 break;
             }
-            if let Err(e) = self.recover().await {
-                tracing::warn!(error = %e, "cannot recover stale research runs");
-            }
-            let claimed = match self.store.claim(None, &worker, self.clock.now()).await {
-                Ok(run) => run,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot claim a research run");
-                    None
-                }
+            let claimed = match self.recover().await {
+                Ok(()) => self
+                    .store
+                    .claim(None, &worker, self.clock.now())
+                    .await
+                    .map_err(AppError::from),
+                Err(e) => Err(e),
             };
-            let Some(run) = claimed else {
+            let wait = match &claimed {
+                Ok(_) => {
+                    backoff.succeeded("claiming research runs");
+                    self.settings.poll_interval
+                }
+                Err(e) => backoff.failed("claiming research runs", e),
+            };
+            let Ok(Some(run)) = claimed else {
                 tokio::select! {
-                    _ = tokio::time::sleep(self.settings.poll_interval) => continue,
+                    _ = tokio::time::sleep(wait) => continue,
                     // A run submitted through this process is claimed at once.
                     _ = self.notify.notified() => continue,
                     _ = shutdown.changed() => break,

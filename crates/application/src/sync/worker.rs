@@ -61,6 +61,7 @@ impl SyncService {
     /// queue and resumes from its last committed batch on this or another instance.
     pub async fn run_worker(self: Arc<Self>, worker: String, mut shutdown: watch::Receiver<bool>) {
         tracing::info!(%worker, "sync worker started");
+        let mut backoff = crate::backoff::Backoff::new(self.settings.poll_interval);
         loop {
             if *shutdown.borrow() {
                 break;
@@ -68,19 +69,20 @@ impl SyncService {
             let now = self.clock.now();
             let stale = chrono::Duration::from_std(self.settings.stale_after)
                 .unwrap_or(chrono::Duration::minutes(2));
-            if let Err(e) = self.jobs.requeue_stale(now - stale, now).await {
-                tracing::warn!(error = %e, "cannot requeue stale jobs");
-            }
-            let claimed = match self.jobs.claim_next(&worker, now).await {
-                Ok(job) => job,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot claim a sync job");
-                    None
-                }
+            let claimed = match self.jobs.requeue_stale(now - stale, now).await {
+                Ok(_) => self.jobs.claim_next(&worker, now).await,
+                Err(e) => Err(e),
             };
-            let Some(job) = claimed else {
+            let wait = match &claimed {
+                Ok(_) => {
+                    backoff.succeeded("claiming sync jobs");
+                    self.settings.poll_interval
+                }
+                Err(e) => backoff.failed("claiming sync jobs", e),
+            };
+            let Ok(Some(job)) = claimed else {
                 tokio::select! {
-                    _ = tokio::time::sleep(self.settings.poll_interval) => continue,
+                    _ = tokio::time::sleep(wait) => continue,
                     _ = shutdown.changed() => break,
                 }
             };

@@ -8,7 +8,7 @@ pub mod entities;
 mod store;
 
 pub use connection::{Backend, DatabaseProbe, DbSettings, connect, pool_stats};
-pub use sea_orm::DatabaseConnection;
+pub use sea_orm::{DatabaseBackend, DatabaseConnection};
 pub use store::{SeaStore, upsert_batch};
 
 #[cfg(feature = "testing")]

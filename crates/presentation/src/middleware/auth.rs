@@ -110,6 +110,7 @@ async fn identify(req: &ServiceRequest, auth: &Authentication) -> Result<Princip
     let principal = match auth.service.authenticate(token).await {
         Ok(p) => p,
         Err(AppError::Unauthorized(message)) => return Err(unauthorized(&message)),
+        Err(e @ AppError::DatabaseUnavailable(_)) => return Err(e.into()),
         Err(e) => {
             tracing::error!(error = %e, "API key check failed");
             return Err(ApiError::new(

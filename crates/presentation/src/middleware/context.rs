@@ -52,13 +52,12 @@ pub async fn request_context(
         status = tracing::field::Empty,
     );
     let started = Instant::now();
-    metrics::gauge!("stockpilot_http_requests_in_flight").increment(1.0);
+    let mut in_flight = InFlight::start(span.clone(), started);
 
     let id = request_id.clone();
     let outcome = REQUEST_ID
         .scope(id.clone(), next.call(req).instrument(span.clone()))
         .await;
-    metrics::gauge!("stockpilot_http_requests_in_flight").decrement(1.0);
 
     let mut res = match outcome {
         Ok(res) => res.map_into_boxed_body(),
@@ -72,7 +71,10 @@ pub async fn request_context(
                     .headers_mut()
                     .insert(HeaderName::from_static(REQUEST_ID_HEADER), v);
             }
-            record(&method, "<unmatched>", rendered.status().as_u16(), started);
+            let status = rendered.status().as_u16();
+            record(&method, "<unmatched>", status, started);
+            span.record("status", status);
+            in_flight.completed("<unmatched>", status);
             return Err(actix_web::error::InternalError::from_response(err, rendered).into());
         }
     };
@@ -120,21 +122,67 @@ pub async fn request_context(
         .match_pattern()
         .unwrap_or_else(|| "<unmatched>".to_owned());
     span.record("route", route.as_str());
-    let elapsed = started.elapsed();
     let status = res.status().as_u16();
     span.record("status", status);
     record(&method, &route, status, started);
-    let latency_ms = elapsed.as_secs_f64() * 1000.0;
-    span.in_scope(|| {
-        // Successful liveness and readiness probes arrive every few seconds from every
-        // orchestrator and load balancer; at `info` they would drown the requests that matter.
-        if is_probe(&route) && res.status().is_success() {
-            tracing::debug!(status, latency_ms, "request completed");
-        } else {
-            tracing::info!(status, latency_ms, "request completed");
-        }
-    });
+    in_flight.completed(&route, status);
     Ok(res)
+}
+
+/// Status logged for a request whose client went away before its answer (nginx's 499).
+pub const CLIENT_CLOSED_REQUEST: u16 = 499;
+
+/// One request in progress: counted in the in-flight gauge until dropped, and logged exactly
+/// once — with its status when it completes, or, when actix drops the request because its
+/// client disconnected, with status 499 when the guard goes.
+struct InFlight {
+    span: tracing::Span,
+    started: Instant,
+    logged: bool,
+}
+
+impl InFlight {
+    fn start(span: tracing::Span, started: Instant) -> Self {
+        metrics::gauge!("stockpilot_http_requests_in_flight").increment(1.0);
+        Self {
+            span,
+            started,
+            logged: false,
+        }
+    }
+
+    fn completed(&mut self, route: &str, status: u16) {
+        self.logged = true;
+        let latency_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        self.span.in_scope(|| {
+            // Successful liveness and readiness probes arrive every few seconds from every
+            // orchestrator and load balancer; at `info` they would drown the requests that
+            // matter.
+            if is_probe(route) && (200..300).contains(&status) {
+                tracing::debug!(status, latency_ms, "request completed");
+            } else {
+                tracing::info!(status, latency_ms, "request completed");
+            }
+        });
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        metrics::gauge!("stockpilot_http_requests_in_flight").decrement(1.0);
+        if !self.logged {
+            let latency_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+            self.span.record("status", CLIENT_CLOSED_REQUEST);
+            self.span.in_scope(|| {
+                tracing::info!(
+                    status = CLIENT_CLOSED_REQUEST,
+                    latency_ms,
+                    cancelled = true,
+                    "request completed"
+                );
+            });
+        }
+    }
 }
 
 /// The probe routes whose successful answers are logged at `debug`.

@@ -85,6 +85,8 @@ pub struct DatabaseConfig {
     pub pool_min: u32,
     pub pool_max: u32,
     pub acquire_timeout: Duration,
+    /// Client-side bound on each statement of a PostgreSQL database; `None` when off.
+    pub statement_timeout: Option<Duration>,
     pub idle_timeout: Duration,
     pub auto_migrate: bool,
 }
@@ -270,6 +272,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "database.pool_min",
     "database.pool_max",
     "database.acquire_timeout_secs",
+    "database.statement_timeout_secs",
     "database.idle_timeout_secs",
     "database.auto_migrate",
     "cache.redis_url",
@@ -385,6 +388,16 @@ fn valid_origin(origin: &str) -> bool {
     }
 }
 
+/// A duration of `secs` seconds brought into `lo..=hi` (NaN becomes `lo`); the value itself
+/// is checked and reported by the caller, this only keeps a bad one from panicking.
+fn seconds_within(secs: f64, lo: f64, hi: f64) -> Duration {
+    Duration::from_secs_f64(if secs.is_nan() {
+        lo
+    } else {
+        secs.clamp(lo, hi)
+    })
+}
+
 fn default_workers() -> usize {
     std::thread::available_parallelism()
         .map(usize::from)
@@ -483,11 +496,25 @@ impl Config {
             l.show_derived("database.url", format!("\"{default_db}\""));
             SecretString::from(default_db)
         });
+        let acquire_secs = l.get("database.acquire_timeout_secs", 0.5f64);
+        l.check(
+            "database.acquire_timeout_secs",
+            (0.05..=300.0).contains(&acquire_secs),
+            || format!("{acquire_secs} is out of range 0.05–300 seconds"),
+        );
+        let statement_secs = l.get("database.statement_timeout_secs", 5.0f64);
+        l.check(
+            "database.statement_timeout_secs",
+            statement_secs == 0.0 || (0.05..=3600.0).contains(&statement_secs),
+            || format!("{statement_secs} is out of range 0.05–3600 seconds (0 turns it off)"),
+        );
         let database = DatabaseConfig {
             url,
             pool_min: l.get("database.pool_min", 1u32),
             pool_max: l.get("database.pool_max", 10u32),
-            acquire_timeout: Duration::from_secs(l.get("database.acquire_timeout_secs", 5u64)),
+            acquire_timeout: seconds_within(acquire_secs, 0.05, 300.0),
+            statement_timeout: (statement_secs != 0.0)
+                .then(|| seconds_within(statement_secs, 0.05, 3600.0)),
             idle_timeout: Duration::from_secs(l.get("database.idle_timeout_secs", 600u64)),
             auto_migrate: l.get("database.auto_migrate", true),
         };
@@ -708,16 +735,6 @@ impl Config {
                 db.pool_max, db.pool_min
             )
         });
-        l.check(
-            "database.acquire_timeout_secs",
-            (1..=300).contains(&db.acquire_timeout.as_secs()),
-            || {
-                format!(
-                    "must be between 1 and 300 seconds, got {}",
-                    db.acquire_timeout.as_secs()
-                )
-            },
-        );
 
         if let Some(redis) = &self.cache.redis_url {
             let scheme = redis

@@ -2,7 +2,6 @@
 //! server off from its database.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use actix_web::dev::ServerHandle;
@@ -214,60 +213,119 @@ impl Drop for TestApp {
     }
 }
 
-/// A TCP forwarder whose connections can be cut and restored, to simulate a database outage
-/// without touching the real server.
-pub struct CuttableProxy {
-    pub addr: SocketAddr,
-    up: Arc<AtomicBool>,
-    live: Arc<Mutex<Vec<AbortHandle>>>,
-    accept: JoinHandle<()>,
+/// What a [`FaultProxy`] does with connections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Forwards both ways.
+    None,
+    /// Nothing listens: new connections are refused and open ones are reset.
+    Refuse,
+    /// Accepts connections and keeps every connection open, but forwards no byte either way
+    /// until the fault is lifted (then what was held is delivered): a hung server.
+    Stall,
 }
 
-impl CuttableProxy {
+/// A TCP forwarder in front of a real server (PostgreSQL, Redis) that can refuse, drop or
+/// stall connections, to test how the server under test behaves without touching the real one.
+pub struct FaultProxy {
+    pub addr: SocketAddr,
+    fault: tokio::sync::watch::Sender<Fault>,
+    live: Arc<Mutex<Vec<AbortHandle>>>,
+    accept: Mutex<Option<JoinHandle<()>>>,
+    target: SocketAddr,
+}
+
+impl FaultProxy {
     pub async fn start(target: SocketAddr) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let up = Arc::new(AtomicBool::new(true));
-        let live: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
-        let (up2, live2) = (up.clone(), live.clone());
+        let (fault, _) = tokio::sync::watch::channel(Fault::None);
+        let proxy = Self {
+            addr,
+            fault,
+            live: Arc::default(),
+            accept: Mutex::new(None),
+            target,
+        };
+        proxy.listen(listener);
+        proxy
+    }
+
+    fn listen(&self, listener: TcpListener) {
+        let (target, live, fault) = (self.target, self.live.clone(), self.fault.clone());
         let accept = tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                if !up2.load(Ordering::SeqCst) {
-                    drop(inbound);
-                    continue;
-                }
+            while let Ok((inbound, _)) = listener.accept().await {
+                let fault = fault.subscribe();
                 let task = tokio::spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(target).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
+                    let Ok(outbound) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    let (from_client, to_client) = inbound.into_split();
+                    let (from_server, to_server) = outbound.into_split();
+                    tokio::join!(
+                        pump(from_client, to_server, fault.clone()),
+                        pump(from_server, to_client, fault),
+                    );
                 });
-                live2.lock().unwrap().push(task.abort_handle());
+                live.lock().unwrap().push(task.abort_handle());
             }
         });
-        Self {
-            addr,
-            up,
-            live,
-            accept,
+        *self.accept.lock().unwrap() = Some(accept);
+    }
+
+    pub fn set(&self, fault: Fault) {
+        let before = self.fault.send_replace(fault);
+        if fault == Fault::Refuse {
+            if let Some(accept) = self.accept.lock().unwrap().take() {
+                accept.abort();
+            }
+            for task in self.live.lock().unwrap().drain(..) {
+                task.abort();
+            }
+        } else if before == Fault::Refuse && self.accept.lock().unwrap().is_none() {
+            let std = std::net::TcpListener::bind(self.addr).unwrap();
+            std.set_nonblocking(true).unwrap();
+            self.listen(TcpListener::from_std(std).unwrap());
         }
     }
 
     /// Drops every open connection and refuses new ones.
     pub fn cut(&self) {
-        self.up.store(false, Ordering::SeqCst);
-        for task in self.live.lock().unwrap().drain(..) {
-            task.abort();
-        }
+        self.set(Fault::Refuse);
     }
 
     pub fn restore(&self) {
-        self.up.store(true, Ordering::SeqCst);
+        self.set(Fault::None);
     }
 }
 
-impl Drop for CuttableProxy {
+/// Copies bytes one way, holding each chunk while the proxy stalls.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut fault: tokio::sync::watch::Receiver<Fault>,
+) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let Ok(n) = from.read(&mut buf).await else {
+            return;
+        };
+        if n == 0 {
+            let _ = to.shutdown().await;
+            return;
+        }
+        if fault.wait_for(|f| *f != Fault::Stall).await.is_err() {
+            return;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+impl Drop for FaultProxy {
     fn drop(&mut self) {
         self.cut();
-        self.accept.abort();
     }
 }

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use serde_json::json;
 use stockpilot_db::testing::TestDatabase;
 
-use crate::helpers::{CuttableProxy, TestApp};
+use crate::helpers::{FaultProxy, TestApp};
 
 /// A client address no other test uses, so shared Redis counters never mix.
 fn unique_client() -> String {
@@ -172,7 +172,7 @@ async fn with_redis_gone_requests_are_still_served_with_per_instance_limits() {
     let target: SocketAddr = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(6379))
         .parse()
         .unwrap();
-    let proxy = CuttableProxy::start(target).await;
+    let proxy = FaultProxy::start(target).await;
     url.set_host(Some("127.0.0.1")).unwrap();
     url.set_port(Some(proxy.addr.port())).unwrap();
     let mut settings = LIMITED.to_vec();

@@ -6,6 +6,7 @@ mod auth;
 mod binary;
 mod docs;
 mod errors;
+mod faults;
 mod first_hour;
 mod health;
 mod helpers;

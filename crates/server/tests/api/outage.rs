@@ -6,7 +6,7 @@ use std::net::ToSocketAddrs;
 use serde_json::Value;
 use stockpilot_db::testing::TestDatabase;
 
-use crate::helpers::{CuttableProxy, TestApp};
+use crate::helpers::{FaultProxy, TestApp};
 
 #[tokio::test]
 async fn readiness_follows_a_postgres_outage_and_recovery() {
@@ -23,7 +23,7 @@ async fn readiness_follows_a_postgres_outage_and_recovery() {
         .unwrap()
         .next()
         .unwrap();
-    let proxy = CuttableProxy::start(target).await;
+    let proxy = FaultProxy::start(target).await;
     through_proxy.set_host(Some("127.0.0.1")).unwrap();
     through_proxy.set_port(Some(proxy.addr.port())).unwrap();
     let app = TestApp::spawn_with_url(

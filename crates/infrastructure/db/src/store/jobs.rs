@@ -88,7 +88,7 @@ impl SeaStore {
             select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
         let Some(candidate) = select.one(&txn).await.map_err(db_err)? else {
-            txn.commit().await.map_err(db_err)?;
+            txn.commit().await?;
             return Ok(None);
         };
         // Guarded by the status seen, so a concurrent claimer on SQLite cannot take it twice.
@@ -114,14 +114,14 @@ impl SeaStore {
             .await
             .map_err(db_err)?;
         if updated.rows_affected == 0 {
-            txn.rollback().await.map_err(db_err)?;
+            txn.rollback().await?;
             return Ok(None);
         }
         let job = sync_job::Entity::find_by_id(candidate.id)
             .one(&txn)
             .await
             .map_err(db_err)?;
-        txn.commit().await.map_err(db_err)?;
+        txn.commit().await?;
         job.map(c::job).transpose()
     }
 
@@ -293,7 +293,7 @@ impl SyncJobStore for SeaStore {
             .await
             .map_err(db_err)?
             .is_some_and(|j| j.cancel_requested);
-        txn.commit().await.map_err(db_err)?;
+        txn.commit().await?;
         Ok(cancel)
     }
 
@@ -338,7 +338,7 @@ impl SyncJobStore for SeaStore {
             .await
             .map_err(db_err)?
         else {
-            txn.rollback().await.map_err(db_err)?;
+            txn.rollback().await?;
             return Ok(None);
         };
         let mut active: sync_job::ActiveModel = job.clone().into();
@@ -350,7 +350,7 @@ impl SyncJobStore for SeaStore {
             active.message = Set(Some("cancelled on request before it ran".into()));
         }
         let model = active.update(&txn).await.map_err(db_err)?;
-        txn.commit().await.map_err(db_err)?;
+        txn.commit().await?;
         c::job(model).map(Some)
     }
 
@@ -472,11 +472,11 @@ impl SyncJobStore for SeaStore {
             .await;
         match inserted {
             Ok(1) => {
-                txn.commit().await.map_err(db_err)?;
+                txn.commit().await?;
                 Ok(Some(created))
             }
             Ok(_) | Err(sea_orm::DbErr::RecordNotInserted) => {
-                txn.rollback().await.map_err(db_err)?;
+                txn.rollback().await?;
                 Ok(None)
             }
             Err(e) => Err(db_err(e)),

@@ -26,7 +26,7 @@ impl MarketDataStore for SeaStore {
     async fn upsert(&self, provider: &str, batch: &DataBatch) -> Result<u64, StoreError> {
         let txn = self.write_txn().await?;
         let n = upsert_batch(&txn, provider, batch).await?;
-        txn.commit().await.map_err(db_err)?;
+        txn.commit().await?;
         Ok(n)
     }
 

@@ -4,6 +4,7 @@
 mod auth;
 mod bars_pg;
 mod bars_sqlite;
+mod bounded;
 mod convert;
 mod jobs;
 mod llm;
@@ -11,14 +12,18 @@ mod market;
 mod research;
 mod upsert;
 
-use sea_orm::{DatabaseBackend, DatabaseConnection};
+use std::time::Duration;
+
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection};
 use stockpilot_application::ports::StoreError;
 
+pub(crate) use bounded::db_err;
+use bounded::{Db, Txn};
 pub use upsert::upsert_batch;
 
 #[derive(Clone)]
 pub struct SeaStore {
-    db: DatabaseConnection,
+    db: Db,
 }
 
 impl std::fmt::Debug for SeaStore {
@@ -30,26 +35,30 @@ impl std::fmt::Debug for SeaStore {
 }
 
 impl SeaStore {
+    /// A store whose statements are unbounded in time (SQLite, tests, one-off commands).
     pub fn new(db: DatabaseConnection) -> Self {
-        Self { db }
+        Self {
+            db: Db {
+                conn: db,
+                limit: None,
+            },
+        }
+    }
+
+    /// Bounds every statement, `BEGIN` and `COMMIT` to `limit` on the client side: a call
+    /// without an answer by then fails as "database unavailable" instead of hanging.
+    #[must_use]
+    pub fn with_statement_timeout(mut self, limit: Duration) -> Self {
+        self.db.limit = Some(limit);
+        self
     }
 
     pub fn connection(&self) -> &DatabaseConnection {
-        &self.db
+        &self.db.conn
     }
 
-    /// A write transaction. On SQLite it takes the write lock at `BEGIN` (IMMEDIATE), so a
-    /// read-then-write cannot fail with a stale snapshot under concurrency; it waits for the
-    /// busy timeout instead. PostgreSQL ignores the mode.
-    async fn write_txn(&self) -> Result<sea_orm::DatabaseTransaction, StoreError> {
-        use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
-        self.db
-            .begin_with_options(TransactionOptions {
-                sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                ..TransactionOptions::default()
-            })
-            .await
-            .map_err(db_err)
+    async fn write_txn(&self) -> Result<Txn, StoreError> {
+        self.db.write_txn().await
     }
 
     fn is_postgres(&self) -> bool {
@@ -57,14 +66,9 @@ impl SeaStore {
     }
 }
 
-/// Driver errors become `StoreError`; the text is for logs (the API shows a generic message).
-pub(crate) fn db_err(e: sea_orm::DbErr) -> StoreError {
-    StoreError(anyhow::Error::new(e))
-}
-
 /// One page of `select` (already filtered and ordered) and the total it pages through.
 pub(crate) async fn page<E, T>(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     select: sea_orm::Select<E>,
     offset: u64,
     limit: u64,

@@ -3,8 +3,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use stockpilot_application::ports::{EventDraft, Page, ResearchStore, StoreError};
 use stockpilot_application::research::model::{
@@ -14,7 +14,7 @@ use stockpilot_domain::market::{NewsArticle, Symbol};
 use uuid::Uuid;
 
 use super::convert as c;
-use super::{SeaStore, data_err, db_err, page};
+use super::{SeaStore, Txn, data_err, db_err, page};
 use crate::entities::{
     news_article, research_decision, research_event, research_result, research_run,
 };
@@ -52,7 +52,7 @@ impl SeaStore {
     /// Appends an event within `txn`, adding `usage` to the run: bumping `last_seq` takes the
     /// run's row lock, so concurrent appends to one run are serialised on both databases.
     async fn append_in(
-        txn: &DatabaseTransaction,
+        txn: &Txn,
         run: Uuid,
         event: &EventDraft,
         usage: Option<&Usage>,
@@ -112,7 +112,7 @@ impl SeaStore {
     /// to the run, in `txn`, which it commits (or rolls back). Returns whether it was new:
     /// results and decisions are written once.
     async fn insert_once<A>(
-        txn: DatabaseTransaction,
+        txn: Txn,
         run: Uuid,
         row: A,
         key: OnConflict,
@@ -129,11 +129,11 @@ impl SeaStore {
             .await
             .map_err(db_err)?;
         if inserted == 0 {
-            txn.rollback().await.map_err(db_err)?;
+            txn.rollback().await?;
             return Ok(false);
         }
         Self::append_in(&txn, run, event, Some(usage), now).await?;
-        txn.commit().await.map_err(db_err)?;
+        txn.commit().await?;
         Ok(true)
     }
 
@@ -247,7 +247,7 @@ impl ResearchStore for SeaStore {
             select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
         }
         let Some(candidate) = select.one(&txn).await.map_err(db_err)? else {
-            txn.commit().await.map_err(db_err)?;
+            txn.commit().await?;
             return Ok(None);
         };
         let updated = research_run::Entity::update_many()
@@ -272,11 +272,11 @@ impl ResearchStore for SeaStore {
             .await
             .map_err(db_err)?;
         if updated.rows_affected == 0 {
-            txn.rollback().await.map_err(db_err)?;
+            txn.rollback().await?;
             return Ok(None);
         }
         let run = Self::get_run(&txn, candidate.id).await?;
-        txn.commit().await.map_err(db_err)?;
+        txn.commit().await?;
         Ok(run)
     }
 
@@ -333,7 +333,7 @@ impl ResearchStore for SeaStore {
                 Self::append_in(&txn, *id, &event, None, now).await?;
             }
         }
-        txn.commit().await.map_err(db_err)?;
+        txn.commit().await?;
         Ok(stale.iter().map(ToString::to_string).collect())
     }
 
@@ -391,7 +391,7 @@ impl ResearchStore for SeaStore {
         let uuid = run_uuid(id).ok_or_else(|| data_err(format!("run id '{id}'")))?;
         let txn = self.write_txn().await?;
         let seq = Self::append_in(&txn, uuid, event, None, now).await?;
-        txn.commit().await.map_err(db_err)?;
+        txn.commit().await?;
         Ok(seq)
     }
 
@@ -476,11 +476,11 @@ impl ResearchStore for SeaStore {
             .await
             .map_err(db_err)?;
         if updated.rows_affected == 0 {
-            txn.rollback().await.map_err(db_err)?;
+            txn.rollback().await?;
             return Ok(false);
         }
         Self::append_in(&txn, uuid, event, None, now).await?;
-        txn.commit().await.map_err(db_err)?;
+        txn.commit().await?;
         Ok(true)
     }
 
@@ -527,7 +527,7 @@ impl ResearchStore for SeaStore {
                 .map_err(db_err)?;
         }
         let run = Self::get_run(&txn, uuid).await?;
-        txn.commit().await.map_err(db_err)?;
+        txn.commit().await?;
         Ok(run)
     }
 
