@@ -146,9 +146,10 @@ impl Application {
 
         let mut probes: Vec<Arc<dyn DependencyProbe>> =
             vec![Arc::new(DatabaseProbe::new(db.clone()))];
-        let (cache, redis_probe) = wiring::cache(config).await?;
+        let redis = wiring::redis(config).await?;
+        let (cache, redis_probe) = wiring::cache(redis.as_ref());
         probes.extend(redis_probe);
-        let limiting = wiring::rate_limiting(config).await?;
+        let limiting = wiring::rate_limiting(config, redis.as_ref());
         if let Some((_, Some(probe))) = &limiting {
             probes.push(probe.clone());
         }
@@ -165,6 +166,9 @@ impl Application {
             wiring::sync_service(config, store.clone(), cache.clone(), clock.clone()).await?;
         if metrics.is_some() {
             register_metrics(&sync);
+            if let Some(link) = &redis {
+                link.export_state();
+            }
         }
         let worker = wiring::worker_id();
         import_demo_if_empty(config, store.as_ref(), &sync, &worker).await?;

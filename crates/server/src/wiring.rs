@@ -141,29 +141,44 @@ pub async fn sync_service(
     ))
 }
 
-/// Redis when `cache.redis_url` is set (with its readiness probe), else the memory cache.
+/// The Redis link when `cache.redis_url` is set: one connection with a per-command timeout
+/// and a circuit breaker, shared by the cache, the rate limiter and their readiness checks.
 ///
 /// # Errors
-/// Redis refusing or not answering within `cache.connect_timeout_secs`.
-pub async fn cache(
-    config: &Config,
-) -> anyhow::Result<(
-    Arc<dyn stockpilot_application::ports::Cache>,
-    Option<Arc<dyn stockpilot_application::ports::DependencyProbe>>,
-)> {
-    Ok(match &config.cache.redis_url {
-        Some(url) => {
-            let redis = stockpilot_cache::RedisCache::connect(
+/// An invalid URL, or Redis refusing or not answering within `cache.connect_timeout_secs`.
+pub async fn redis(config: &Config) -> anyhow::Result<Option<stockpilot_cache::RedisLink>> {
+    match &config.cache.redis_url {
+        Some(url) => Ok(Some(
+            stockpilot_cache::RedisLink::connect(
                 url.expose_secret(),
                 config.cache.connect_timeout,
+                config.cache.command_timeout,
             )
-            .await?;
+            .await?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The cache: Redis (with this instance's memory while Redis is unavailable) when there is a
+/// link, else memory; and the `redis` readiness check.
+pub fn cache(
+    redis: Option<&stockpilot_cache::RedisLink>,
+) -> (
+    Arc<dyn stockpilot_application::ports::Cache>,
+    Option<Arc<dyn stockpilot_application::ports::DependencyProbe>>,
+) {
+    match redis {
+        Some(link) => {
             let probe: Arc<dyn stockpilot_application::ports::DependencyProbe> =
-                Arc::new(redis.probe());
-            (Arc::new(redis), Some(probe))
+                Arc::new(link.probe());
+            (
+                Arc::new(stockpilot_cache::RedisCache::new(link.clone())),
+                Some(probe),
+            )
         }
         None => (Arc::new(stockpilot_cache::MemoryCache::default()), None),
-    })
+    }
 }
 
 /// Connects (running pending migrations unless `database.auto_migrate = false`) and builds
@@ -186,7 +201,7 @@ pub async fn open_sync(
     }
     let store = Arc::new(stockpilot_db::SeaStore::new(db.clone()));
     // Through a shared Redis, a CLI sync invalidates what the servers have cached.
-    let (cache, _) = cache(config).await?;
+    let (cache, _) = cache(redis(config).await?.as_ref());
     let sync = sync_service(
         config,
         store.clone(),
@@ -344,24 +359,20 @@ pub fn research_service(
     )
 }
 
-/// Per-client rate limits when `rate_limit.enabled`: counted in Redis (falling back to memory
-/// while it is down, with a `/ready` check saying so) when `cache.redis_url` is set, else in
-/// memory.
-///
-/// # Errors
-/// Redis refusing or not answering within `cache.connect_timeout_secs` at start.
-pub async fn rate_limiting(
+/// Per-client rate limits when `rate_limit.enabled`: counted in this instance's memory and in
+/// Redis when there is a link (per instance only while Redis is unavailable, with a `/ready`
+/// check saying so), else in memory.
+pub fn rate_limiting(
     config: &Config,
-) -> anyhow::Result<
-    Option<(
-        stockpilot_presentation::middleware::RateLimiting,
-        Option<Arc<dyn stockpilot_application::ports::DependencyProbe>>,
-    )>,
-> {
+    redis: Option<&stockpilot_cache::RedisLink>,
+) -> Option<(
+    stockpilot_presentation::middleware::RateLimiting,
+    Option<Arc<dyn stockpilot_application::ports::DependencyProbe>>,
+)> {
     let r = &config.rate_limit;
     if !r.enabled {
         tracing::warn!("rate_limit.enabled is false: requests are not rate limited");
-        return Ok(None);
+        return None;
     }
     let limits = stockpilot_presentation::middleware::RateLimits {
         reads: r.reads_per_minute,
@@ -372,15 +383,10 @@ pub async fn rate_limiting(
     let (store, probe): (
         Arc<dyn stockpilot_application::ports::RateLimitStore>,
         Option<Arc<dyn stockpilot_application::ports::DependencyProbe>>,
-    ) = match &config.cache.redis_url {
-        Some(url) => {
-            let redis = stockpilot_cache::RedisCache::connect(
-                url.expose_secret(),
-                config.cache.connect_timeout,
-            )
-            .await?;
+    ) = match redis {
+        Some(link) => {
             let limiter = stockpilot_cache::FallbackRateLimiter::new(
-                stockpilot_cache::RedisRateLimiter::new(&redis, "limits"),
+                stockpilot_cache::RedisRateLimiter::new(link, "limits"),
             );
             let probe: Arc<dyn stockpilot_application::ports::DependencyProbe> =
                 Arc::new(limiter.probe());
@@ -399,10 +405,10 @@ pub async fn rate_limiting(
         research = limits.research,
         "rate limits per client per minute"
     );
-    Ok(Some((
+    Some((
         stockpilot_presentation::middleware::RateLimiting { store, limits },
         probe,
-    )))
+    ))
 }
 
 /// API keys and the audit log over the database.

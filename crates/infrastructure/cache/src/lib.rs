@@ -4,9 +4,11 @@
 mod memory;
 mod rate_limit;
 mod redis_cache;
+mod redis_link;
 
 pub use memory::MemoryCache;
 pub use rate_limit::{
     FallbackRateLimiter, MemoryRateLimiter, NowMs, RateLimiterProbe, RedisRateLimiter,
 };
-pub use redis_cache::{RedisCache, RedisProbe};
+pub use redis_cache::RedisCache;
+pub use redis_link::{OPEN_AFTER, PROBE_EVERY, RedisLink, RedisProbe};

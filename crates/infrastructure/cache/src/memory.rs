@@ -30,6 +30,11 @@ impl MemoryCache {
         }
     }
 
+    /// Drops every entry.
+    pub fn clear(&self) {
+        self.lock().clear();
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (Instant, Vec<u8>)>> {
         // A panic while holding the lock cannot leave a half-written entry (inserts are
         // single calls), so a poisoned map is still consistent.

@@ -1,13 +1,14 @@
 //! Rate-limit counters: in-process memory, Redis (one Lua script per request, so every replica
-//! shares one count and the check-and-count is atomic), and Redis with a memory fallback that
-//! keeps serving when Redis is down and says so on `/ready` and in metrics.
+//! shares one count and the check-and-count is atomic), and both together: this instance's
+//! memory admits a request first and Redis then checks it against every replica's count, so
+//! while Redis is unavailable the per-instance count already holds every request this instance
+//! admitted and the limit is never exceeded, also at the switch and under concurrency.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use redis::aio::ConnectionManager;
+use crate::redis_link::RedisLink;
 use stockpilot_application::ports::{
     CacheError, DependencyProbe, ProbeFailure, RateDecision, RateLimitStore, sliding_window,
 };
@@ -84,6 +85,21 @@ impl MemoryRateLimiter {
         }
         decision
     }
+
+    /// Takes back one request of `key` counted in the current window (one the shared count
+    /// refused after this instance admitted it).
+    fn uncount(&self, key: &str, window: Duration) {
+        let index = (self.now_ms)() / window_ms(window);
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(entry) = counts.get_mut(key)
+            && entry.index == index
+        {
+            entry.current = entry.current.saturating_sub(1);
+        }
+    }
 }
 
 #[async_trait::async_trait]
@@ -126,16 +142,16 @@ return {previous, current, elapsed, allowed}
 /// Counters in Redis, shared by every replica.
 #[derive(Clone)]
 pub struct RedisRateLimiter {
-    conn: ConnectionManager,
+    link: RedisLink,
     script: Arc<redis::Script>,
     prefix: String,
 }
 
 impl RedisRateLimiter {
-    /// Over the connection of a [`crate::RedisCache`]; keys are `stockpilot:rl:{prefix}:…`.
-    pub fn new(cache: &crate::RedisCache, prefix: &str) -> Self {
+    /// Over a shared Redis link; keys are `stockpilot:rl:{prefix}:…`.
+    pub fn new(link: &RedisLink, prefix: &str) -> Self {
         Self {
-            conn: cache.connection(),
+            link: link.clone(),
             script: Arc::new(redis::Script::new(SCRIPT)),
             prefix: prefix.to_owned(),
         }
@@ -154,15 +170,14 @@ impl RateLimitStore for RedisRateLimiter {
         limit: u32,
         window: Duration,
     ) -> Result<RateDecision, CacheError> {
-        let mut conn = self.conn.clone();
-        let (previous, current, elapsed, allowed): (u64, u64, u64, u8) = self
+        let mut invocation = self
             .script
-            .key(format!("stockpilot:rl:{}:{key}", self.prefix))
-            .arg(window_ms(window))
-            .arg(limit)
-            .invoke_async(&mut conn)
-            .await
-            .map_err(|e| CacheError(format!("redis {:?} error", e.kind())))?;
+            .key(format!("stockpilot:rl:{}:{key}", self.prefix));
+        invocation.arg(window_ms(window)).arg(limit);
+        let (previous, current, elapsed, allowed): (u64, u64, u64, u8) = self
+            .link
+            .call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
+            .await?;
         let elapsed = Duration::from_millis(elapsed);
         // The script decided; the same arithmetic gives the headers' figures.
         let mut decision = sliding_window(previous, current, elapsed, window, limit);
@@ -171,50 +186,39 @@ impl RateLimitStore for RedisRateLimiter {
     }
 }
 
-/// Redis while it answers, this process' memory while it does not: requests are never
-/// refused because the limiter's store is down. The switch is logged, exported as
-/// `stockpilot_rate_limiter_degraded` and shown on `/ready` (not failing it).
+/// This instance's memory and Redis together: memory admits first (so this instance alone
+/// never passes the limit), then Redis decides for all replicas and a refusal is taken back
+/// from memory. While Redis's breaker is open, or a command fails, the memory's decision
+/// stands: limits are per instance (the degraded mode), requests are never refused because
+/// Redis is down, and `stockpilot_rate_limiter_degraded` and `/ready` say so.
 pub struct FallbackRateLimiter {
     primary: RedisRateLimiter,
-    fallback: MemoryRateLimiter,
-    degraded: Arc<AtomicBool>,
+    local: MemoryRateLimiter,
 }
 
 impl FallbackRateLimiter {
     pub fn new(primary: RedisRateLimiter) -> Self {
+        primary.link.on_change(|open| {
+            metrics::gauge!("stockpilot_rate_limiter_degraded").set(if open { 1.0 } else { 0.0 });
+        });
         Self {
             primary,
-            fallback: MemoryRateLimiter::default(),
-            degraded: Arc::new(AtomicBool::new(false)),
+            local: MemoryRateLimiter::default(),
         }
     }
 
     /// A `/ready` check that reports whether the limits are shared (Redis) or local.
     pub fn probe(&self) -> RateLimiterProbe {
         RateLimiterProbe {
-            degraded: self.degraded.clone(),
+            link: self.primary.link.clone(),
         }
-    }
-
-    fn set_degraded(&self, degraded: bool, reason: &str) {
-        if self.degraded.swap(degraded, Ordering::SeqCst) != degraded {
-            if degraded {
-                tracing::warn!(
-                    reason,
-                    "rate limiter: Redis unavailable; limits are counted per instance until it returns"
-                );
-            } else {
-                tracing::info!("rate limiter: Redis is back; limits are shared again");
-            }
-        }
-        metrics::gauge!("stockpilot_rate_limiter_degraded").set(if degraded { 1.0 } else { 0.0 });
     }
 }
 
 #[async_trait::async_trait]
 impl RateLimitStore for FallbackRateLimiter {
     fn backend(&self) -> &'static str {
-        if self.degraded.load(Ordering::SeqCst) {
+        if self.primary.link.is_open() {
             "memory (redis unavailable)"
         } else {
             "redis"
@@ -227,24 +231,27 @@ impl RateLimitStore for FallbackRateLimiter {
         limit: u32,
         window: Duration,
     ) -> Result<RateDecision, CacheError> {
+        let local = self.local.hit_now(key, limit, window);
+        if !local.allowed || self.primary.link.is_open() {
+            return Ok(local);
+        }
         match self.primary.hit(key, limit, window).await {
-            Ok(decision) => {
-                self.set_degraded(false, "");
-                Ok(decision)
+            Ok(shared) => {
+                if !shared.allowed {
+                    self.local.uncount(key, window);
+                }
+                Ok(shared)
             }
-            Err(e) => {
-                self.set_degraded(true, &e.0);
-                self.fallback.hit(key, limit, window).await
-            }
+            Err(_) => Ok(local),
         }
     }
 }
 
 /// `/ready` check `rate_limiter`: fails (without making the instance unready) while limits
-/// fall back to per-instance memory.
+/// are counted per instance.
 #[derive(Clone)]
 pub struct RateLimiterProbe {
-    degraded: Arc<AtomicBool>,
+    link: RedisLink,
 }
 
 #[async_trait::async_trait]
@@ -258,7 +265,7 @@ impl DependencyProbe for RateLimiterProbe {
     }
 
     async fn probe(&self) -> Result<(), ProbeFailure> {
-        if self.degraded.load(Ordering::SeqCst) {
+        if self.link.is_open() {
             Err(ProbeFailure(
                 "Redis unavailable: rate limits are counted per instance".into(),
             ))
@@ -270,7 +277,7 @@ impl DependencyProbe for RateLimiterProbe {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::AtomicU64;
+    use std::sync::atomic::{AtomicU64, Ordering};
 
     use super::*;
 
@@ -306,6 +313,25 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_request_taken_back_frees_its_place_in_the_current_window_only() {
+        let now = Arc::new(AtomicU64::new(60_000 * 1000));
+        let clock = now.clone();
+        let limiter = MemoryRateLimiter::with_clock(Arc::new(move || clock.load(Ordering::SeqCst)));
+        let w = Duration::from_secs(60);
+        assert!(limiter.hit_now("k", 2, w).allowed);
+        assert!(limiter.hit_now("k", 2, w).allowed);
+        assert!(!limiter.hit_now("k", 2, w).allowed);
+        limiter.uncount("k", w);
+        assert!(limiter.hit_now("k", 2, w).allowed);
+        assert!(!limiter.hit_now("k", 2, w).allowed);
+        // In the next window the previous one's count is history: nothing to take back.
+        now.fetch_add(60_000, Ordering::SeqCst);
+        limiter.uncount("k", w);
+        limiter.uncount("unknown", w);
+        assert_eq!(limiter.hit_now("k", 2, w).remaining, 0);
+    }
+
     /// Runs only when `TEST_REDIS_URL` points at a real Redis (`make test-all` sets it).
     #[tokio::test]
     async fn two_limiters_on_one_redis_enforce_one_combined_limit_and_it_resets() {
@@ -314,18 +340,9 @@ mod tests {
             return;
         };
         let prefix = format!("test-{}-{}", std::process::id(), system_now_ms());
-        let a = RedisRateLimiter::new(
-            &crate::RedisCache::connect(&url, Duration::from_secs(2))
-                .await
-                .unwrap(),
-            &prefix,
-        );
-        let b = RedisRateLimiter::new(
-            &crate::RedisCache::connect(&url, Duration::from_secs(2))
-                .await
-                .unwrap(),
-            &prefix,
-        );
+        let link = || RedisLink::connect(&url, Duration::from_secs(2), Duration::from_secs(1));
+        let a = RedisRateLimiter::new(&link().await.unwrap(), &prefix);
+        let b = RedisRateLimiter::new(&link().await.unwrap(), &prefix);
         let w = Duration::from_millis(800);
         // Start at the beginning of a window so the test's hits share one.
         let t = system_now_ms();

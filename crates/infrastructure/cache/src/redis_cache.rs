@@ -1,18 +1,24 @@
-//! Redis cache through a reconnecting connection manager, and the Redis readiness probe.
+//! The Redis cache, with this instance's memory as the fallback while Redis is unavailable.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use redis::AsyncCommands;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use stockpilot_application::ports::{Cache, CacheError, DependencyProbe, ProbeFailure};
+use stockpilot_application::ports::{Cache, CacheError};
+
+use crate::MemoryCache;
+use crate::redis_link::RedisLink;
 
 /// Keys are namespaced so one Redis can serve several deployments.
 const KEY_PREFIX: &str = "stockpilot:";
 
+/// Redis while its breaker is closed; this instance's memory while it is open or a command
+/// fails. The memory is emptied when the breaker closes, so entries written during an outage
+/// (which a sync on another instance could not invalidate) are not served at the next one.
 #[derive(Clone)]
 pub struct RedisCache {
-    conn: ConnectionManager,
+    link: RedisLink,
+    memory: Arc<MemoryCache>,
 }
 
 impl std::fmt::Debug for RedisCache {
@@ -21,94 +27,75 @@ impl std::fmt::Debug for RedisCache {
     }
 }
 
-/// Redis errors can echo the URL they failed on; keep only the kind so no password leaks.
-fn describe(e: &redis::RedisError) -> String {
-    format!("redis {:?} error", e.kind())
-}
-
 impl RedisCache {
-    /// Connects to `url`, waiting at most `timeout` for the first connection; later drops are
-    /// reconnected in the background by the connection manager.
+    pub fn new(link: RedisLink) -> Self {
+        let memory = Arc::new(MemoryCache::default());
+        let on_close = Arc::downgrade(&memory);
+        link.on_change(move |open| {
+            if !open && let Some(memory) = on_close.upgrade() {
+                memory.clear();
+            }
+        });
+        Self { link, memory }
+    }
+
+    /// Connects with the default command timeout of 100 ms (for tests and tools).
     ///
     /// # Errors
     /// An invalid URL or a server that does not answer in time.
     pub async fn connect(url: &str, timeout: Duration) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url)
-            .map_err(|e| anyhow::anyhow!(describe(&e)))
-            .context("invalid Redis URL (cache.redis_url)")?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(timeout))
-            .set_response_timeout(Some(timeout))
-            .set_number_of_retries(1);
-        let conn =
-            tokio::time::timeout(timeout, ConnectionManager::new_with_config(client, config))
-                .await
-                .map_err(|_| anyhow::anyhow!("no answer within {} ms", timeout.as_millis()))
-                .and_then(|r| r.map_err(|e| anyhow::anyhow!(describe(&e))))
-                .context("cannot connect to Redis (cache.redis_url)")?;
-        Ok(Self { conn })
+        Ok(Self::new(
+            RedisLink::connect(url, timeout, Duration::from_millis(100)).await?,
+        ))
     }
 
-    /// The shared connection manager (for the rate limiter).
-    pub fn connection(&self) -> ConnectionManager {
-        self.conn.clone()
-    }
-
-    pub fn probe(&self) -> RedisProbe {
-        RedisProbe {
-            conn: self.conn.clone(),
-        }
+    pub fn link(&self) -> &RedisLink {
+        &self.link
     }
 }
 
 #[async_trait::async_trait]
 impl Cache for RedisCache {
     fn backend(&self) -> &'static str {
-        "redis"
+        if self.link.is_open() {
+            "memory (redis unavailable)"
+        } else {
+            "redis"
+        }
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, CacheError> {
-        let mut conn = self.conn.clone();
-        conn.get(format!("{KEY_PREFIX}{key}"))
+        let full = format!("{KEY_PREFIX}{key}");
+        match self
+            .link
+            .call(|mut conn| async move { conn.get(full).await })
             .await
-            .map_err(|e| CacheError(describe(&e)))
+        {
+            Ok(value) => Ok(value),
+            Err(_) => self.memory.get(key).await,
+        }
     }
 
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
-        let mut conn = self.conn.clone();
+        let full = format!("{KEY_PREFIX}{key}");
         let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        conn.pset_ex::<_, _, ()>(format!("{KEY_PREFIX}{key}"), value, millis)
+        let owned = value.to_vec();
+        match self
+            .link
+            .call(|mut conn| async move { conn.pset_ex::<_, _, ()>(full, owned, millis).await })
             .await
-            .map_err(|e| CacheError(describe(&e)))
+        {
+            Ok(()) => Ok(()),
+            Err(_) => self.memory.set(key, value, ttl).await,
+        }
     }
 
     async fn delete(&self, key: &str) -> Result<(), CacheError> {
-        let mut conn = self.conn.clone();
-        conn.del::<_, ()>(format!("{KEY_PREFIX}{key}"))
+        self.memory.delete(key).await?;
+        let full = format!("{KEY_PREFIX}{key}");
+        self.link
+            .call(|mut conn| async move { conn.del::<_, ()>(full).await })
             .await
-            .map_err(|e| CacheError(describe(&e)))
-    }
-}
-
-/// `PING` for `/ready`.
-#[derive(Clone)]
-pub struct RedisProbe {
-    conn: ConnectionManager,
-}
-
-#[async_trait::async_trait]
-impl DependencyProbe for RedisProbe {
-    fn name(&self) -> &'static str {
-        "redis"
-    }
-
-    async fn probe(&self) -> Result<(), ProbeFailure> {
-        let mut conn = self.conn.clone();
-        redis::cmd("PING")
-            .query_async::<String>(&mut conn)
-            .await
-            .map(|_| ())
-            .map_err(|e| ProbeFailure(describe(&e)))
     }
 }
 
@@ -141,7 +128,7 @@ mod tests {
             .unwrap();
         tokio::time::sleep(Duration::from_millis(20)).await;
         assert_eq!(cache.get(&key).await.unwrap(), None, "PX expiry honoured");
-        assert!(cache.probe().probe().await.is_ok());
+        assert!(!cache.link().is_open());
     }
 
     #[tokio::test]

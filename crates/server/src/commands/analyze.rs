@@ -124,7 +124,7 @@ pub fn render(view: &RunView) -> String {
 /// Invalid arguments (every problem listed), database or provider setup failures.
 pub async fn run(config: &Config, submission: Submission, json: bool) -> anyhow::Result<bool> {
     let (db, store, _sync) = wiring::open_sync(config).await?;
-    let (cache, _) = wiring::cache(config).await?;
+    let (cache, _) = wiring::cache(wiring::redis(config).await?.as_ref());
     let llm =
         wiring::llm_registry(config, store.clone(), cache.clone(), Arc::new(SystemClock)).await?;
     let search = wiring::web_search(config, cache)?;

@@ -95,6 +95,8 @@ pub struct DatabaseConfig {
 pub struct CacheConfig {
     pub redis_url: Option<SecretString>,
     pub connect_timeout: Duration,
+    /// Each Redis command's own timeout; failures and timeouts open the circuit breaker.
+    pub command_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -277,6 +279,7 @@ pub const KNOWN_KEYS: &[&str] = &[
     "database.auto_migrate",
     "cache.redis_url",
     "cache.connect_timeout_secs",
+    "cache.command_timeout_ms",
     "logging.level",
     "logging.format",
     "logging.file",
@@ -521,6 +524,7 @@ impl Config {
         let cache = CacheConfig {
             redis_url: l.secret("cache.redis_url"),
             connect_timeout: Duration::from_secs(l.get("cache.connect_timeout_secs", 2u64)),
+            command_timeout: Duration::from_millis(l.get("cache.command_timeout_ms", 100u64)),
         };
         let logging = LoggingConfig {
             level: l.get("logging.level", "info".to_owned()),
@@ -751,6 +755,12 @@ impl Config {
             "cache.connect_timeout_secs",
             (1..=60).contains(&self.cache.connect_timeout.as_secs()),
             || "must be between 1 and 60 seconds".into(),
+        );
+        let command_ms = self.cache.command_timeout.as_millis();
+        l.check(
+            "cache.command_timeout_ms",
+            (10..=10_000).contains(&command_ms),
+            || format!("{command_ms} is out of range 10–10000"),
         );
 
         let level = self.logging.level.clone();

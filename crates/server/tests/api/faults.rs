@@ -340,3 +340,197 @@ async fn a_request_past_its_deadline_answers_503_and_is_logged_once() {
         ms(took)
     );
 }
+
+impl Served {
+    /// A new API key of `role`, created through the API.
+    async fn new_key(&self, role: &str) -> String {
+        let res = self
+            .client
+            .post(format!("{}/api/v1/admin/api-keys", self.base))
+            .header("X-API-Key", &self.token)
+            .json(&serde_json::json!({"name": format!("{role} key"), "role": role}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+        let body: Value = res.json().await.unwrap();
+        body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// `count` chat requests at once with `key`: how many the limiter let through.
+    async fn chat_burst(&self, key: &str, count: usize) -> usize {
+        let one = || async {
+            self.client
+                .post(format!("{}/api/v1/llm/chat", self.base))
+                .bearer_auth(key)
+                .json(&serde_json::json!({"messages": [{"role": "user", "content": "hi"}]}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        };
+        let statuses = futures_util::future::join_all((0..count).map(|_| one())).await;
+        assert!(
+            statuses.iter().all(|s| matches!(s, 409 | 429)),
+            "{statuses:?}"
+        );
+        statuses.iter().filter(|s| **s != 429).count()
+    }
+
+    /// The status of one `/ready` check.
+    async fn check(&self, name: &str) -> String {
+        let body: Value = self
+            .client
+            .get(format!("{}/ready", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        body["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .map(|c| c["status"].as_str().unwrap().to_owned())
+            .unwrap_or_else(|| panic!("no check {name}: {body}"))
+    }
+
+    /// Polls `/ready` until check `name` has `status`; returns how long that took.
+    async fn until_check(&self, name: &str, status: &str, limit: Duration) -> Duration {
+        let started = Instant::now();
+        loop {
+            if self.check(name).await == status {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < limit,
+                "{name} is not {status} after {limit:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// One series' value from `/metrics`.
+    async fn metric(&self, series: &str) -> Option<f64> {
+        let text = self
+            .client
+            .get(format!("{}/metrics", self.base))
+            .header("X-API-Key", &self.token)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix(series)?.trim().parse().ok())
+    }
+
+    /// Latencies of `n` reads, eight at a time, sorted.
+    async fn read_latencies(&self, n: usize) -> Vec<Duration> {
+        let mut all = Vec::with_capacity(n);
+        for chunk in 0..n.div_ceil(8) {
+            let batch = (0..8).map(|i| {
+                let id = format!("read-{chunk}-{i}");
+                async move { self.get("/api/v1/instruments", &id).await }
+            });
+            for (status, code, took) in futures_util::future::join_all(batch).await {
+                assert_eq!(status, 200, "{code}");
+                all.push(took);
+            }
+        }
+        all.sort();
+        all
+    }
+}
+
+fn p99(sorted: &[Duration]) -> Duration {
+    sorted[(sorted.len() * 99).div_ceil(100).saturating_sub(1)]
+}
+
+#[tokio::test]
+async fn redis_stalled_opens_the_breaker_and_requests_keep_their_latency_and_limits() {
+    let Ok(redis_url) = std::env::var("TEST_REDIS_URL") else {
+        eprintln!("TEST_REDIS_URL not set; the Redis fault test needs Redis");
+        return;
+    };
+    let proxy = FaultProxy::start(target_of(&redis_url)).await;
+    // SQLite (the embedded default) so only Redis is in the way.
+    let served = Served::start(&[
+        ("REDIS_URL", through(&redis_url, &proxy)),
+        ("STOCKPILOT_RATE_LIMIT__ENABLED", "true".into()),
+        ("STOCKPILOT_RATE_LIMIT__READS_PER_MINUTE", "100000".into()),
+        ("STOCKPILOT_RATE_LIMIT__CHAT_PER_MINUTE", "20".into()),
+    ])
+    .await;
+    assert_eq!(served.check("redis").await, "up");
+    assert_eq!(
+        served.metric("stockpilot_redis_circuit_open").await,
+        Some(0.0)
+    );
+    let healthy = served.read_latencies(200).await;
+
+    // Limits hold under concurrency with Redis answering...
+    let admitted_healthy = served
+        .chat_burst(&served.new_key("analyst").await, 60)
+        .await;
+    assert_eq!(admitted_healthy, 20, "a burst of 60 against a limit of 20");
+
+    // ...and while Redis hangs, before and after the breaker opens.
+    let stalled_key = served.new_key("analyst").await;
+    proxy.set(Fault::Stall);
+    let admitted_stalled = served.chat_burst(&stalled_key, 60).await;
+    assert_eq!(admitted_stalled, 20, "a burst of 60 with Redis hung");
+    let opened = served
+        .until_check("redis", "down", Duration::from_secs(5))
+        .await;
+    assert_eq!(
+        served.metric("stockpilot_redis_circuit_open").await,
+        Some(1.0)
+    );
+    assert_eq!(
+        served.metric("stockpilot_rate_limiter_degraded").await,
+        Some(1.0)
+    );
+    let degraded = served.read_latencies(200).await;
+    assert!(
+        p99(&degraded) < Duration::from_millis(100),
+        "p99 {:?} with the breaker open",
+        p99(&degraded)
+    );
+    assert_eq!(
+        served.get("/ready", "ready-degraded").await.0,
+        200,
+        "Redis is not required: the instance serves from memory"
+    );
+
+    // Redis answers again: the probe closes the breaker with no request touching Redis.
+    proxy.set(Fault::None);
+    let closed = served
+        .until_check("redis", "up", Duration::from_secs(3))
+        .await;
+    assert_eq!(
+        served.metric("stockpilot_redis_circuit_open").await,
+        Some(0.0)
+    );
+    assert_eq!(
+        served.metric("stockpilot_rate_limiter_degraded").await,
+        Some(0.0)
+    );
+    eprintln!(
+        "redis stalled: reads p99 {} ms healthy, {} ms with the breaker open (200 reads, 8 at a time); breaker open {} ms after the stall was seen; closed {} ms after Redis answered; bursts of 60 against a limit of 20 admitted {admitted_healthy} (Redis answering) and {admitted_stalled} (Redis hung)",
+        ms(p99(&healthy)),
+        ms(p99(&degraded)),
+        ms(opened),
+        ms(closed),
+    );
+    let errors: Vec<Value> = served
+        .log_lines()
+        .into_iter()
+        .filter(|l| l["level"] == "ERROR")
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}
