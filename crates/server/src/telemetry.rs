@@ -36,17 +36,59 @@ fn fmt_layer<W>(format: LogFormat, writer: W, ansi: bool) -> BoxedLayer
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
+    use tracing_subscriber::fmt::format as lines;
     match format {
         LogFormat::Json => tracing_subscriber::fmt::layer()
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
+            .fmt_fields(lines::JsonFields::new())
+            .event_format(ClientFaultsAsWarnings(
+                lines().json().with_current_span(true).with_span_list(false),
+            ))
             .with_writer(writer)
             .boxed(),
         LogFormat::Pretty => tracing_subscriber::fmt::layer()
-            .with_ansi(ansi)
+            .event_format(ClientFaultsAsWarnings(lines().with_ansi(ansi)))
             .with_writer(writer)
             .boxed(),
+    }
+}
+
+/// The target of actix's HTTP/1 connection handling.
+const H1_DISPATCHER: &str = "actix_http::h1::dispatcher";
+
+/// actix logs a request it cannot parse (a byte not allowed in a path, headers or a URI over
+/// its limits) and a connection the client broke as `ERROR` "stream error: …", after it has
+/// answered 400 or 431 itself. Those are the client's faults, not the server's: they are
+/// written at `WARN`, so `ERROR` lines stay worth waking someone for.
+struct ClientFaultsAsWarnings<F>(F);
+
+impl<S, N, F> tracing_subscriber::fmt::FormatEvent<S, N> for ClientFaultsAsWarnings<F>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    N: for<'a> tracing_subscriber::fmt::FormatFields<'a> + 'static,
+    F: tracing_subscriber::fmt::FormatEvent<S, N>,
+{
+    fn format_event(
+        &self,
+        ctx: &tracing_subscriber::fmt::FmtContext<'_, S, N>,
+        mut writer: tracing_subscriber::fmt::format::Writer<'_>,
+        event: &tracing::Event<'_>,
+    ) -> std::fmt::Result {
+        let meta = event.metadata();
+        if meta.target() != H1_DISPATCHER || *meta.level() != tracing::Level::ERROR {
+            return self.0.format_event(ctx, writer, event);
+        }
+        let mut line = String::new();
+        self.0.format_event(
+            ctx,
+            tracing_subscriber::fmt::format::Writer::new(&mut line),
+            event,
+        )?;
+        if line.contains("stream error: ") {
+            line = line
+                .replacen("\"level\":\"ERROR\"", "\"level\":\"WARN\"", 1)
+                .replacen("ERROR", " WARN", 1);
+        }
+        writer.write_str(&line)
     }
 }
 

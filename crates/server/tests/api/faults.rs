@@ -534,3 +534,113 @@ async fn redis_stalled_opens_the_breaker_and_requests_keep_their_latency_and_lim
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
 }
+
+/// Sends raw bytes as one HTTP/1.1 request; returns the status and the body.
+async fn raw_request(base: &str, request: &[u8]) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut answer)).await;
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line: {text:?}"));
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+#[tokio::test]
+async fn requests_refused_by_the_http_layer_are_client_errors_in_the_log() {
+    let served = Served::start(&[("STOCKPILOT_SERVER__MAX_BODY_BYTES", "1024".into())]).await;
+    let key = &served.token;
+    let send = |method: reqwest::Method, path: &str| {
+        served
+            .client
+            .request(method, format!("{}{path}", served.base))
+            .header("X-API-Key", key)
+    };
+    let cases = [
+        (
+            send(reqwest::Method::DELETE, "/api/v1/instruments"),
+            405,
+            "method_not_allowed",
+        ),
+        (
+            send(reqwest::Method::POST, "/api/v1/llm/chat")
+                .header("Content-Type", "application/json")
+                .body("x".repeat(4096)),
+            413,
+            "payload_too_large",
+        ),
+        (
+            send(reqwest::Method::POST, "/api/v1/llm/chat")
+                .header("Content-Type", "text/plain")
+                .body("{}"),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            send(reqwest::Method::POST, "/api/v1/llm/chat")
+                .header("Content-Type", "application/json")
+                .body("{\"messages\": ["),
+            400,
+            "malformed_json",
+        ),
+        (
+            send(reqwest::Method::GET, "/api/v1/nowhere"),
+            404,
+            "not_found",
+        ),
+    ];
+    for (request, status, code) in cases {
+        let res = request.send().await.unwrap();
+        assert_eq!(res.status().as_u16(), status, "{code}");
+        assert!(
+            res.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json"),
+            "{code}"
+        );
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], code, "{body}");
+        assert!(body["error"]["request_id"].is_string(), "{body}");
+    }
+    // Refused before any handler runs: a byte not allowed in a path, a query string of 200 KB.
+    let (bad_byte, _) = raw_request(
+        &served.base,
+        b"GET /api/v1/instruments\xff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(bad_byte, 400);
+    let long = format!(
+        "GET /api/v1/instruments?q={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        "a".repeat(200 * 1024)
+    );
+    let (too_long, _) = raw_request(&served.base, long.as_bytes()).await;
+    assert_eq!(too_long, 431);
+
+    let lines = served.log_lines();
+    let errors: Vec<&Value> = lines.iter().filter(|l| l["level"] == "ERROR").collect();
+    assert!(
+        errors.is_empty(),
+        "client errors logged as ERROR: {errors:?}"
+    );
+    let refused = lines
+        .iter()
+        .filter(|l| {
+            l["level"] == "WARN"
+                && l["fields"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("stream error: "))
+        })
+        .count();
+    assert!(refused >= 2, "{lines:?}");
+}
