@@ -13,6 +13,8 @@ use crate::middleware::current_request_id;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     BadRequest,
+    RequestHeadTimeout,
+    HeadersTooLarge,
     MalformedJson,
     HostNotAllowed,
     ValidationFailed,
@@ -35,8 +37,10 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 19] = [
+    pub const ALL: [ErrorCode; 21] = [
         Self::BadRequest,
+        Self::RequestHeadTimeout,
+        Self::HeadersTooLarge,
         Self::MalformedJson,
         Self::HostNotAllowed,
         Self::ValidationFailed,
@@ -60,6 +64,8 @@ impl ErrorCode {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::BadRequest => "bad_request",
+            Self::RequestHeadTimeout => "request_head_timeout",
+            Self::HeadersTooLarge => "headers_too_large",
             Self::MalformedJson => "malformed_json",
             Self::HostNotAllowed => "host_not_allowed",
             Self::ValidationFailed => "validation_failed",
@@ -86,6 +92,8 @@ impl ErrorCode {
             Self::BadRequest | Self::MalformedJson | Self::HostNotAllowed => {
                 StatusCode::BAD_REQUEST
             }
+            Self::RequestHeadTimeout => StatusCode::REQUEST_TIMEOUT,
+            Self::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,

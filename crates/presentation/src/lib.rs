@@ -8,6 +8,8 @@ pub mod middleware;
 pub mod openapi;
 mod params;
 pub mod routes;
+pub mod server;
 
 pub use app::{AppState, HttpSettings, Shared, app};
 pub use error::{ApiError, ErrorCode};
+pub use server::serve;

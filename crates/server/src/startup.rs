@@ -6,7 +6,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, web};
 use anyhow::Context;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use secrecy::ExposeSecret;
@@ -303,14 +303,12 @@ impl Application {
                 )
             })?;
         let port = listener.local_addr()?.port();
-        let grace = config.server.shutdown_grace.as_secs();
+        let grace = config.server.shutdown_grace;
         let app_shared = shared.clone();
-        let server = HttpServer::new(move || stockpilot_presentation::app(&app_shared, &settings))
-            .workers(config.server.workers)
-            .shutdown_timeout(grace)
-            .disable_signals()
-            .listen(listener)?
-            .run();
+        let server =
+            stockpilot_presentation::serve(listener, config.server.workers, grace, move || {
+                stockpilot_presentation::app(&app_shared, &settings)
+            })?;
 
         let (metrics_server, metrics_port) = match (config.metrics.port, metrics) {
             (Some(mport), Some(handle)) => {
@@ -321,17 +319,12 @@ impl Application {
                 let bound = listener.local_addr()?.port();
                 let path = config.metrics.path.clone();
                 let data = web::Data::new(handle);
-                let server = HttpServer::new(move || {
+                let server = stockpilot_presentation::serve(listener, 1, grace, move || {
                     App::new().app_data(data.clone()).route(
                         &path,
                         web::get().to(stockpilot_presentation::routes::metrics::render),
                     )
-                })
-                .workers(1)
-                .shutdown_timeout(grace)
-                .disable_signals()
-                .listen(listener)?
-                .run();
+                })?;
                 (Some(server), Some(bound))
             }
             _ => (None, None),

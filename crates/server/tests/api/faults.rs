@@ -613,19 +613,31 @@ async fn requests_refused_by_the_http_layer_are_client_errors_in_the_log() {
         assert_eq!(body["error"]["code"], code, "{body}");
         assert!(body["error"]["request_id"].is_string(), "{body}");
     }
-    // Refused before any handler runs: a byte not allowed in a path, a query string of 200 KB.
-    let (bad_byte, _) = raw_request(
+    // Refused by actix's HTTP/1 layer before any middleware runs, and still answered with the
+    // JSON body: a byte not allowed in a path, a query string of 200 KB.
+    let (bad_byte, body) = raw_request(
         &served.base,
         b"GET /api/v1/instruments\xff HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
     )
     .await;
     assert_eq!(bad_byte, 400);
+    let body: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body:?}"));
+    assert_eq!(body["error"]["code"], "bad_request", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("percent-encode"),
+        "{body}"
+    );
     let long = format!(
         "GET /api/v1/instruments?q={} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         "a".repeat(200 * 1024)
     );
-    let (too_long, _) = raw_request(&served.base, long.as_bytes()).await;
+    let (too_long, body) = raw_request(&served.base, long.as_bytes()).await;
     assert_eq!(too_long, 431);
+    let body: Value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body:?}"));
+    assert_eq!(body["error"]["code"], "headers_too_large", "{body}");
 
     let lines = served.log_lines();
     let errors: Vec<&Value> = lines.iter().filter(|l| l["level"] == "ERROR").collect();
