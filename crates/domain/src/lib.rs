@@ -2,6 +2,7 @@
 //! kernels. Nothing here does I/O or knows about providers, databases or HTTP.
 
 pub mod analysis;
+pub mod backtest;
 pub mod indicators;
 pub mod market;
 

@@ -1,0 +1,17 @@
+//! Backtesting: a simulator that turns target weights into orders, fills them on the next
+//! trading day with the market's costs and rules, and values the book at every close. Pure
+//! computation on prices already loaded; the model is written down in docs/backtesting.md.
+
+mod engine;
+pub mod rules;
+
+pub use engine::{
+    Benchmark, Day, Holding, OrderRecord, OrderStatus, Outcome, Panel, Reason, Side, Simulation,
+    SimulationError, Targets,
+};
+pub use rules::{Board, Costs, FillAt, RuleError, Rules, ShortRules};
+
+#[cfg(test)]
+mod engine_tests;
+#[cfg(test)]
+mod properties;
