@@ -28,8 +28,8 @@ release: ## Optimised build: target/release/stockpilot
 test: ## Every test on SQLite and the in-memory cache; needs no services
 	env -u TEST_DATABASE_URL -u TEST_REDIS_URL $(CARGO) test --workspace
 
-test-all: services ## Every test on PostgreSQL and Redis too, then the deploy checks, backup round trip, Prometheus end to end, API fuzzing and the installed release binary (first-hour)
-	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' $(CARGO) test --workspace
+test-all: services ## Every test on PostgreSQL and Redis too, the backtest oracles (quantstats, empyrical from PyPI in target/oracle-venv), then the deploy checks, backup round trip, Prometheus end to end, API fuzzing and the installed release binary (first-hour)
+	ORACLE_PYTHON="$$(scripts/oracles/venv.sh)" TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' $(CARGO) test --workspace
 	$(CARGO) build -q -p stockpilot-server --bin stockpilot
 	scripts/check-deploy.sh
 	TEST_DATABASE_URL='$(TEST_DATABASE_URL)' TEST_REDIS_URL='$(TEST_REDIS_URL)' scripts/test-backup-restore.sh

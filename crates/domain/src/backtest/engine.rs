@@ -559,7 +559,7 @@ impl Book<'_> {
         let held = self.shares[s] * factor;
         // The order's real quantity on the fill day: an ex-date in between scales it.
         let mut quantity = order.quantity.abs() * factor / order.factor;
-        if (factor - order.factor).abs() > 1e-12 && side == Side::Buy {
+        if (factor / order.factor - 1.0).abs() > 1e-12 && side == Side::Buy {
             quantity = (quantity / lot + 1e-9).floor() * lot;
         }
         let costs = self.rules.costs;

@@ -3,12 +3,14 @@
 //! computation on prices already loaded; the model is written down in docs/backtesting.md.
 
 mod engine;
+pub mod metrics;
 pub mod rules;
 
 pub use engine::{
     Benchmark, Day, Holding, OrderRecord, OrderStatus, Outcome, Panel, Reason, Side, Simulation,
     SimulationError, Targets,
 };
+pub use metrics::{Drawdown, MetricSettings, Metrics, metrics};
 pub use rules::{Board, Costs, FillAt, RuleError, Rules, ShortRules};
 
 #[cfg(test)]
