@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod backoff;
+pub mod backtest;
 pub mod error;
 pub mod health;
 pub mod llm;

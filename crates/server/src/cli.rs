@@ -76,6 +76,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Simulate target weights over history with a market's costs and rules: orders, fills,
+    /// daily NAV and metrics (docs/backtesting.md). Prints the metrics and writes equity.csv,
+    /// orders.csv, positions.csv and metrics.json to --out.
+    Simulate(Box<SimulateArgs>),
     /// API keys: create (the key is printed once), list, revoke.
     Apikey {
         #[command(subcommand)]
@@ -90,6 +94,78 @@ pub enum Command {
         #[arg(long, default_value_t = 3)]
         timeout: u64,
     },
+}
+
+/// `stockpilot simulate`: every option but the files has the market preset's default.
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// Target weights: a CSV with the header `date,symbol,weight` (weight a fraction of NAV;
+    /// a signal date's rows are the whole portfolio, unlisted symbols are sold).
+    #[arg(long, value_name = "FILE")]
+    pub weights: PathBuf,
+    /// Market preset of costs and rules: CN or US.
+    #[arg(long)]
+    pub market: String,
+    /// First day simulated, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date)]
+    pub from: chrono::NaiveDate,
+    /// Last day simulated, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date)]
+    pub to: chrono::NaiveDate,
+    /// Directory for equity.csv, orders.csv, positions.csv and metrics.json (created).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Bars from a CSV in the demo format (`Ticker,Date,Open,High,Low,Close,Volume[,Adj Close]`)
+    /// instead of the database; without an adjusted close the prices are traded as given.
+    #[arg(long, value_name = "FILE")]
+    pub bars: Option<PathBuf>,
+    /// Starting cash.
+    #[arg(long, allow_negative_numbers = true, default_value_t = 1_000_000.0)]
+    pub cash: f64,
+    /// Fill price: next_open or next_close (of the trading day after the signal).
+    #[arg(long, default_value = "next_open")]
+    pub fill: String,
+    /// Commission rate, a fraction of the order's value (0.00025 = 0.025 %).
+    #[arg(long, allow_negative_numbers = true, value_name = "RATE")]
+    pub commission: Option<f64>,
+    /// Smallest commission per order, in the market's currency.
+    #[arg(long, allow_negative_numbers = true, value_name = "AMOUNT")]
+    pub min_commission: Option<f64>,
+    /// Stamp duty rate on sells.
+    #[arg(long, allow_negative_numbers = true, value_name = "RATE")]
+    pub stamp_duty: Option<f64>,
+    /// Transfer fee rate, both sides.
+    #[arg(long, allow_negative_numbers = true, value_name = "RATE")]
+    pub transfer_fee: Option<f64>,
+    /// Slippage in basis points, against the trader.
+    #[arg(long, allow_negative_numbers = true, value_name = "BP")]
+    pub slippage_bp: Option<f64>,
+    /// Shares per lot (buys are whole lots).
+    #[arg(long, value_name = "N")]
+    pub lot: Option<u32>,
+    /// Allow negative weights (short sales; US only).
+    #[arg(long)]
+    pub shorts: bool,
+    /// Margin held per short, a fraction of its value (default 0.5).
+    #[arg(long, allow_negative_numbers = true, value_name = "RATE")]
+    pub short_margin: Option<f64>,
+    /// Yearly borrow fee of shorts, charged daily over 252 days (default 0).
+    #[arg(long, allow_negative_numbers = true, value_name = "RATE")]
+    pub borrow_fee: Option<f64>,
+    /// Benchmark symbol, bought and held (default: equal weights of the symbols traded).
+    #[arg(long, value_name = "SYMBOL")]
+    pub benchmark: Option<String>,
+    /// Yearly risk-free rate for Sharpe, Sortino and alpha (0.03 = 3 %).
+    #[arg(
+        long,
+        allow_negative_numbers = true,
+        value_name = "RATE",
+        default_value_t = 0.0
+    )]
+    pub risk_free: f64,
+    /// Print metrics.json instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

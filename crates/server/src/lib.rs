@@ -47,6 +47,7 @@ pub use commands::analyze::run as run_analyze;
 pub use commands::apikey::run as run_apikey;
 pub use commands::healthcheck::probe as probe_health;
 pub use commands::migrate::{run as run_migrate, run_on as run_migrate_on};
+pub use commands::simulate::run as run_simulate;
 pub use commands::sync::{data as run_data, run as run_sync};
 
 /// The URL `stockpilot healthcheck` probes by default.

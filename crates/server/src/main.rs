@@ -122,6 +122,11 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+        Command::Simulate(args) => {
+            let rt = runtime(2)?;
+            rt.block_on(stockpilot_server::run_simulate(&config, &args))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Apikey { action } => {
             let rt = runtime(1)?;
             let ok = rt.block_on(stockpilot_server::run_apikey(&config, &action))?;

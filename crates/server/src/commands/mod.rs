@@ -4,4 +4,5 @@ pub mod analyze;
 pub mod apikey;
 pub mod healthcheck;
 pub mod migrate;
+pub mod simulate;
 pub mod sync;

@@ -17,4 +17,5 @@ mod migrate;
 mod outage;
 mod research;
 mod secrets;
+mod simulate;
 mod sync;
