@@ -17,13 +17,13 @@ const DEMO: &str = concat!(
     "/../../data/demo/us-equities-daily-2000-2013.csv.gz"
 );
 
-/// The demo's AAPL, IBM, MSFT and GOOG as a panel, factors from the adjusted close.
-fn demo_panel() -> Panel {
+/// `symbols` of the demo file from `from` on as a panel, factors from the adjusted close.
+fn demo_panel(symbols: &[&str], from: &str) -> Panel {
     let mut text = String::new();
     flate2::read::GzDecoder::new(std::fs::File::open(DEMO).unwrap())
         .read_to_string(&mut text)
         .unwrap();
-    let symbols = ["AAPL", "IBM", "MSFT", "GOOG"];
+    let from = NaiveDate::parse_from_str(from, "%Y-%m-%d").unwrap();
     let rows: Vec<(usize, NaiveDate, f64, f64, f64)> = text
         .lines()
         .skip(1)
@@ -31,6 +31,9 @@ fn demo_panel() -> Panel {
             let f: Vec<&str> = line.split(',').collect();
             let s = symbols.iter().position(|s| *s == f[0])?;
             let date = NaiveDate::parse_from_str(f[1], "%Y-%m-%d").unwrap();
+            if date < from {
+                return None;
+            }
             let (open, close, adj): (f64, f64, f64) = (
                 f[2].parse().unwrap(),
                 f[5].parse().unwrap(),
@@ -55,7 +58,7 @@ fn metrics_agree_with_quantstats_and_empyrical() {
         eprintln!("ORACLE_PYTHON not set (make test-all sets it); the metric oracles are not run");
         return;
     };
-    let panel = demo_panel();
+    let panel = demo_panel(&["AAPL", "IBM", "MSFT", "GOOG"], "2000-01-01");
     let days = panel.dates().len();
     let targets: Vec<Targets> = (0..days)
         .step_by(5)
@@ -141,4 +144,154 @@ fn metrics_agree_with_quantstats_and_empyrical() {
             theirs["versions"]["empyrical"],
         );
     }
+}
+
+/// Weekly targets: `weight` of every symbol that has a bar on the signal day.
+fn weekly(panel: &Panel, weight: f64) -> Vec<Targets> {
+    (0..panel.dates().len())
+        .step_by(5)
+        .map(|day| Targets {
+            day,
+            weights: (0..panel.symbols().len())
+                .filter(|s| panel.bar(day, *s).is_some())
+                .map(|s| (s, weight))
+                .collect(),
+        })
+        .collect()
+}
+
+#[test]
+fn the_same_orders_through_vectorbt_give_the_same_fills_and_daily_nav() {
+    let Ok(python) = std::env::var("ORACLE_PYTHON") else {
+        eprintln!("ORACLE_PYTHON not set (make test-all sets it); the vectorbt parity is not run");
+        return;
+    };
+    // The demo's 5 symbols over its last 10 years, rebalanced weekly; vectorbt has no minimum
+    // commission, so it is 0 here (the unit cases cover it).
+    let symbols = ["AAPL", "IBM", "MSFT", "GOOG", "FB"];
+    let panel = demo_panel(&symbols, "2003-03-01");
+    let mut rules = Rules::us();
+    rules.costs.commission_min = 0.0;
+    let (fees, slippage) = (rules.costs.commission_rate, rules.costs.slippage);
+    let out = Simulation {
+        rules,
+        cash: 1_000_000.0,
+        benchmark: Benchmark::EqualWeight,
+    }
+    .run(&panel, &weekly(&panel, 0.19))
+    .unwrap();
+    let filled: Vec<_> = out.orders.iter().filter(|o| o.quantity > 0.0).collect();
+    assert_eq!(
+        filled.len(),
+        out.orders.len(),
+        "every order fills in this case"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    for (name, pick) in [("open.csv", 0usize), ("close.csv", 1)] {
+        let mut file = std::fs::File::create(dir.path().join(name)).unwrap();
+        writeln!(file, "date,{}", symbols.join(",")).unwrap();
+        for (d, date) in panel.dates().iter().enumerate() {
+            let cells: Vec<String> = (0..symbols.len())
+                .map(|s| {
+                    panel
+                        .bar(d, s)
+                        .map_or(String::new(), |(open, close, factor)| {
+                            format!("{:.17e}", if pick == 0 { open } else { close } * factor)
+                        })
+                })
+                .collect();
+            writeln!(file, "{date},{}", cells.join(",")).unwrap();
+        }
+    }
+    let mut orders = std::fs::File::create(dir.path().join("orders.csv")).unwrap();
+    writeln!(orders, "fill_date,symbol,size").unwrap();
+    for o in &filled {
+        let sign = if o.side == stockpilot_domain::backtest::Side::Buy {
+            1.0
+        } else {
+            -1.0
+        };
+        writeln!(
+            orders,
+            "{},{},{:.17e}",
+            o.fill_date,
+            symbols[o.symbol],
+            sign * o.adjusted_quantity
+        )
+        .unwrap();
+    }
+    drop(orders);
+    std::fs::write(
+        dir.path().join("params.json"),
+        format!("{{\"fees\": {fees:e}, \"slippage\": {slippage:e}, \"init_cash\": 1000000.0}}"),
+    )
+    .unwrap();
+    let run = Command::new(&python)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../scripts/oracles/vectorbt_parity.py"
+        ))
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let theirs: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-8 * a.abs().max(b.abs());
+    let value = theirs["value"].as_array().unwrap();
+    assert_eq!(value.len(), out.days.len());
+    let mut worst: f64 = 0.0;
+    for (day, v) in out.days.iter().zip(value) {
+        let v = v.as_f64().unwrap();
+        worst = worst.max((day.nav / v - 1.0).abs());
+        assert!(
+            close(day.nav, v),
+            "{}: NAV {} vs vectorbt {v}",
+            day.date,
+            day.nav
+        );
+    }
+    let fills = theirs["orders"].as_array().unwrap();
+    assert_eq!(fills.len(), filled.len());
+    // vectorbt lists orders by column, then time; ours are by time, then sells before buys.
+    let mut ours: Vec<_> = filled
+        .iter()
+        .map(|o| (symbols[o.symbol], o.fill_date.to_string(), *o))
+        .collect();
+    ours.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+    let mut listed: Vec<&serde_json::Value> = fills.iter().collect();
+    listed.sort_by(|a, b| {
+        (a["symbol"].as_str(), a["date"].as_str()).cmp(&(b["symbol"].as_str(), b["date"].as_str()))
+    });
+    for ((symbol, date, o), f) in ours.iter().zip(listed) {
+        assert_eq!(
+            (*symbol, date.as_str()),
+            (f["symbol"].as_str().unwrap(), f["date"].as_str().unwrap())
+        );
+        let factor = o.quantity / o.adjusted_quantity;
+        assert!(
+            close(o.adjusted_quantity, f["size"].as_f64().unwrap()),
+            "{symbol} {date} size"
+        );
+        assert!(
+            close(o.price * factor, f["price"].as_f64().unwrap()),
+            "{symbol} {date} price"
+        );
+        assert!(
+            close(o.commission, f["fees"].as_f64().unwrap()),
+            "{symbol} {date} fees"
+        );
+        assert_eq!(o.side.as_str(), f["side"].as_str().unwrap());
+    }
+    eprintln!(
+        "vectorbt {}: {} days and {} fills of 5 symbols equal to 1e-8 (largest NAV difference {worst:.1e} relative)",
+        theirs["version"],
+        out.days.len(),
+        filled.len()
+    );
 }
