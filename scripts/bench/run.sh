@@ -14,13 +14,13 @@
 #
 # Environment: BENCH_RESULTS (default target/bench-results), BENCH_DURATION, INGEST_ROWS,
 # STARTUP_RUNS, CRITERION_ARGS, TALIB_REPEATS, STOCKPILOT_API_KEY, CARGO_TARGET_DIR,
-# BENCH_BIN (a prebuilt release `stockpilot` to use instead of building one), BENCH_SECTIONS (default "indicators before_after startup http ingest research").
+# BENCH_BIN (a prebuilt release `stockpilot` to use instead of building one), BENCH_SECTIONS (default "indicators before_after startup http ingest research simulate").
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export BENCH_RESULTS="${BENCH_RESULTS:-$ROOT/target/bench-results}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-SECTIONS="${BENCH_SECTIONS:-indicators before_after startup http ingest research}"
+SECTIONS="${BENCH_SECTIONS:-indicators before_after startup http ingest research simulate}"
 mkdir -p "$BENCH_RESULTS"
 cd "$ROOT"
 
@@ -113,6 +113,7 @@ if want research; then
     status research "not yet measured (no research benchmark yet)"
   fi
 fi
+want simulate && { rm -f "$BENCH_RESULTS/simulate.json"; section simulate scripts/bench/simulate.sh "$BENCH_RESULTS"; }
 
 # The TA-Lib version actually installed, for the environment table.
 if [[ -x "$ROOT/.venv-bench/bin/python" ]]; then
