@@ -190,11 +190,20 @@ const REFUSALS: [(&[u8], ErrorCode, &str); 3] = [
 
 const EMPTY_BODY: &[u8] = b"content-length: 0\r\n";
 
-/// `buf` with the first empty-bodied refusal of [`REFUSALS`] given the JSON error body, or
-/// `None` when it holds none.
+/// How far from the end of a write an empty-bodied refusal can start (its head is about 150
+/// bytes).
+const REFUSAL_TAIL: usize = 512;
+
+/// `buf` with an empty-bodied refusal of [`REFUSALS`] given the JSON error body, or `None` when
+/// it holds none. Cheap on every other write: a refusal has no body, so it ends the buffer
+/// with its blank line, and only the buffer's last bytes are searched.
 fn rewrite(buf: &[u8]) -> Option<Vec<u8>> {
+    if !buf.ends_with(b"\r\n\r\n") {
+        return None;
+    }
+    let tail_start = buf.len().saturating_sub(REFUSAL_TAIL);
     for (status, code, message) in REFUSALS {
-        let Some(at) = find(buf, status) else {
+        let Some(at) = find(&buf[tail_start..], status).map(|i| i + tail_start) else {
             continue;
         };
         let line_start = at.checked_sub(b"HTTP/1.1".len())?;
@@ -245,9 +254,14 @@ mod tests {
 
     #[test]
     fn what_precedes_and_follows_the_refusal_is_kept() {
-        let before = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n{}";
+        let before = [
+            &b"HTTP/1.1 200 OK\r\ncontent-length: 2000\r\n\r\n"[..],
+            &[b'x'; 2000][..],
+        ]
+        .concat();
+        let before = before.as_slice();
         let refusal = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\n\r\n";
-        let buf = [&before[..], &refusal[..]].concat();
+        let buf = [before, &refusal[..]].concat();
         let out = rewrite(&buf).unwrap();
         assert!(out.starts_with(before));
         let rest = String::from_utf8(out[before.len()..].to_vec()).unwrap();
@@ -257,6 +271,12 @@ mod tests {
 
     #[test]
     fn responses_with_bodies_pass_unchanged() {
+        let big = [
+            &b"HTTP/1.1 200 OK\r\ncontent-length: 40000\r\n\r\n"[..],
+            &[b'{'; 40_000][..],
+        ]
+        .concat();
+        assert_eq!(rewrite(&big), None);
         let ours = b"HTTP/1.1 400 Bad Request\r\ncontent-length: 85\r\ncontent-type: application/json\r\n\r\n{\"error\":{}}";
         assert_eq!(rewrite(ours), None);
         assert_eq!(
