@@ -43,6 +43,22 @@ impl Backoff {
         self.failures = 0;
     }
 
+    /// How long to wait before the next attempt after `outcome` of `what`: the base interval
+    /// after a success, the growing one after a failure.
+    pub fn after<T, E: std::fmt::Display>(
+        &mut self,
+        what: &str,
+        outcome: &Result<T, E>,
+    ) -> Duration {
+        match outcome {
+            Ok(_) => {
+                self.succeeded(what);
+                self.base
+            }
+            Err(e) => self.failed(what, e),
+        }
+    }
+
     /// Failures in a row so far.
     pub fn failures(&self) -> u32 {
         self.failures
@@ -61,7 +77,10 @@ mod tests {
             .collect();
         assert_eq!(waits, [1, 2, 4, 8, 16, 30, 30, 30]);
         assert_eq!(b.failures(), 8);
-        b.succeeded("claim");
+        assert_eq!(
+            b.after("claim", &Ok::<(), &str>(())),
+            Duration::from_secs(1)
+        );
         assert_eq!(b.failures(), 0);
         assert_eq!(b.failed("claim", &"down"), Duration::from_secs(1));
     }

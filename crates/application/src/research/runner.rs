@@ -633,13 +633,7 @@ impl ResearchService {
                     .map_err(AppError::from),
                 Err(e) => Err(e),
             };
-            let wait = match &claimed {
-                Ok(_) => {
-                    backoff.succeeded("claiming research runs");
-                    self.settings.poll_interval
-                }
-                Err(e) => backoff.failed("claiming research runs", e),
-            };
+            let wait = backoff.after("claiming research runs", &claimed);
             let Ok(Some(run)) = claimed else {
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => continue,

@@ -73,13 +73,7 @@ impl SyncService {
                 Ok(_) => self.jobs.claim_next(&worker, now).await,
                 Err(e) => Err(e),
             };
-            let wait = match &claimed {
-                Ok(_) => {
-                    backoff.succeeded("claiming sync jobs");
-                    self.settings.poll_interval
-                }
-                Err(e) => backoff.failed("claiming sync jobs", e),
-            };
+            let wait = backoff.after("claiming sync jobs", &claimed);
             let Ok(Some(job)) = claimed else {
                 tokio::select! {
                     _ = tokio::time::sleep(wait) => continue,

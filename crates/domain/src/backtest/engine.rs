@@ -567,7 +567,7 @@ impl Book<'_> {
             Side::Buy => price * (1.0 + costs.slippage),
             Side::Sell => price * (1.0 - costs.slippage),
         };
-        match side {
+        let wanted = match side {
             Side::Sell => {
                 if order.closes && held > 0.0 {
                     quantity = held;
@@ -607,28 +607,7 @@ impl Book<'_> {
                     record.reason = record.reason.or(Some(Reason::InsufficientCash));
                     return record;
                 }
-                let value = quantity * fill_price;
-                let commission = (costs.commission_rate * value).max(costs.commission_min);
-                let taxes = value * (costs.stamp_duty_rate + costs.transfer_fee_rate);
-                self.cash += value - commission - taxes;
-                self.shares[s] -= quantity / factor;
-                if self.shares[s].abs() * factor < 1e-9 {
-                    self.shares[s] = 0.0;
-                }
-                self.book_fill(
-                    &mut record,
-                    quantity,
-                    fill_price,
-                    price,
-                    commission,
-                    taxes,
-                    factor,
-                );
-                record.status = if (quantity - wanted).abs() < 1e-9 {
-                    OrderStatus::Filled
-                } else {
-                    OrderStatus::Partial
-                };
+                wanted
             }
             Side::Buy => {
                 let wanted = quantity;
@@ -656,31 +635,41 @@ impl Book<'_> {
                 if quantity <= 0.0 {
                     return record;
                 }
-                let value = quantity * fill_price;
-                let commission = (costs.commission_rate * value).max(costs.commission_min);
-                let taxes = value * costs.transfer_fee_rate;
-                self.cash -= value + commission + taxes;
-                self.shares[s] += quantity / factor;
-                if self.shares[s].abs() * factor < 1e-9 {
-                    self.shares[s] = 0.0;
-                }
-                self.bought_today[s] += quantity / factor;
-                self.book_fill(
-                    &mut record,
-                    quantity,
-                    fill_price,
-                    price,
-                    commission,
-                    taxes,
-                    factor,
-                );
-                record.status = if (quantity - wanted).abs() < 1e-9 {
-                    OrderStatus::Filled
-                } else {
-                    OrderStatus::Partial
-                };
+                wanted
             }
+        };
+        // The fill: cash, position (adjusted shares), costs and the record.
+        let value = quantity * fill_price;
+        let commission = (costs.commission_rate * value).max(costs.commission_min);
+        let (signed, taxes) = match side {
+            Side::Buy => (quantity, value * costs.transfer_fee_rate),
+            Side::Sell => (
+                -quantity,
+                value * (costs.stamp_duty_rate + costs.transfer_fee_rate),
+            ),
+        };
+        self.cash -= signed * fill_price + commission + taxes;
+        self.shares[s] += signed / factor;
+        if self.shares[s].abs() * factor < 1e-9 {
+            self.shares[s] = 0.0;
         }
+        if side == Side::Buy {
+            self.bought_today[s] += quantity / factor;
+        }
+        self.book_fill(
+            &mut record,
+            quantity,
+            fill_price,
+            price,
+            commission,
+            taxes,
+            factor,
+        );
+        record.status = if (quantity - wanted).abs() < 1e-9 {
+            OrderStatus::Filled
+        } else {
+            OrderStatus::Partial
+        };
         record
     }
 
