@@ -295,3 +295,63 @@ fn the_same_orders_through_vectorbt_give_the_same_fills_and_daily_nav() {
         filled.len()
     );
 }
+
+#[test]
+fn the_information_coefficient_agrees_with_scipy() {
+    let Ok(python) = std::env::var("ORACLE_PYTHON") else {
+        eprintln!("ORACLE_PYTHON not set (make test-all sets it); the IC oracle is not run");
+        return;
+    };
+    // A score any analyst could give: 20-day momentum rounded to whole percent (so there are
+    // ties), against the next week's return, of the demo's AAPL, IBM and MSFT every week.
+    let panel = demo_panel(&["AAPL", "IBM", "MSFT"], "2000-01-01");
+    let adjusted = |d: usize, s: usize| panel.bar(d, s).map(|(_, c, f)| c * f);
+    let (mut scores, mut returns) = (Vec::new(), Vec::new());
+    for day in (20..panel.dates().len() - 5).step_by(5) {
+        for s in 0..3 {
+            let (Some(past), Some(now), Some(next)) = (
+                adjusted(day - 20, s),
+                adjusted(day, s),
+                adjusted(day + 5, s),
+            ) else {
+                continue;
+            };
+            scores.push(((now / past - 1.0) * 100.0).round());
+            returns.push(next / now - 1.0);
+        }
+    }
+    let ours = stockpilot_domain::backtest::information_coefficient(&scores, &returns);
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("ic.csv");
+    let mut file = std::fs::File::create(&csv).unwrap();
+    writeln!(file, "score,return").unwrap();
+    for (s, r) in scores.iter().zip(&returns) {
+        writeln!(file, "{s:.17e},{r:.17e}").unwrap();
+    }
+    drop(file);
+    let run = Command::new(&python)
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../scripts/oracles/ic.py"
+        ))
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let theirs: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    for (name, value) in [("pearson", ours.pearson), ("spearman", ours.spearman)] {
+        let expected = theirs[name].as_f64().unwrap();
+        assert!(
+            (value - expected).abs() < 1e-12,
+            "{name}: {value} vs scipy {expected}"
+        );
+    }
+    eprintln!(
+        "IC of {} pairs: Pearson {:.6}, Spearman {:.6} (t {:.2}, hit rate {:.3}) — equal to scipy {} within 1e-12",
+        ours.observations, ours.pearson, ours.spearman, ours.t_stat, ours.hit_rate, theirs["scipy"]
+    );
+}
