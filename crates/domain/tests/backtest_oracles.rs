@@ -95,21 +95,7 @@ fn metrics_agree_with_quantstats_and_empyrical() {
             },
         )
         .unwrap();
-        let run = Command::new(&python)
-            .arg(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../../scripts/oracles/metrics.py"
-            ))
-            .arg(&csv)
-            .arg(rf.to_string())
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        let theirs: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+        let theirs = oracle(&python, "metrics.py", &[&csv, &rf.to_string()]);
         let mine = [
             ("sharpe", ours.sharpe),
             ("sortino", ours.sortino),
@@ -144,6 +130,24 @@ fn metrics_agree_with_quantstats_and_empyrical() {
             theirs["versions"]["empyrical"],
         );
     }
+}
+
+/// Runs `scripts/oracles/SCRIPT ARGS…` with the oracle Python and parses the JSON it prints.
+fn oracle(python: &str, script: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> serde_json::Value {
+    let run = Command::new(python)
+        .arg(format!(
+            "{}/../../scripts/oracles/{script}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .args(args.iter().map(|a| a.as_ref()))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{script}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    serde_json::from_slice(&run.stdout).unwrap()
 }
 
 /// Weekly targets: `weight` of every symbol that has a bar on the signal day.
@@ -227,20 +231,7 @@ fn the_same_orders_through_vectorbt_give_the_same_fills_and_daily_nav() {
         format!("{{\"fees\": {fees:e}, \"slippage\": {slippage:e}, \"init_cash\": 1000000.0}}"),
     )
     .unwrap();
-    let run = Command::new(&python)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../scripts/oracles/vectorbt_parity.py"
-        ))
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let theirs: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let theirs = oracle(&python, "vectorbt_parity.py", &[&dir.path()]);
 
     let close = |a: f64, b: f64| (a - b).abs() <= 1e-8 * a.abs().max(b.abs());
     let value = theirs["value"].as_array().unwrap();
@@ -329,20 +320,7 @@ fn the_information_coefficient_agrees_with_scipy() {
         writeln!(file, "{s:.17e},{r:.17e}").unwrap();
     }
     drop(file);
-    let run = Command::new(&python)
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../scripts/oracles/ic.py"
-        ))
-        .arg(&csv)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let theirs: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let theirs = oracle(&python, "ic.py", &[&csv]);
     for (name, value) in [("pearson", ours.pearson), ("spearman", ours.spearman)] {
         let expected = theirs[name].as_f64().unwrap();
         assert!(

@@ -62,8 +62,9 @@ pub async fn load_panel(
     symbols: &[Symbol],
     range: DateRange,
 ) -> Result<Panel, AppError> {
-    let mut series = Vec::with_capacity(symbols.len());
-    for symbol in symbols {
+    let mut rows = Vec::new();
+    let mut names = Vec::with_capacity(symbols.len());
+    for (s, symbol) in symbols.iter().enumerate() {
         let instrument = store.instrument(symbol).await?.ok_or_else(|| {
             AppError::NotFound(format!(
                 "{symbol}: no such instrument in the store; sync or import it first"
@@ -92,21 +93,6 @@ pub async fn load_panel(
             .filter_map(|f| Some((f.trade_date, f.factor.to_f64()?)))
             .collect();
         factors.sort_by_key(|f| f.0);
-        series.push((instrument.instrument.name, bars, factors));
-    }
-    let mut dates: Vec<NaiveDate> = series
-        .iter()
-        .flat_map(|(_, bars, _)| bars.iter().map(|b| b.trade_date))
-        .collect();
-    dates.sort_unstable();
-    dates.dedup();
-    let mut panel = Panel::new(
-        dates.clone(),
-        symbols.iter().map(|s| s.as_str().to_owned()).collect(),
-    );
-    for (s, (name, bars, factors)) in series.iter().enumerate() {
-        panel.set_board(s, board_of(&symbols[s], Some(name)));
-        let mut smoother = FactorSmoother::default();
         let mut next_factor = 0;
         let mut in_effect = None;
         for bar in bars {
@@ -117,11 +103,56 @@ pub async fn load_panel(
             let (Some(open), Some(close)) = (bar.open.to_f64(), bar.close.to_f64()) else {
                 continue;
             };
-            let day = dates.binary_search(&bar.trade_date).unwrap_or_default();
-            panel.set(day, s, open, close, smoother.next(in_effect));
+            rows.push(PanelRow {
+                symbol: s,
+                date: bar.trade_date,
+                open,
+                close,
+                factor: in_effect,
+            });
         }
+        names.push(Some(instrument.instrument.name));
     }
-    Ok(panel)
+    Ok(assemble(symbols, &names, rows))
+}
+
+/// One bar of one symbol for [`assemble`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PanelRow {
+    /// Index into the symbols.
+    pub symbol: usize,
+    pub date: NaiveDate,
+    /// Real (unadjusted) prices.
+    pub open: f64,
+    pub close: f64,
+    /// The raw adjustment factor in effect, if any.
+    pub factor: Option<f64>,
+}
+
+/// The panel of `symbols` from their bars: the calendar is every day any of them has a bar,
+/// factors are smoothed through [`FACTOR_NOISE`] per symbol, boards come from the symbols and
+/// their `names` (ST), for the price limits.
+pub fn assemble(symbols: &[Symbol], names: &[Option<String>], mut rows: Vec<PanelRow>) -> Panel {
+    rows.sort_by_key(|r| (r.symbol, r.date));
+    let mut dates: Vec<NaiveDate> = rows.iter().map(|r| r.date).collect();
+    dates.sort_unstable();
+    dates.dedup();
+    let mut panel = Panel::new(
+        dates.clone(),
+        symbols.iter().map(|s| s.as_str().to_owned()).collect(),
+    );
+    let mut smoothers: Vec<FactorSmoother> =
+        symbols.iter().map(|_| FactorSmoother::default()).collect();
+    for r in rows {
+        let day = dates.binary_search(&r.date).unwrap_or_default();
+        let factor = smoothers[r.symbol].next(r.factor);
+        panel.set(day, r.symbol, r.open, r.close, factor);
+    }
+    for (s, symbol) in symbols.iter().enumerate() {
+        let name = names.get(s).and_then(Option::as_deref);
+        panel.set_board(s, board_of(symbol, name));
+    }
+    panel
 }
 
 #[cfg(test)]

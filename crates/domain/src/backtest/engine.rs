@@ -421,19 +421,22 @@ impl Book<'_> {
         (self.cash + value, value, gross)
     }
 
-    /// Cash that buys and new shorts may use: cash less the proceeds and margin of open shorts.
-    fn usable_cash(&self) -> f64 {
-        let Some(shorts) = self.rules.shorts else {
-            return self.cash;
-        };
-        let short_value: f64 = self
-            .shares
+    /// The value of the open short positions, as a positive amount.
+    fn short_value(&self) -> f64 {
+        self.shares
             .iter()
             .enumerate()
             .filter(|(_, q)| **q < 0.0)
             .map(|(s, q)| -q * self.last_close[s])
-            .sum();
-        self.cash - short_value * (1.0 + shorts.margin_rate)
+            .sum()
+    }
+
+    /// Cash that buys and new shorts may use: cash less the proceeds and margin of open shorts.
+    fn usable_cash(&self) -> f64 {
+        match self.rules.shorts {
+            Some(shorts) => self.cash - self.short_value() * (1.0 + shorts.margin_rate),
+            None => self.cash,
+        }
     }
 
     fn charge_borrow_fees(&mut self) {
@@ -443,14 +446,7 @@ impl Book<'_> {
         if shorts.borrow_fee_rate == 0.0 {
             return;
         }
-        let short_value: f64 = self
-            .shares
-            .iter()
-            .enumerate()
-            .filter(|(_, q)| **q < 0.0)
-            .map(|(s, q)| -q * self.last_close[s])
-            .sum();
-        let fee = short_value * shorts.borrow_fee_rate / 252.0;
+        let fee = self.short_value() * shorts.borrow_fee_rate / 252.0;
         self.cash -= fee;
         self.costs += fee;
     }
@@ -590,7 +586,7 @@ impl Book<'_> {
                     record.reason = Some(Reason::TPlusOne);
                 }
                 // Opening or adding to a short: the margin must be there.
-                let short_part = (quantity - long.max(0.0)).max(0.0);
+                let short_part = (quantity - long).max(0.0);
                 if let Some(shorts) = self.rules.shorts
                     && short_part > 0.0
                 {
@@ -620,9 +616,7 @@ impl Book<'_> {
                 let rate = 1.0 + costs.commission_rate + costs.transfer_fee_rate;
                 let cost = |q: f64| {
                     let value = q * fill_price;
-                    value
-                        + (costs.commission_rate * value).max(costs.commission_min)
-                        + value * costs.transfer_fee_rate
+                    value + costs.commission(value) + value * costs.transfer_fee_rate
                 };
                 if cost(quantity) > budget {
                     let mut lots = (budget / (fill_price * lot * rate)).floor().max(0.0);
@@ -640,7 +634,7 @@ impl Book<'_> {
         };
         // The fill: cash, position (adjusted shares), costs and the record.
         let value = quantity * fill_price;
-        let commission = (costs.commission_rate * value).max(costs.commission_min);
+        let commission = costs.commission(value);
         let (signed, taxes) = match side {
             Side::Buy => (quantity, value * costs.transfer_fee_rate),
             Side::Sell => (

@@ -18,6 +18,13 @@ pub struct Costs {
     pub slippage: f64,
 }
 
+impl Costs {
+    /// The commission of an order of `value`: the rate, at least the minimum.
+    pub fn commission(&self, value: f64) -> f64 {
+        (self.commission_rate * value).max(self.commission_min)
+    }
+}
+
 /// Which price of the day after the signal an order fills at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FillAt {

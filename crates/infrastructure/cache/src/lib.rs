@@ -7,8 +7,6 @@ mod redis_cache;
 mod redis_link;
 
 pub use memory::MemoryCache;
-pub use rate_limit::{
-    FallbackRateLimiter, MemoryRateLimiter, NowMs, RateLimiterProbe, RedisRateLimiter,
-};
+pub use rate_limit::{FallbackRateLimiter, MemoryRateLimiter, NowMs, RedisRateLimiter};
 pub use redis_cache::RedisCache;
-pub use redis_link::{OPEN_AFTER, PROBE_EVERY, RedisLink, RedisProbe};
+pub use redis_link::{CircuitProbe, OPEN_AFTER, PROBE_EVERY, RedisLink};

@@ -8,10 +8,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use crate::redis_link::RedisLink;
-use stockpilot_application::ports::{
-    CacheError, DependencyProbe, ProbeFailure, RateDecision, RateLimitStore, sliding_window,
-};
+use crate::redis_link::{CircuitProbe, RedisLink};
+use stockpilot_application::ports::{CacheError, RateDecision, RateLimitStore, sliding_window};
 
 /// Milliseconds since the Unix epoch, replaceable in tests.
 pub type NowMs = Arc<dyn Fn() -> u64 + Send + Sync>;
@@ -208,10 +206,11 @@ impl FallbackRateLimiter {
     }
 
     /// A `/ready` check that reports whether the limits are shared (Redis) or local.
-    pub fn probe(&self) -> RateLimiterProbe {
-        RateLimiterProbe {
-            link: self.primary.link.clone(),
-        }
+    pub fn probe(&self) -> CircuitProbe {
+        self.primary.link.probe_named(
+            "rate_limiter",
+            "Redis unavailable: rate limits are counted per instance",
+        )
     }
 }
 
@@ -243,34 +242,6 @@ impl RateLimitStore for FallbackRateLimiter {
                 Ok(shared)
             }
             Err(_) => Ok(local),
-        }
-    }
-}
-
-/// `/ready` check `rate_limiter`: fails (without making the instance unready) while limits
-/// are counted per instance.
-#[derive(Clone)]
-pub struct RateLimiterProbe {
-    link: RedisLink,
-}
-
-#[async_trait::async_trait]
-impl DependencyProbe for RateLimiterProbe {
-    fn name(&self) -> &'static str {
-        "rate_limiter"
-    }
-
-    fn required(&self) -> bool {
-        false
-    }
-
-    async fn probe(&self) -> Result<(), ProbeFailure> {
-        if self.link.is_open() {
-            Err(ProbeFailure(
-                "Redis unavailable: rate limits are counted per instance".into(),
-            ))
-        } else {
-            Ok(())
         }
     }
 }

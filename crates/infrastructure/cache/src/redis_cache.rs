@@ -79,10 +79,9 @@ impl Cache for RedisCache {
     async fn set(&self, key: &str, value: &[u8], ttl: Duration) -> Result<(), CacheError> {
         let full = format!("{KEY_PREFIX}{key}");
         let millis = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        let owned = value.to_vec();
         match self
             .link
-            .call(|mut conn| async move { conn.pset_ex::<_, _, ()>(full, owned, millis).await })
+            .call(|mut conn| async move { conn.pset_ex::<_, _, ()>(full, value, millis).await })
             .await
         {
             Ok(()) => Ok(()),

@@ -102,17 +102,7 @@ impl RedisLink {
     /// Sets the breaker's gauges (`stockpilot_redis_circuit_open` and what the users of the
     /// link export) to its current state: for a metrics recorder installed after connecting.
     pub fn export_state(&self) {
-        let open = self.is_open();
-        metrics::gauge!("stockpilot_redis_circuit_open").set(if open { 1.0 } else { 0.0 });
-        for callback in self
-            .shared
-            .on_change
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .iter()
-        {
-            callback(open);
-        }
+        publish(&self.shared, self.is_open());
     }
 
     /// Registers `callback(open)` to be told about each change of the breaker.
@@ -182,6 +172,11 @@ fn set_open(shared: &Shared, open: bool, reason: &str) {
             "Redis answers again: circuit closed; cache and rate limits are shared again"
         );
     }
+    publish(shared, open);
+}
+
+/// Sets the breaker's gauge and tells the link's users its state.
+fn publish(shared: &Shared, open: bool) {
     metrics::gauge!("stockpilot_redis_circuit_open").set(if open { 1.0 } else { 0.0 });
     for callback in shared
         .on_change
@@ -211,24 +206,40 @@ async fn probe_loop(shared: Weak<Shared>) {
     }
 }
 
-/// `/ready` check `redis`: reports the breaker, without a round trip of its own (the
-/// background probe makes those). It does not make the instance unready: while Redis is away
-/// requests are served from memory (see docs/operations.md, "Failure modes").
+/// A `/ready` check that reports the breaker, without a round trip of its own (the background
+/// probe makes those). It does not make the instance unready: while Redis is away requests are
+/// served from memory (see docs/operations.md, "Failure modes"). Two are shown: `redis` (the
+/// cache) and `rate_limiter` (whether limits are shared).
 #[derive(Clone)]
-pub struct RedisProbe {
+pub struct CircuitProbe {
     link: RedisLink,
+    name: &'static str,
+    while_open: &'static str,
 }
 
 impl RedisLink {
-    pub fn probe(&self) -> RedisProbe {
-        RedisProbe { link: self.clone() }
+    /// The `redis` check.
+    pub fn probe(&self) -> CircuitProbe {
+        self.probe_named(
+            "redis",
+            "Redis unavailable (circuit open): cache and rate limits are per instance",
+        )
+    }
+
+    /// A check named `name` that fails with `while_open` while the breaker is open.
+    pub(crate) fn probe_named(&self, name: &'static str, while_open: &'static str) -> CircuitProbe {
+        CircuitProbe {
+            link: self.clone(),
+            name,
+            while_open,
+        }
     }
 }
 
 #[async_trait::async_trait]
-impl DependencyProbe for RedisProbe {
+impl DependencyProbe for CircuitProbe {
     fn name(&self) -> &'static str {
-        "redis"
+        self.name
     }
 
     fn required(&self) -> bool {
@@ -237,9 +248,7 @@ impl DependencyProbe for RedisProbe {
 
     async fn probe(&self) -> Result<(), ProbeFailure> {
         if self.link.is_open() {
-            Err(ProbeFailure(
-                "Redis unavailable (circuit open): cache and rate limits are per instance".into(),
-            ))
+            Err(ProbeFailure(self.while_open.into()))
         } else {
             Ok(())
         }

@@ -206,6 +206,14 @@ fn bad_input_is_refused_naming_what_is_wrong() {
             bars.to_owned(),
         ]
     };
+    // The base arguments with some of them replaced: (index, value).
+    let changed = |w: &str, replace: &[(usize, &str)]| {
+        let mut args = base(w);
+        for (i, v) in replace {
+            args[*i] = (*v).to_owned();
+        }
+        args
+    };
     let cases: Vec<(Vec<String>, &str)> = vec![
         (base(&over), "2005-01-03: the weights sum to 1.1, above 1"),
         (
@@ -221,11 +229,7 @@ fn bad_input_is_refused_naming_what_is_wrong() {
             "--commission: -0.001 is not a rate in [0, 0.1)",
         ),
         (
-            {
-                let mut a = base(&ok);
-                a[3] = "HK".into();
-                a
-            },
+            changed(&ok, &[(3, "HK")]),
             "--market: 'HK' is not one of: CN, US",
         ),
         (
@@ -237,29 +241,15 @@ fn bad_input_is_refused_naming_what_is_wrong() {
             "--cash: 0 is not an amount > 0",
         ),
         (
-            {
-                let mut a = base(&ok);
-                a[7] = "2004-01-01".into();
-                a
-            },
+            changed(&ok, &[(7, "2004-01-01")]),
             "--from 2005-01-01 is after --to 2004-01-01",
         ),
         (
-            {
-                let mut a = base(&ok);
-                a[5] = "1990-01-01".into();
-                a[7] = "1990-12-31".into();
-                a
-            },
+            changed(&ok, &[(5, "1990-01-01"), (7, "1990-12-31")]),
             "AAPL has no bars between 1990-01-01 and 1990-12-31",
         ),
         (
-            {
-                let mut a = base(&ok);
-                a[3] = "CN".into();
-                a.push("--shorts".into());
-                a
-            },
+            [changed(&ok, &[(3, "CN")]), vec!["--shorts".into()]].concat(),
             "--shorts: A-shares (--market CN) cannot be sold short",
         ),
     ];

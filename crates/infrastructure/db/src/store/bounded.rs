@@ -35,15 +35,22 @@ async fn bounded<T>(
     })
 }
 
-/// A pooled connection whose statements have at most `limit` each (`None`: unbounded).
+/// A connection (`C` = the pool) or an open transaction (`C` = a transaction) whose
+/// statements have at most `limit` each (`None`: unbounded). A transaction dropped without
+/// [`Txn::commit`] rolls back.
 #[derive(Clone)]
-pub(crate) struct Db {
-    pub(crate) conn: DatabaseConnection,
+pub(crate) struct Bounded<C> {
+    pub(crate) conn: C,
     pub(crate) limit: Option<Duration>,
 }
 
+/// The store's pooled connection.
+pub(crate) type Db = Bounded<DatabaseConnection>;
+/// An open write transaction.
+pub(crate) type Txn = Bounded<DatabaseTransaction>;
+
 #[async_trait::async_trait]
-impl ConnectionTrait for Db {
+impl<C: ConnectionTrait + Send + Sync> ConnectionTrait for Bounded<C> {
     fn get_database_backend(&self) -> DbBackend {
         self.conn.get_database_backend()
     }
@@ -80,52 +87,24 @@ impl Db {
         )
         .await
         .map_err(db_err)?;
-        Ok(Txn {
-            txn,
+        Ok(Bounded {
+            conn: txn,
             limit: self.limit,
         })
     }
 }
 
-/// An open transaction with the same bound on each statement; dropped without
-/// [`Txn::commit`], it rolls back.
-pub(crate) struct Txn {
-    txn: DatabaseTransaction,
-    limit: Option<Duration>,
-}
-
 impl Txn {
     pub(crate) async fn commit(self) -> Result<(), StoreError> {
-        bounded(self.limit, self.txn.commit()).await.map_err(db_err)
-    }
-
-    pub(crate) async fn rollback(self) -> Result<(), StoreError> {
-        bounded(self.limit, self.txn.rollback())
+        bounded(self.limit, self.conn.commit())
             .await
             .map_err(db_err)
     }
-}
 
-#[async_trait::async_trait]
-impl ConnectionTrait for Txn {
-    fn get_database_backend(&self) -> DbBackend {
-        self.txn.get_database_backend()
-    }
-
-    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        bounded(self.limit, self.txn.execute_raw(stmt)).await
-    }
-
-    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        bounded(self.limit, self.txn.execute_unprepared(sql)).await
-    }
-
-    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
-        bounded(self.limit, self.txn.query_one_raw(stmt)).await
-    }
-
-    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        bounded(self.limit, self.txn.query_all_raw(stmt)).await
+    pub(crate) async fn rollback(self) -> Result<(), StoreError> {
+        bounded(self.limit, self.conn.rollback())
+            .await
+            .map_err(db_err)
     }
 }
 

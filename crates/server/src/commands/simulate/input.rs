@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
-use stockpilot_application::backtest::{FactorSmoother, board_of};
+use stockpilot_application::backtest::{PanelRow, assemble};
 use stockpilot_domain::backtest::{Panel, Targets};
 use stockpilot_domain::market::Symbol;
 
@@ -151,8 +151,7 @@ pub fn bars(
             header.trim()
         );
     };
-    // (symbol index, date, open, close, raw factor)
-    let mut rows: Vec<(usize, NaiveDate, f64, f64, Option<f64>)> = Vec::new();
+    let mut rows: Vec<PanelRow> = Vec::new();
     for (i, line) in lines {
         let cells: Vec<&str> = line.split(',').map(str::trim).collect();
         let cell = |c: usize| cells.get(c).copied().unwrap_or_default();
@@ -177,12 +176,18 @@ pub fn bars(
             Some(a) => Some(number(a, "adj close")? / c),
             None => None,
         };
-        rows.push((s, day, o, c, factor));
+        rows.push(PanelRow {
+            symbol: s,
+            date: day,
+            open: o,
+            close: c,
+            factor,
+        });
     }
     if let Some(missing) = symbols
         .iter()
         .enumerate()
-        .find(|(s, _)| !rows.iter().any(|r| r.0 == *s))
+        .find(|(s, _)| !rows.iter().any(|r| r.symbol == *s))
     {
         bail!(
             "{}: {} has no bars between {from} and {to}",
@@ -190,24 +195,7 @@ pub fn bars(
             missing.1
         );
     }
-    rows.sort_by_key(|r| (r.0, r.1));
-    let mut dates: Vec<NaiveDate> = rows.iter().map(|r| r.1).collect();
-    dates.sort_unstable();
-    dates.dedup();
-    let mut panel = Panel::new(
-        dates.clone(),
-        symbols.iter().map(|s| s.as_str().to_owned()).collect(),
-    );
-    let mut smoothers: Vec<FactorSmoother> =
-        symbols.iter().map(|_| FactorSmoother::default()).collect();
-    for (s, day, o, c, factor) in rows {
-        let d = dates.binary_search(&day).unwrap_or_default();
-        panel.set(d, s, o, c, smoothers[s].next(factor));
-    }
-    for (s, symbol) in symbols.iter().enumerate() {
-        panel.set_board(s, board_of(symbol, None));
-    }
-    Ok(panel)
+    Ok(assemble(symbols, &[], rows))
 }
 
 /// The weights as the simulator's targets, one entry per signal date. Rows dated outside
