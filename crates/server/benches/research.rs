@@ -250,6 +250,7 @@ async fn run() {
         run_id: "bench".into(),
         debate_rounds: 0,
         max_tokens_per_call: 16,
+        temperature: stockpilot_application::research::analysts::RESEARCH_TEMPERATURE,
     };
     let rounds = 50;
     let mut per_analyst = vec![Duration::ZERO; quant.len()];

@@ -1,5 +1,5 @@
 //! The command line: `stockpilot serve | migrate … | config … | sync … | data … | analyze … |
-//! apikey … | healthcheck`.
+//! simulate … | backtest … | apikey … | healthcheck`.
 
 use std::path::PathBuf;
 
@@ -80,6 +80,11 @@ pub enum Command {
     /// daily NAV and metrics (docs/backtesting.md). Prints the metrics and writes equity.csv,
     /// orders.csv, positions.csv and metrics.json to --out.
     Simulate(Box<SimulateArgs>),
+    /// Backtest the research: the analysts as of each rebalance date (nothing dated later is
+    /// read), their decisions as target weights through the simulator, and each analyst's
+    /// information coefficient (docs/backtesting.md). Writes the simulator's files plus
+    /// decisions.csv and ic.csv to --out.
+    Backtest(Box<BacktestArgs>),
     /// API keys: create (the key is printed once), list, revoke.
     Apikey {
         #[command(subcommand)]
@@ -119,6 +124,28 @@ pub struct SimulateArgs {
     /// instead of the database; without an adjusted close the prices are traded as given.
     #[arg(long, value_name = "FILE")]
     pub bars: Option<PathBuf>,
+    #[command(flatten)]
+    pub trading: TradingArgs,
+    /// Allow negative weights (short sales; US only).
+    #[arg(long)]
+    pub shorts: bool,
+    /// Margin held per short, a fraction of its value (default 0.5).
+    #[arg(long, allow_negative_numbers = true, value_name = "RATE")]
+    pub short_margin: Option<f64>,
+    /// Yearly borrow fee of shorts, charged daily over 252 days (default 0).
+    #[arg(long, allow_negative_numbers = true, value_name = "RATE")]
+    pub borrow_fee: Option<f64>,
+    /// Benchmark symbol, bought and held (default: equal weights of the symbols traded).
+    #[arg(long, value_name = "SYMBOL")]
+    pub benchmark: Option<String>,
+    /// Print metrics.json instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Cash, fills and costs of a simulation; every cost option defaults to the market preset.
+#[derive(Debug, clap::Args)]
+pub struct TradingArgs {
     /// Starting cash.
     #[arg(long, allow_negative_numbers = true, default_value_t = 1_000_000.0)]
     pub cash: f64,
@@ -143,18 +170,6 @@ pub struct SimulateArgs {
     /// Shares per lot (buys are whole lots).
     #[arg(long, value_name = "N")]
     pub lot: Option<u32>,
-    /// Allow negative weights (short sales; US only).
-    #[arg(long)]
-    pub shorts: bool,
-    /// Margin held per short, a fraction of its value (default 0.5).
-    #[arg(long, allow_negative_numbers = true, value_name = "RATE")]
-    pub short_margin: Option<f64>,
-    /// Yearly borrow fee of shorts, charged daily over 252 days (default 0).
-    #[arg(long, allow_negative_numbers = true, value_name = "RATE")]
-    pub borrow_fee: Option<f64>,
-    /// Benchmark symbol, bought and held (default: equal weights of the symbols traded).
-    #[arg(long, value_name = "SYMBOL")]
-    pub benchmark: Option<String>,
     /// Yearly risk-free rate for Sharpe, Sortino and alpha (0.03 = 3 %).
     #[arg(
         long,
@@ -163,9 +178,51 @@ pub struct SimulateArgs {
         default_value_t = 0.0
     )]
     pub risk_free: f64,
-    /// Print metrics.json instead of the table.
+}
+
+/// `stockpilot backtest`: the research's analysts replayed as of each rebalance date.
+#[derive(Debug, clap::Args)]
+pub struct BacktestArgs {
+    /// Symbols of one market, e.g. `AAPL MSFT IBM` or `600519.SH 000001.SZ` (at most 500).
+    #[arg(required = true, num_args = 1..)]
+    pub symbols: Vec<String>,
+    /// First day replayed, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date)]
+    pub from: chrono::NaiveDate,
+    /// Last day replayed, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD", value_parser = date)]
+    pub to: chrono::NaiveDate,
+    /// Analysts, comma-separated; `risk` sizes the positions and must be one of them.
+    #[arg(long, value_delimiter = ',', default_value = "technical,risk")]
+    pub analysts: Vec<String>,
+    /// Rebalance schedule: daily, weekly (last trading day of the week) or monthly.
+    #[arg(long, default_value = "weekly")]
+    pub rebalance: String,
+    /// Directory for equity.csv, orders.csv, positions.csv, metrics.json, decisions.csv and
+    /// ic.csv (created).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub trading: TradingArgs,
+    /// LLM provider by name, for LLM analysts (default: the gateway's priority order).
+    #[arg(long)]
+    pub llm_provider: Option<String>,
+    /// LLM calls the backtest may make; one that needs more refuses to start and says how
+    /// many it needs.
+    #[arg(long, default_value_t = 0)]
+    pub max_llm_calls: u64,
+    /// Token budget of the backtest's LLM calls.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub max_tokens: u64,
+    /// Bull/bear debate rounds of the `debate` analyst.
+    #[arg(long, default_value_t = 0)]
+    pub debate_rounds: u8,
+    /// Print metrics.json and the IC table as JSON instead of tables.
     #[arg(long)]
     pub json: bool,
+    /// No progress bar, even on a terminal.
+    #[arg(long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -45,6 +45,7 @@ pub fn install_crypto_provider() {
 
 pub use commands::analyze::run as run_analyze;
 pub use commands::apikey::run as run_apikey;
+pub use commands::backtest::run as run_backtest;
 pub use commands::healthcheck::probe as probe_health;
 pub use commands::migrate::{run as run_migrate, run_on as run_migrate_on};
 pub use commands::simulate::run as run_simulate;

@@ -127,6 +127,11 @@ fn run(command: Command, config: Config) -> anyhow::Result<ExitCode> {
             rt.block_on(stockpilot_server::run_simulate(&config, &args))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Backtest(args) => {
+            let rt = runtime(2)?;
+            rt.block_on(stockpilot_server::run_backtest(&config, &args))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Apikey { action } => {
             let rt = runtime(1)?;
             let ok = rt.block_on(stockpilot_server::run_apikey(&config, &action))?;

@@ -9,6 +9,12 @@ use stockpilot_domain::market::{DateRange, Market, Symbol};
 use crate::AppError;
 use crate::ports::MarketDataStore;
 
+mod replay;
+
+pub use replay::{
+    Backtest, BacktestRequest, BacktestService, DecisionRow, IcRow, LlmPlan, MAX_SYMBOLS, Timings,
+};
+
 /// Relative changes of an adjustment factor below this are rounding noise (stored factors keep
 /// 8 decimals, and factors derived from an adjusted close carry its rounding), not ex-rights
 /// dates: the previous factor is kept. The smallest real dividends move a factor by ~0.1 %.

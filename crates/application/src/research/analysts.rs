@@ -91,7 +91,13 @@ pub struct LlmAccess {
     pub debate_rounds: u8,
     /// Tokens one completion may produce at most (never above what the budget has left).
     pub max_tokens_per_call: u32,
+    /// Sampling temperature of every call: [`RESEARCH_TEMPERATURE`] for research runs, 0 for
+    /// backtests (repeatable, so the gateway's answer cache serves a replay again for free).
+    pub temperature: f32,
 }
+
+/// The temperature of research runs' LLM calls.
+pub const RESEARCH_TEMPERATURE: f32 = 0.2;
 
 impl LlmAccess {
     /// The usage ledger's `purpose` of a call of this run: `run:<id> <what>`, so the run's
@@ -120,6 +126,14 @@ pub trait Analyst: Send + Sync {
     /// One sentence for the catalogue.
     fn description(&self) -> &'static str;
     fn kind(&self) -> AnalystKind;
+    /// LLM calls one view takes at most (0 for quantitative analysts), for budgets planned
+    /// before a run starts.
+    fn calls_per_view(&self, _debate_rounds: u8) -> u64 {
+        match self.kind() {
+            AnalystKind::Quantitative => 0,
+            AnalystKind::Llm => 1,
+        }
+    }
     /// A view of `data.symbol` as of `data.as_of`.
     ///
     /// # Errors
@@ -313,7 +327,7 @@ pub(crate) async fn ask<T: serde::de::DeserializeOwned>(
         messages,
         provider: llm.provider.clone(),
         model: None,
-        temperature: Some(0.2),
+        temperature: Some(llm.temperature),
         max_tokens: Some(
             u32::try_from(remaining)
                 .unwrap_or(u32::MAX)
@@ -556,6 +570,13 @@ impl Analyst for Debate {
     }
     fn kind(&self) -> AnalystKind {
         AnalystKind::Llm
+    }
+    fn calls_per_view(&self, debate_rounds: u8) -> u64 {
+        if debate_rounds == 0 {
+            0
+        } else {
+            2 * u64::from(debate_rounds) + 1
+        }
     }
     async fn analyze(&self, data: &SymbolData, llm: &LlmAccess) -> Result<Outcome, AnalystError> {
         if let Some(reason) = llm.unavailable() {

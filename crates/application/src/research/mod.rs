@@ -7,6 +7,8 @@ pub mod model;
 mod runner;
 mod service;
 
+pub use runner::vote;
+
 pub use service::{
     AnalystInfo, MAX_DEBATE_ROUNDS, MAX_RUN_TOKENS, MAX_SYMBOLS, Progress, ResearchService,
     ResearchSettings, RunView, Submission,

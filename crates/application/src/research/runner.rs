@@ -12,8 +12,8 @@ use futures_util::future::join_all;
 use serde::Deserialize;
 use serde_json::json;
 use stockpilot_domain::analysis::{
-    AnalystSignal, DEFAULT_DECISION_THRESHOLD, DecisionWeights, PositionLimit, RiskParams, decide,
-    price_levels, risk_limits,
+    AnalystSignal, Decision, DecisionWeights, PositionLimit, RiskParams, decide, price_levels,
+    risk_limits,
 };
 use tokio::sync::{Semaphore, watch};
 
@@ -34,6 +34,19 @@ const SLOW_ANALYSTS: [&str; 4] = [
 
 fn draft(kind: &'static str, data: serde_json::Value) -> EventDraft {
     EventDraft { kind, data }
+}
+
+/// The decision step of research runs and backtests: the weighted vote (default weights and
+/// threshold) of every signal but the risk analyst's, sized within the symbol's risk limit when
+/// the risk analyst is among the chosen analysts (else not sized, with a warning).
+pub fn vote(data: &SymbolData, risk_chosen: bool, signals: &[AnalystSignal]) -> Decision {
+    let voting: Vec<AnalystSignal> = signals
+        .iter()
+        .filter(|s| s.analyst != "risk")
+        .cloned()
+        .collect();
+    let limit = risk_chosen.then_some(data.risk_limit.as_ref()).flatten();
+    decide(&data.symbol, &voting, limit, &DecisionWeights::default())
 }
 
 #[derive(Debug, Deserialize)]
@@ -115,6 +128,7 @@ impl ResearchService {
             run_id: id.to_owned(),
             debate_rounds: req.debate_rounds,
             max_tokens_per_call: self.settings.max_tokens_per_call,
+            temperature: super::analysts::RESEARCH_TEMPERATURE,
         };
         let per_run = Arc::new(Semaphore::new(self.settings.run_concurrency.max(1)));
         let chosen: Vec<Arc<dyn Analyst>> = self
@@ -333,14 +347,9 @@ impl ResearchService {
             .filter(|r| r.analyst != "risk")
             .filter_map(|r| r.signal.clone())
             .collect();
-        let weights = DecisionWeights::new(DEFAULT_DECISION_THRESHOLD)
-            .map_err(|e| AppError::Internal(anyhow::anyhow!(e)))?;
-        let limit = if analysts.iter().any(|a| a.name() == "risk") {
-            data.risk_limit.as_ref()
-        } else {
-            None
-        };
-        let mut decision = decide(&data.symbol, &signals, limit, &weights);
+        let risk_chosen = analysts.iter().any(|a| a.name() == "risk");
+        let limit = risk_chosen.then_some(data.risk_limit.as_ref()).flatten();
+        let mut decision = vote(data, risk_chosen, &signals);
         for r in results
             .iter()
             .filter(|r| r.status != ResultStatus::Succeeded)

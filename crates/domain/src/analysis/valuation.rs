@@ -76,15 +76,14 @@ struct Annual {
     cash: Option<f64>,
 }
 
-/// Annual statements known at `as_of` (announced by then, or reported by then when the
-/// announcement date is unknown), merged per report date, newest first.
+/// Annual statements known at `as_of` ([`FinancialStatement::known_on`]: announced by then,
+/// or past the publication lag when the announcement date is unknown), merged per report
+/// date, newest first.
 fn annuals(symbol: &Symbol, statements: &[FinancialStatement], as_of: NaiveDate) -> Vec<Annual> {
     let mut dates: Vec<NaiveDate> = statements
         .iter()
         .filter(|s| {
-            s.symbol == *symbol
-                && s.period == ReportPeriod::Annual
-                && s.announced_date.unwrap_or(s.report_date) <= as_of
+            s.symbol == *symbol && s.period == ReportPeriod::Annual && s.known_on() <= as_of
         })
         .map(|s| s.report_date)
         .collect();

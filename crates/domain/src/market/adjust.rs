@@ -62,11 +62,20 @@ pub fn adjust_bars(bars: &[DailyBar], factors: &[AdjustmentFactor], mode: Adjust
         .collect();
     usable.sort_by(|a, b| (&a.symbol, a.trade_date).cmp(&(&b.symbol, b.trade_date)));
 
+    // The factors of the symbol of the previous bar: bars usually come one symbol at a time.
+    let mut current: Option<(&Symbol, &[&AdjustmentFactor])> = None;
     bars.iter()
         .map(|bar| {
-            let from = usable.partition_point(|f| f.symbol < bar.symbol);
-            let to = usable.partition_point(|f| f.symbol <= bar.symbol);
-            let of_symbol = usable.get(from..to).unwrap_or_default();
+            let of_symbol = match current {
+                Some((symbol, of_symbol)) if *symbol == bar.symbol => of_symbol,
+                _ => {
+                    let from = usable.partition_point(|f| f.symbol < bar.symbol);
+                    let to = usable.partition_point(|f| f.symbol <= bar.symbol);
+                    let of_symbol = usable.get(from..to).unwrap_or_default();
+                    current = Some((&bar.symbol, of_symbol));
+                    of_symbol
+                }
+            };
             let (Some(factor), Some(latest)) =
                 (factor_on(of_symbol, bar.trade_date), of_symbol.last())
             else {

@@ -108,6 +108,38 @@ pub struct FinancialStatement {
     pub raw: String,
 }
 
+/// Days after the end of an annual period by which its report is taken to be public when the
+/// announcement date is unknown: A-share annual reports are due by 30 April (120 days), US
+/// 10-K filings within 60–90 days.
+pub const ANNUAL_PUBLICATION_LAG_DAYS: i64 = 120;
+/// The same for quarterly and TTM figures: the A-share half-year deadline (two months);
+/// US 10-Q filings are due within 40–45 days.
+pub const INTERIM_PUBLICATION_LAG_DAYS: i64 = 62;
+
+/// The first day a report of `period` ending on `report_date` may be read by an analysis as of
+/// a past date: its announcement date when known, else the period end plus the publication
+/// lag above.
+pub fn known_on(
+    period: ReportPeriod,
+    report_date: NaiveDate,
+    announced: Option<NaiveDate>,
+) -> NaiveDate {
+    announced.unwrap_or_else(|| {
+        let lag = match period {
+            ReportPeriod::Annual => ANNUAL_PUBLICATION_LAG_DAYS,
+            ReportPeriod::Quarterly | ReportPeriod::Ttm => INTERIM_PUBLICATION_LAG_DAYS,
+        };
+        report_date + chrono::Duration::days(lag)
+    })
+}
+
+impl FinancialStatement {
+    /// The first day this statement may be read (see [`known_on`]).
+    pub fn known_on(&self) -> NaiveDate {
+        known_on(self.period, self.report_date, self.announced_date)
+    }
+}
+
 /// Ratios derived from statements, as the provider computes them. Ratios, margins and growth
 /// rates are fractions (0.15 means 15 %); per-share figures are currency per share. Tushare
 /// reports percentages, so adapters divide by 100.

@@ -19,7 +19,8 @@ pub use calendar::{MixedExchanges, TradingCalendar, TradingDay};
 pub use code::UnknownCode;
 pub use exchange::{Exchange, Market};
 pub use fundamentals::{
-    FinancialIndicators, FinancialLineItems, FinancialStatement, ReportPeriod, StatementKind,
+    ANNUAL_PUBLICATION_LAG_DAYS, FinancialIndicators, FinancialLineItems, FinancialStatement,
+    INTERIM_PUBLICATION_LAG_DAYS, ReportPeriod, StatementKind, known_on,
 };
 pub use instrument::{Instrument, ListingStatus};
 pub use news::{InsiderTrade, NewsArticle};

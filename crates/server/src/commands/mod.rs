@@ -2,6 +2,7 @@
 
 pub mod analyze;
 pub mod apikey;
+pub mod backtest;
 pub mod healthcheck;
 pub mod migrate;
 pub mod simulate;

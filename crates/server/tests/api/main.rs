@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod auth;
+mod backtest;
 mod binary;
 mod docs;
 mod errors;
@@ -15,6 +16,7 @@ mod llm;
 mod market;
 mod migrate;
 mod outage;
+mod replay;
 mod research;
 mod secrets;
 mod simulate;

@@ -2,7 +2,7 @@
 //! domain simulator and its metrics, and the files a researcher keeps.
 
 mod input;
-mod output;
+pub(crate) mod output;
 
 use anyhow::bail;
 use serde_json::json;
@@ -12,21 +12,27 @@ use stockpilot_domain::backtest::{
 };
 use stockpilot_domain::market::{DateRange, Market, Symbol};
 
-use crate::cli::SimulateArgs;
+use crate::cli::{SimulateArgs, TradingArgs};
 use crate::config::Config;
 use crate::wiring;
 
-/// The market preset with the options' overrides, checked.
-fn rules(args: &SimulateArgs) -> anyhow::Result<(Rules, Market)> {
-    let option = |e: stockpilot_domain::backtest::RuleError| {
-        anyhow::anyhow!("--{}: {}", e.option, e.message)
-    };
-    let mut rules = Rules::preset(&args.market).map_err(option)?;
-    let market = if args.market.eq_ignore_ascii_case("CN") {
-        Market::Cn
-    } else {
-        Market::Us
-    };
+fn option(e: stockpilot_domain::backtest::RuleError) -> anyhow::Error {
+    anyhow::anyhow!("--{}: {}", e.option, e.message)
+}
+
+/// The `preset` market's rules (CN or US) with the trading options' overrides (not checked
+/// yet), after checking the cash and risk-free rate.
+pub(crate) fn trading_rules(preset: &str, args: &TradingArgs) -> anyhow::Result<Rules> {
+    if !(args.cash.is_finite() && args.cash > 0.0) {
+        bail!("--cash: {} is not an amount > 0", args.cash);
+    }
+    if !(0.0..1.0).contains(&args.risk_free) {
+        bail!(
+            "--risk-free: {} is not a yearly rate in [0, 1)",
+            args.risk_free
+        );
+    }
+    let mut rules = Rules::preset(preset).map_err(option)?;
     rules.fill = FillAt::parse(&args.fill).map_err(option)?;
     let costs = &mut rules.costs;
     if let Some(v) = args.commission {
@@ -50,6 +56,17 @@ fn rules(args: &SimulateArgs) -> anyhow::Result<(Rules, Market)> {
     if let Some(lot) = args.lot {
         rules.lot = lot;
     }
+    Ok(rules)
+}
+
+/// The market preset with the options' overrides and shorts, checked.
+fn rules(args: &SimulateArgs) -> anyhow::Result<(Rules, Market)> {
+    let mut rules = trading_rules(&args.market, &args.trading)?;
+    let market = if args.market.eq_ignore_ascii_case("CN") {
+        Market::Cn
+    } else {
+        Market::Us
+    };
     if args.shorts {
         if market == Market::Cn {
             bail!("--shorts: A-shares (--market CN) cannot be sold short in this simulator");
@@ -66,7 +83,7 @@ fn rules(args: &SimulateArgs) -> anyhow::Result<(Rules, Market)> {
     Ok((rules, market))
 }
 
-fn rules_json(rules: &Rules) -> serde_json::Value {
+pub(crate) fn rules_json(rules: &Rules) -> serde_json::Value {
     let c = &rules.costs;
     json!({
         "commission_rate": c.commission_rate,
@@ -89,15 +106,6 @@ fn rules_json(rules: &Rules) -> serde_json::Value {
 /// cannot be written.
 pub async fn run(config: &Config, args: &SimulateArgs) -> anyhow::Result<()> {
     let (rules, market) = rules(args)?;
-    if !(args.cash.is_finite() && args.cash > 0.0) {
-        bail!("--cash: {} is not an amount > 0", args.cash);
-    }
-    if !(0.0..1.0).contains(&args.risk_free) {
-        bail!(
-            "--risk-free: {} is not a yearly rate in [0, 1)",
-            args.risk_free
-        );
-    }
     let range = DateRange::new(args.from, args.to, None)
         .map_err(|_| anyhow::anyhow!("--from {} is after --to {}", args.from, args.to))?;
     let rows = input::weights(&args.weights)?;
@@ -159,13 +167,13 @@ pub async fn run(config: &Config, args: &SimulateArgs) -> anyhow::Result<()> {
     }
     let simulation = Simulation {
         rules,
-        cash: args.cash,
+        cash: args.trading.cash,
         benchmark,
     };
     let outcome = simulation.run(&panel, &targets)?;
     let settings = MetricSettings {
         periods: 252.0,
-        risk_free: args.risk_free,
+        risk_free: args.trading.risk_free,
     };
     let metrics = metrics(&outcome.days, settings)?;
     let report = output::metrics_json(
