@@ -52,7 +52,7 @@ lint: ## rustfmt check and clippy with warnings as errors
 fmt: ## Format the code
 	$(CARGO) fmt --all
 
-bench: ## Every benchmark (HTTP, ingestion, indicators vs TA-Lib, research, startup); rewrites docs/benchmarks.md
+bench: ## Every benchmark (HTTP, ingestion, indicators vs TA-Lib, research, startup, simulator, research backtest); rewrites docs/benchmarks.md
 	scripts/bench/run.sh
 
 migrate: ## Apply pending migrations to the configured database

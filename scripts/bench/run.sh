@@ -14,13 +14,13 @@
 #
 # Environment: BENCH_RESULTS (default target/bench-results), BENCH_DURATION, INGEST_ROWS,
 # STARTUP_RUNS, CRITERION_ARGS, TALIB_REPEATS, STOCKPILOT_API_KEY, CARGO_TARGET_DIR,
-# BENCH_BIN (a prebuilt release `stockpilot` to use instead of building one), BENCH_SECTIONS (default "indicators before_after startup http ingest research simulate").
+# BENCH_BIN (a prebuilt release `stockpilot` to use instead of building one), BENCH_SECTIONS (default "indicators before_after startup http ingest research simulate backtest").
 set -uo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 export BENCH_RESULTS="${BENCH_RESULTS:-$ROOT/target/bench-results}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-SECTIONS="${BENCH_SECTIONS:-indicators before_after startup http ingest research simulate}"
+SECTIONS="${BENCH_SECTIONS:-indicators before_after startup http ingest research simulate backtest}"
 mkdir -p "$BENCH_RESULTS"
 cd "$ROOT"
 
@@ -78,7 +78,7 @@ want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 # One release build for the server benchmarks.
 if [[ -n "${BENCH_BIN:-}" ]]; then
   echo "using the prebuilt server binary $BENCH_BIN" >&2
-elif want startup || want http; then
+elif want startup || want http || want backtest; then
   if cargo build --release -p stockpilot-server --bin stockpilot >&2; then
     export BENCH_BIN="$TARGET_DIR/release/stockpilot"
   else
@@ -114,6 +114,7 @@ if want research; then
   fi
 fi
 want simulate && { rm -f "$BENCH_RESULTS/simulate.json"; section simulate scripts/bench/simulate.sh "$BENCH_RESULTS"; }
+want backtest && { rm -f "$BENCH_RESULTS/backtest.json"; section backtest scripts/bench/backtest.sh "$BENCH_RESULTS"; }
 
 # The TA-Lib version actually installed, for the environment table.
 if [[ -x "$ROOT/.venv-bench/bin/python" ]]; then

@@ -14,7 +14,7 @@ use chrono::{Datelike, NaiveDate};
 use futures_util::StreamExt;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
-use stockpilot_domain::analysis::{Action, RiskParams, risk_limits};
+use stockpilot_domain::analysis::{Action, AnalystSignal, Decision, RiskParams, risk_limits};
 use stockpilot_domain::backtest::{
     FillAt, InformationCoefficient, Outcome, Panel, Rebalance, Simulation, Targets,
     information_coefficient,
@@ -261,7 +261,6 @@ impl BacktestService {
             .collect::<Result<_, _>>()?;
         timings.load = started.elapsed();
 
-        let risk_chosen = true;
         let threads = std::thread::available_parallelism().map_or(1, usize::from);
         let portfolio = Decimal::from_f64(req.simulation.cash).unwrap_or(Decimal::ONE);
         let mut rows = Vec::new();
@@ -291,86 +290,33 @@ impl BacktestService {
                 timings.point_in_time += cutting.elapsed();
 
                 let views = Instant::now();
-                let pairs = data
+                let (mut step, signals) = views_at(t, &data, &chosen, &llm, &mut usage).await;
+                // Research's decision step: `risk` is always chosen (checked), so it sizes.
+                let decisions: Vec<Decision> = data
                     .iter()
-                    .enumerate()
-                    .flat_map(|(s, d)| chosen.iter().map(move |a| (s, d, a)));
-                let outcomes: Vec<_> = futures_util::stream::iter(pairs)
-                    .map(|(s, d, a)| {
-                        let llm = &llm;
-                        async move { (s, a.name(), a.analyze(d, llm).await) }
-                    })
-                    .buffered(CONCURRENCY)
-                    .collect()
-                    .await;
-                let mut signals = vec![Vec::new(); data.len()];
-                for (s, name, outcome) in outcomes {
-                    let mut row = DecisionRow {
-                        date: t,
-                        symbol: s,
-                        analyst: name.to_owned(),
-                        signal: String::new(),
-                        score: None,
-                        confidence: 0,
-                        weight: None,
-                        forward_return: None,
-                        reason: None,
-                    };
-                    match outcome {
-                        Ok(o) => {
-                            usage.add(&o.usage);
-                            row.signal = o.signal.signal.as_str().to_owned();
-                            row.score = o.signal.score();
-                            row.confidence = o.signal.confidence.value();
-                            signals[s].push(o.signal);
-                        }
-                        Err(AnalystError::Failed(reason)) => {
-                            row.signal = "failed".into();
-                            row.reason = Some(reason);
-                        }
-                        Err(AnalystError::Skipped(reason)) => {
-                            row.signal = "skipped".into();
-                            row.reason = Some(reason);
-                        }
-                    }
-                    rows.push(row);
-                }
-                let mut next = weights.clone();
-                for (s, d) in data.iter().enumerate() {
-                    let decision = vote(d, risk_chosen, &signals[s]);
-                    let limit = d.risk_limit.as_ref().map_or(0.0, |l| l.max_position_pct);
-                    next[s] = match decision.action {
-                        Action::Buy => decision.position_pct,
-                        Action::Sell => 0.0,
-                        Action::Hold => weights[s].min(limit),
-                    };
+                    .zip(&signals)
+                    .map(|(d, signals)| vote(d, true, signals))
+                    .collect();
+                let next = target_weights(&data, &decisions, &weights);
+                for (s, decision) in decisions.iter().enumerate() {
                     let sign = match decision.action {
                         Action::Buy => 1.0,
                         Action::Sell => -1.0,
                         Action::Hold => 0.0,
                     };
-                    rows.push(DecisionRow {
+                    step.push(DecisionRow {
                         date: t,
                         symbol: s,
                         analyst: "decision".into(),
                         signal: format!("{:?}", decision.action).to_lowercase(),
                         score: Some(sign * decision.confidence.fraction()),
                         confidence: decision.confidence.value(),
-                        weight: None,
+                        weight: Some(next[s]),
                         forward_return: None,
                         reason: None,
                     });
                 }
-                let gross: f64 = next.iter().sum();
-                if gross > 1.0 {
-                    for w in &mut next {
-                        *w /= gross;
-                    }
-                }
-                let start = rows.len() - data.len();
-                for (row, w) in rows[start..].iter_mut().zip(&next) {
-                    row.weight = Some(*w);
-                }
+                rows.append(&mut step);
                 if next != weights || targets.is_empty() {
                     targets.push(Targets {
                         day,
@@ -462,6 +408,85 @@ impl BacktestService {
         }
         Ok(access)
     }
+}
+
+/// The chosen analysts' views of every symbol as of `t`, as rows, and each symbol's signals.
+async fn views_at(
+    t: NaiveDate,
+    data: &[SymbolData],
+    chosen: &[Arc<dyn Analyst>],
+    llm: &LlmAccess,
+    usage: &mut Usage,
+) -> (Vec<DecisionRow>, Vec<Vec<AnalystSignal>>) {
+    let pairs = data
+        .iter()
+        .enumerate()
+        .flat_map(|(s, d)| chosen.iter().map(move |a| (s, d, a)));
+    let outcomes: Vec<_> = futures_util::stream::iter(pairs)
+        .map(|(s, d, a)| async move { (s, a.name(), a.analyze(d, llm).await) })
+        .buffered(CONCURRENCY)
+        .collect()
+        .await;
+    let mut rows = Vec::with_capacity(outcomes.len() + data.len());
+    let mut signals = vec![Vec::new(); data.len()];
+    for (s, name, outcome) in outcomes {
+        let mut row = DecisionRow {
+            date: t,
+            symbol: s,
+            analyst: name.to_owned(),
+            signal: String::new(),
+            score: None,
+            confidence: 0,
+            weight: None,
+            forward_return: None,
+            reason: None,
+        };
+        match outcome {
+            Ok(o) => {
+                usage.add(&o.usage);
+                row.signal = o.signal.signal.as_str().to_owned();
+                row.score = o.signal.score();
+                row.confidence = o.signal.confidence.value();
+                signals[s].push(o.signal);
+            }
+            Err(AnalystError::Failed(reason)) => {
+                row.signal = "failed".into();
+                row.reason = Some(reason);
+            }
+            Err(AnalystError::Skipped(reason)) => {
+                row.signal = "skipped".into();
+                row.reason = Some(reason);
+            }
+        }
+        rows.push(row);
+    }
+    (rows, signals)
+}
+
+/// The weights rule: buy → the decision's position (risk limit × confidence); sell → 0; hold
+/// → the previous weight capped at the new risk limit; scaled down together when they sum
+/// above 1.
+fn target_weights(data: &[SymbolData], decisions: &[Decision], previous: &[f64]) -> Vec<f64> {
+    let mut next: Vec<f64> = data
+        .iter()
+        .zip(decisions)
+        .zip(previous)
+        .map(|((d, decision), previous)| {
+            let limit = d.risk_limit.as_ref().map_or(0.0, |l| l.max_position_pct);
+            match decision.action {
+                Action::Buy => decision.position_pct,
+                Action::Sell => 0.0,
+                Action::Hold => previous.min(limit),
+            }
+        })
+        .collect();
+    let gross: f64 = next.iter().sum();
+    if gross > 1.0 {
+        for w in &mut next {
+            *w /= gross;
+        }
+    }
+    next
 }
 
 /// Every history as of each of `dates` (`[date][symbol]`), cut on up to `threads` threads:

@@ -305,24 +305,8 @@ mod tests {
 
     fn indicators(report: NaiveDate, period: ReportPeriod) -> FinancialIndicators {
         FinancialIndicators {
-            symbol: Symbol::parse("AAPL").unwrap(),
-            report_date: report,
-            period,
             roe: Some(Decimal::ONE),
-            roa: None,
-            roic: None,
-            gross_margin: None,
-            net_margin: None,
-            operating_margin: None,
-            revenue_growth: None,
-            earnings_growth: None,
-            debt_to_equity: None,
-            debt_to_assets: None,
-            current_ratio: None,
-            quick_ratio: None,
-            eps: None,
-            book_value_per_share: None,
-            free_cash_flow_per_share: None,
+            ..FinancialIndicators::empty(Symbol::parse("AAPL").unwrap(), report, period)
         }
     }
 

@@ -14,26 +14,7 @@ fn d(text: &str) -> Option<Decimal> {
 }
 
 fn report(report_date: &str) -> FinancialIndicators {
-    FinancialIndicators {
-        symbol: aapl(),
-        report_date: date(report_date),
-        period: ReportPeriod::Annual,
-        roe: None,
-        roa: None,
-        roic: None,
-        gross_margin: None,
-        net_margin: None,
-        operating_margin: None,
-        revenue_growth: None,
-        earnings_growth: None,
-        debt_to_equity: None,
-        debt_to_assets: None,
-        current_ratio: None,
-        quick_ratio: None,
-        eps: None,
-        book_value_per_share: None,
-        free_cash_flow_per_share: None,
-    }
+    FinancialIndicators::empty(aapl(), date(report_date), ReportPeriod::Annual)
 }
 
 fn strong(report_date: &str) -> FinancialIndicators {

@@ -49,24 +49,8 @@ fn statement(
 
 fn growth_report(report: &str, growth: f64) -> FinancialIndicators {
     FinancialIndicators {
-        symbol: aapl(),
-        report_date: date(report),
-        period: ReportPeriod::Annual,
-        roe: None,
-        roa: None,
-        roic: None,
-        gross_margin: None,
-        net_margin: None,
-        operating_margin: None,
         revenue_growth: d(growth),
-        earnings_growth: None,
-        debt_to_equity: None,
-        debt_to_assets: None,
-        current_ratio: None,
-        quick_ratio: None,
-        eps: None,
-        book_value_per_share: None,
-        free_cash_flow_per_share: None,
+        ..FinancialIndicators::empty(aapl(), date(report), ReportPeriod::Annual)
     }
 }
 

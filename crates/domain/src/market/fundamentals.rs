@@ -183,6 +183,32 @@ pub struct FinancialIndicators {
     pub free_cash_flow_per_share: Option<Decimal>,
 }
 
+impl FinancialIndicators {
+    /// A set with only its keys; adapters and tests fill in what they have.
+    pub fn empty(symbol: Symbol, report_date: NaiveDate, period: ReportPeriod) -> Self {
+        FinancialIndicators {
+            symbol,
+            report_date,
+            period,
+            roe: None,
+            roa: None,
+            roic: None,
+            gross_margin: None,
+            net_margin: None,
+            operating_margin: None,
+            revenue_growth: None,
+            earnings_growth: None,
+            debt_to_equity: None,
+            debt_to_assets: None,
+            current_ratio: None,
+            quick_ratio: None,
+            eps: None,
+            book_value_per_share: None,
+            free_cash_flow_per_share: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -354,24 +354,9 @@ fn market_data_conforms() {
     conforms("FinancialStatement", &to_value(&statement));
     conforms("FinancialItem", &to_value(&statement));
     let indicators = FinancialIndicators {
-        symbol: symbol("600519.SH"),
-        report_date: day(2024, 12, 31),
-        period: ReportPeriod::Ttm,
         roe: Some(Decimal::new(3412, 4)),
-        roa: None,
-        roic: None,
         gross_margin: Some(Decimal::new(9193, 4)),
-        net_margin: None,
-        operating_margin: None,
-        revenue_growth: None,
-        earnings_growth: None,
-        debt_to_equity: None,
-        debt_to_assets: None,
-        current_ratio: None,
-        quick_ratio: None,
-        eps: None,
-        book_value_per_share: None,
-        free_cash_flow_per_share: None,
+        ..FinancialIndicators::empty(symbol("600519.SH"), day(2024, 12, 31), ReportPeriod::Ttm)
     };
     conforms("FinancialIndicators", &to_value(&indicators));
     conforms("FinancialItem", &to_value(&indicators));

@@ -6,6 +6,8 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use crate::helpers::csv_rows;
+
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -48,15 +50,6 @@ fn ok(run: &Output) -> String {
     String::from_utf8_lossy(&run.stdout).into_owned()
 }
 
-fn csv(path: &Path) -> Vec<Vec<String>> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').map(str::to_owned).collect())
-        .collect()
-}
-
 fn num(text: &str) -> f64 {
     text.parse().unwrap()
 }
@@ -89,10 +82,10 @@ fn a_weekly_backtest_of_the_demo_writes_files_that_agree_with_each_other() {
         "{table}"
     );
     let out = dir.path().join("out");
-    let equity = csv(&out.join("equity.csv"));
-    let orders = csv(&out.join("orders.csv"));
-    let decisions = csv(&out.join("decisions.csv"));
-    let ic = csv(&out.join("ic.csv"));
+    let equity = csv_rows(&out.join("equity.csv"));
+    let orders = csv_rows(&out.join("orders.csv"));
+    let decisions = csv_rows(&out.join("decisions.csv"));
+    let ic = csv_rows(&out.join("ic.csv"));
     let metrics: Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
 
@@ -271,7 +264,7 @@ async fn llm_analysts_run_within_their_call_budget_and_a_larger_need_is_refused_
     )
     .unwrap();
     assert_eq!(metrics["backtest"]["llm"]["calls"], json!(12));
-    let decisions = csv(&dir.path().join("llm/decisions.csv"));
+    let decisions = csv_rows(&dir.path().join("llm/decisions.csv"));
     let views: Vec<_> = decisions
         .iter()
         .filter(|r| r[2] == "value_investor")

@@ -329,3 +329,13 @@ impl Drop for FaultProxy {
         self.cut();
     }
 }
+
+/// The rows of a CSV file written by the CLI (header skipped; no quoted fields).
+pub fn csv_rows(path: &std::path::Path) -> Vec<Vec<String>> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect()
+}

@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use crate::helpers::csv_rows;
+
 const BIN: &str = env!("CARGO_BIN_EXE_stockpilot");
 
 fn repo(path: &str) -> PathBuf {
@@ -23,15 +25,6 @@ fn simulate(dir: &Path, args: &[&str]) -> Output {
         .args(args)
         .output()
         .unwrap()
-}
-
-fn csv(path: &Path) -> Vec<Vec<String>> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').map(str::to_owned).collect())
-        .collect()
 }
 
 fn weekly_on_demo(dir: &Path, out: &str, extra: &[&str]) -> Output {
@@ -70,8 +63,8 @@ fn the_files_agree_with_each_other_and_with_the_rules() {
         "{table}"
     );
     let out = dir.path().join("out");
-    let equity = csv(&out.join("equity.csv"));
-    let orders = csv(&out.join("orders.csv"));
+    let equity = csv_rows(&out.join("equity.csv"));
+    let orders = csv_rows(&out.join("orders.csv"));
     let metrics: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("metrics.json")).unwrap()).unwrap();
 
