@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use rust_decimal::prelude::ToPrimitive;
 use stockpilot_domain::backtest::{Board, Panel};
-use stockpilot_domain::market::{DateRange, Market, Symbol};
+use stockpilot_domain::market::{DateRange, Exchange, Market, Symbol};
 
 use crate::AppError;
 use crate::ports::MarketDataStore;
@@ -57,7 +57,7 @@ pub fn board_of(symbol: &Symbol, name: Option<&str>) -> Option<Board> {
 }
 
 /// Loads `symbols` over `range` from the store: the calendar is every day any of them has a
-/// bar, prices are the stored (unadjusted) open and close, factors the stored adjustment
+/// bar plus the `calendar` days given (an exchange's open days, on which none may trade), prices are the stored (unadjusted) open and close, factors the stored adjustment
 /// factors (the one in effect on each day, smoothed through [`FACTOR_NOISE`]; 1 without any).
 ///
 /// # Errors
@@ -67,6 +67,7 @@ pub async fn load_panel(
     store: &dyn MarketDataStore,
     symbols: &[Symbol],
     range: DateRange,
+    calendar: &[NaiveDate],
 ) -> Result<Panel, AppError> {
     let mut rows = Vec::new();
     let mut names = Vec::with_capacity(symbols.len());
@@ -119,7 +120,26 @@ pub async fn load_panel(
         }
         names.push(Some(instrument.instrument.name));
     }
-    Ok(assemble(symbols, &names, rows))
+    Ok(assemble(symbols, &names, rows, calendar))
+}
+
+/// The open days of `exchange` within `range` as the store has them (empty when it has none).
+///
+/// # Errors
+/// Storage errors.
+pub async fn open_days(
+    store: &dyn MarketDataStore,
+    exchange: Exchange,
+    range: DateRange,
+) -> Result<Vec<NaiveDate>, AppError> {
+    Ok(store
+        .calendar(exchange, range)
+        .await?
+        .rows
+        .into_iter()
+        .filter(|d| d.is_open)
+        .map(|d| d.date)
+        .collect())
 }
 
 /// One bar of one symbol for [`assemble`].
@@ -135,12 +155,18 @@ pub struct PanelRow {
     pub factor: Option<f64>,
 }
 
-/// The panel of `symbols` from their bars: the calendar is every day any of them has a bar,
-/// factors are smoothed through [`FACTOR_NOISE`] per symbol, boards come from the symbols and
+/// The panel of `symbols` from their bars: the calendar is every day any of them has a bar and
+/// every day of `calendar`, factors are smoothed through [`FACTOR_NOISE`] per symbol, boards come from the symbols and
 /// their `names` (ST), for the price limits.
-pub fn assemble(symbols: &[Symbol], names: &[Option<String>], mut rows: Vec<PanelRow>) -> Panel {
+pub fn assemble(
+    symbols: &[Symbol],
+    names: &[Option<String>],
+    mut rows: Vec<PanelRow>,
+    calendar: &[NaiveDate],
+) -> Panel {
     rows.sort_by_key(|r| (r.symbol, r.date));
     let mut dates: Vec<NaiveDate> = rows.iter().map(|r| r.date).collect();
+    dates.extend_from_slice(calendar);
     dates.sort_unstable();
     dates.dedup();
     let mut panel = Panel::new(

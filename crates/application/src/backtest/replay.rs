@@ -19,9 +19,9 @@ use stockpilot_domain::backtest::{
     FillAt, InformationCoefficient, Outcome, Panel, Rebalance, Simulation, Targets,
     information_coefficient,
 };
-use stockpilot_domain::market::{DateRange, Symbol};
+use stockpilot_domain::market::{DateRange, Exchange, Symbol};
 
-use super::load_panel;
+use super::{load_panel, open_days};
 use crate::AppError;
 use crate::ports::{LlmGateway, MarketDataStore, ResearchStore, WebSearch};
 use crate::research::analysts::{Analyst, AnalystError, Budget, LlmAccess, catalogue};
@@ -119,6 +119,9 @@ pub struct Backtest {
     pub ic: Vec<IcRow>,
     pub usage: Usage,
     pub timings: Timings,
+    /// The exchange whose stored calendar the dates follow; `None`: the days the symbols
+    /// traded (no calendar of the exchange is stored).
+    pub calendar: Option<Exchange>,
 }
 
 impl Backtest {
@@ -239,7 +242,12 @@ impl BacktestService {
         let started = Instant::now();
         let range = DateRange::new(req.from, req.to, None)
             .map_err(|e| AppError::invalid("from", e.to_string()))?;
-        let panel = load_panel(self.market.as_ref(), &req.symbols, range).await?;
+        // The exchange's open days when the store has its calendar (days on which none of the
+        // symbols traded still count), else the days the symbols traded.
+        let exchange = req.symbols[0].exchange();
+        let open = open_days(self.market.as_ref(), exchange, range).await?;
+        let calendar = (!open.is_empty()).then_some(exchange);
+        let panel = load_panel(self.market.as_ref(), &req.symbols, range, &open).await?;
         let days = req.rebalance.days(panel.dates());
         let llm = self.plan(req, &chosen, days.len())?;
 
@@ -362,6 +370,7 @@ impl BacktestService {
             ic,
             usage,
             timings,
+            calendar,
         })
     }
 

@@ -170,6 +170,10 @@ fn summary(req: &BacktestRequest, b: &Backtest) -> Value {
         "symbols": req.symbols.iter().map(ToString::to_string).collect::<Vec<_>>(),
         "analysts": req.analysts,
         "rebalance": req.rebalance.as_str(),
+        "calendar": b.calendar.map_or_else(
+            || "the days the symbols traded (no exchange calendar stored)".to_owned(),
+            |e| format!("{} open days as stored, and the days the symbols traded", e.as_str()),
+        ),
         "rebalance_dates": b.rebalance_days.len(),
         "first_rebalance": b.panel.dates()[b.rebalance_days[0]],
         "symbol_days": b.symbol_days(),

@@ -17,7 +17,8 @@ use stockpilot_db::testing::TestDatabase;
 use stockpilot_domain::backtest::{Benchmark, Rebalance, Rules, Simulation};
 use stockpilot_domain::market::{
     AdjustmentFactor, DailyBar, DailyValuation, FinancialIndicators, FinancialLineItems,
-    FinancialStatement, Instrument, NewsArticle, ReportPeriod, StatementKind, Symbol, known_on,
+    FinancialStatement, Instrument, NewsArticle, ReportPeriod, StatementKind, Symbol, TradingDay,
+    known_on,
 };
 
 const SYMBOLS: [&str; 3] = ["AAA", "BBB", "CCC"];
@@ -500,5 +501,64 @@ async fn a_spike_the_day_after_a_signal_is_not_traded_on_and_the_last_day_places
             .orders
             .iter()
             .any(|o| o.signal_date >= dates[dates.len() - 5])
+    );
+}
+
+#[tokio::test]
+async fn the_exchange_calendar_sets_the_rebalance_dates_even_on_a_day_no_symbol_traded() {
+    // Friday 2012-03-16 is an open day of the exchange, but none of the symbols traded.
+    let gap = day(2012, 3, 16);
+    let mut m = market();
+    m.bars.retain(|b| b.trade_date != gap);
+    let (_db, store) = store_with(&m).await;
+    let req = request(day(2012, 3, 1), day(2012, 3, 31), Rebalance::Weekly);
+    let on_bars = run(&store, &req).await;
+    assert_eq!(on_bars.calendar, None);
+    let dates = |b: &Backtest| -> Vec<NaiveDate> {
+        b.rebalance_days
+            .iter()
+            .map(|&d| b.panel.dates()[d])
+            .collect()
+    };
+    assert!(dates(&on_bars).contains(&day(2012, 3, 15)));
+
+    let exchange = Symbol::parse(SYMBOLS[0]).unwrap().exchange();
+    let calendar = weekdays(day(2012, 1, 1), day(2012, 12, 31))
+        .into_iter()
+        .map(|d| TradingDay {
+            exchange,
+            date: d,
+            is_open: true,
+            pretrade_date: None,
+        })
+        .collect();
+    store
+        .upsert("test", &DataBatch::Calendar(calendar))
+        .await
+        .unwrap();
+    let on_calendar = run(&store, &req).await;
+    assert_eq!(on_calendar.calendar, Some(exchange));
+    assert_eq!(
+        dates(&on_calendar),
+        vec![
+            day(2012, 3, 2),
+            day(2012, 3, 9),
+            gap,
+            day(2012, 3, 23),
+            day(2012, 3, 30)
+        ]
+    );
+    // Decided on the gap day from what was known then; filled on the next trading day.
+    assert_eq!(
+        on_calendar.rows.iter().filter(|r| r.date == gap).count(),
+        SYMBOLS.len() * (ANALYSTS.len() + 1)
+    );
+    assert!(
+        on_calendar
+            .outcome
+            .orders
+            .iter()
+            .filter(|o| o.signal_date == gap)
+            .all(|o| o.fill_date == day(2012, 3, 19))
     );
 }

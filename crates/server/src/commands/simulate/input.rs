@@ -195,7 +195,7 @@ pub fn bars(
             missing.1
         );
     }
-    Ok(assemble(symbols, &[], rows))
+    Ok(assemble(symbols, &[], rows, &[]))
 }
 
 /// The weights as the simulator's targets, one entry per signal date. Rows dated outside

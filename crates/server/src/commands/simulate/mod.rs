@@ -144,7 +144,7 @@ pub async fn run(config: &Config, args: &SimulateArgs) -> anyhow::Result<()> {
         Some(path) => input::bars(path, &symbols, args.from, args.to)?,
         None => {
             let (_db, store, _sync) = wiring::open_sync(config).await?;
-            load_panel(store.as_ref(), &symbols, range)
+            load_panel(store.as_ref(), &symbols, range, &[])
                 .await
                 .map_err(stockpilot_application::AppError::into_anyhow)?
         }
