@@ -5,13 +5,17 @@
 //! order.
 
 use std::collections::BTreeMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
 use stockpilot_application::backtest::{Backtest, BacktestRequest, BacktestService, LlmPlan};
-use stockpilot_application::ports::{DataBatch, MarketDataStore};
+use stockpilot_application::ports::{
+    CircuitState, Completion, CompletionRequest, DataBatch, LlmError, LlmGateway, MarketDataStore,
+    ProviderConfig, ProviderStatus, TokenUsage,
+};
 use stockpilot_db::SeaStore;
 use stockpilot_db::testing::TestDatabase;
 use stockpilot_domain::backtest::{Benchmark, Rebalance, Rules, Simulation};
@@ -23,6 +27,57 @@ use stockpilot_domain::market::{
 
 const SYMBOLS: [&str; 3] = ["AAA", "BBB", "CCC"];
 const ANALYSTS: [&str; 4] = ["technical", "fundamentals", "valuation", "risk"];
+/// The deterministic analysts plus two that read through an LLM: the news and the numeric
+/// digest (bars, valuation, indicators).
+const WITH_LLM: [&str; 6] = [
+    "technical",
+    "fundamentals",
+    "valuation",
+    "news_sentiment",
+    "value_investor",
+    "risk",
+];
+
+/// An LLM whose view is a hash of everything it is shown: any difference in what an analyst
+/// reads changes its signal or confidence.
+struct Fingerprint;
+
+#[async_trait::async_trait]
+impl LlmGateway for Fingerprint {
+    async fn complete(&self, request: CompletionRequest) -> Result<Completion, LlmError> {
+        let mut hash = DefaultHasher::new();
+        for m in &request.messages {
+            m.content.hash(&mut hash);
+        }
+        let h = hash.finish();
+        let signal = if h % 2 == 0 { "bullish" } else { "bearish" };
+        Ok(Completion {
+            content: format!(
+                r#"{{"signal": "{signal}", "confidence": {}, "reasoning": "fingerprint {h:x}"}}"#,
+                h % 101
+            ),
+            provider: "fingerprint".into(),
+            model: "m".into(),
+            usage: TokenUsage {
+                prompt_tokens: 10,
+                completion_tokens: 5,
+            },
+            latency: std::time::Duration::ZERO,
+            finish_reason: Some("stop".into()),
+            cost_usd: 0.0,
+            cached: false,
+        })
+    }
+    fn status(&self) -> Vec<ProviderStatus> {
+        vec![ProviderStatus {
+            name: "fingerprint".into(),
+            enabled: true,
+            circuit: CircuitState::Closed,
+            in_flight: 0,
+        }]
+    }
+    fn reload(&self, _providers: Vec<ProviderConfig>) {}
+}
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
@@ -202,7 +257,12 @@ fn market() -> Market {
                     .push(indicators(&symbol, q_end, ReportPeriod::Quarterly, &mut r));
             }
         }
-        for d in days.iter().filter(|d| d.day() == 15) {
+        // One article a month: on the first trading day from the 15th.
+        let mut months = std::collections::BTreeSet::new();
+        for d in days
+            .iter()
+            .filter(|d| d.day() >= 15 && months.insert((d.year(), d.month())))
+        {
             m.news.push(NewsArticle {
                 symbol: symbol.clone(),
                 title: format!("{code} results on {d}"),
@@ -328,7 +388,12 @@ fn request(from: NaiveDate, to: NaiveDate, rebalance: Rebalance) -> BacktestRequ
 }
 
 async fn run(store: &Arc<SeaStore>, req: &BacktestRequest) -> Backtest {
-    BacktestService::new(store.clone(), store.clone(), None, None)
+    let llm: Option<Arc<dyn LlmGateway>> = req
+        .analysts
+        .iter()
+        .any(|a| a == "news_sentiment")
+        .then(|| Arc::new(Fingerprint) as Arc<dyn LlmGateway>);
+    BacktestService::new(store.clone(), store.clone(), llm, None)
         .run(req, &|_, _| {})
         .await
         .unwrap()
@@ -354,8 +419,16 @@ fn views_until(b: &Backtest, t: NaiveDate) -> Views {
 async fn garbage_after_any_rebalance_date_changes_no_decision_taken_on_or_before_it() {
     let clean = market();
     let (_db, store) = store_with(&clean).await;
-    let req = request(day(2011, 1, 1), day(2012, 6, 30), Rebalance::Monthly);
+    let mut req = request(day(2011, 1, 1), day(2012, 6, 30), Rebalance::Monthly);
+    req.analysts = WITH_LLM.iter().map(|a| (*a).to_owned()).collect();
+    req.llm = LlmPlan {
+        max_calls: 2 * 3 * 18,
+        max_tokens: 1_000_000,
+        max_tokens_per_call: 500,
+        ..LlmPlan::default()
+    };
     let reference = run(&store, &req).await;
+    assert_eq!(reference.usage.llm_calls, 2 * 3 * 18);
     let dates: Vec<NaiveDate> = reference
         .rebalance_days
         .iter()
@@ -372,7 +445,13 @@ async fn garbage_after_any_rebalance_date_changes_no_decision_taken_on_or_before
             .map(|r| r.signal.as_str())
             .collect()
     };
-    for analyst in ["technical", "fundamentals", "valuation"] {
+    for analyst in [
+        "technical",
+        "fundamentals",
+        "valuation",
+        "news_sentiment",
+        "value_investor",
+    ] {
         let s = signals(analyst);
         assert!(
             s.contains(&"bullish") && s.contains(&"bearish"),
@@ -401,7 +480,7 @@ async fn garbage_after_any_rebalance_date_changes_no_decision_taken_on_or_before
         let poisoned = run(&store, &req).await;
         clean.store_into(&store).await;
         let (before, after) = (views_until(&reference, *t), views_until(&poisoned, *t));
-        assert_eq!(before.len(), (k + 1) * SYMBOLS.len() * (ANALYSTS.len() + 1));
+        assert_eq!(before.len(), (k + 1) * SYMBOLS.len() * (WITH_LLM.len() + 1));
         for (key, view) in &before {
             assert_eq!(Some(view), after.get(key), "data after {t} changed {key:?}");
         }
