@@ -50,7 +50,11 @@ impl LlmGateway for Fingerprint {
             m.content.hash(&mut hash);
         }
         let h = hash.finish();
-        let signal = if h % 2 == 0 { "bullish" } else { "bearish" };
+        let signal = if h.is_multiple_of(2) {
+            "bullish"
+        } else {
+            "bearish"
+        };
         Ok(Completion {
             content: format!(
                 r#"{{"signal": "{signal}", "confidence": {}, "reasoning": "fingerprint {h:x}"}}"#,
