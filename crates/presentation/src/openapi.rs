@@ -11,7 +11,9 @@ use std::sync::LazyLock;
 use actix_web::http::header::ContentType;
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, ResponseError};
-use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
@@ -150,6 +152,44 @@ impl Modify for SecuritySchemes {
     }
 }
 
+/// Each protected operation's minimum role and security requirement, written from the route
+/// table: the role the document shows is the value authentication enforces.
+struct RouteAccess;
+
+impl Modify for RouteAccess {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use actix_web::http::Method;
+        for spec in routes::table().specs() {
+            let routes::Access::Role(role) = spec.access else {
+                continue;
+            };
+            let Some(item) = openapi.paths.paths.get_mut(spec.path) else {
+                continue;
+            };
+            let operation = match spec.method {
+                Method::GET => item.get.as_mut(),
+                Method::POST => item.post.as_mut(),
+                Method::PUT => item.put.as_mut(),
+                Method::PATCH => item.patch.as_mut(),
+                Method::DELETE => item.delete.as_mut(),
+                _ => None,
+            };
+            let Some(operation) = operation else {
+                continue;
+            };
+            let line = format!("Minimum role: `{}`.", role.as_str());
+            operation.description = Some(match operation.description.take() {
+                Some(text) if !text.is_empty() => format!("{text}\n\n{line}"),
+                _ => line,
+            });
+            operation.security = Some(vec![
+                SecurityRequirement::new("bearer", Vec::<String>::new()),
+                SecurityRequirement::new("api_key", Vec::<String>::new()),
+            ]);
+        }
+    }
+}
+
 /// Every route of `routes::configure`, the shared schemas and the security schemes.
 #[derive(OpenApi)]
 #[openapi(
@@ -214,7 +254,7 @@ impl Modify for SecuritySchemes {
         schemas::RunStatusCode,
         schemas::UsageGroupCode,
     )),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &RouteAccess),
     tags(
         (name = "instruments", description = "Instruments and their bars, valuations, financials and indicators"),
         (name = "calendar", description = "Exchange trading calendars"),

@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::Method;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
@@ -17,6 +16,7 @@ use stockpilot_application::auth::Principal;
 use stockpilot_application::ports::{RateDecision, RateLimitStore};
 
 use crate::error::{ApiError, ErrorCode};
+use crate::routes::{self, Group};
 
 /// Probes and metrics are never limited (orchestrators and Prometheus must always get in).
 const EXEMPT: [&str; 3] = ["/health", "/ready", "/metrics"];
@@ -108,19 +108,15 @@ pub fn request_client_ip(req: &ServiceRequest) -> Option<IpAddr> {
     client_ip(req.peer_addr().map(|a| a.ip()), forwarded, trusted)
 }
 
-/// Every rate-limit group a request can fall into.
-pub const GROUPS: [&str; 4] = ["reads", "writes", "chat", "research"];
-
-fn group_of(method: &Method, path: &str) -> &'static str {
-    if method == Method::GET || method == Method::HEAD {
-        "reads"
-    } else if path == "/api/v1/research/runs" {
-        "research"
-    } else if path == "/api/v1/llm/chat" || path == "/api/v1/llm/web-search" {
-        "chat"
-    } else {
-        "writes"
-    }
+/// The group of a request: its route's (from the route table), else its method's.
+fn group_of(req: &ServiceRequest) -> Group {
+    req.match_pattern()
+        .and_then(|pattern| {
+            routes::table()
+                .find(req.method(), &pattern)
+                .map(|s| s.group)
+        })
+        .unwrap_or_else(|| Group::of_method(req.method()))
 }
 
 /// The client's address: the peer's, unless the peer is a trusted proxy; then the nearest
@@ -174,13 +170,14 @@ pub async fn rate_limit(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    let group = group_of(req.method(), req.path());
+    let group = group_of(&req);
     let limit = match group {
-        "reads" => limiter.limits.reads,
-        "research" => limiter.limits.research,
-        "chat" => limiter.limits.chat,
-        _ => limiter.limits.writes,
+        Group::Reads => limiter.limits.reads,
+        Group::Research => limiter.limits.research,
+        Group::Chat => limiter.limits.chat,
+        Group::Writes => limiter.limits.writes,
     };
+    let group = group.as_str();
     // Per key when the caller presented one, else per client address.
     let key_id = req
         .extensions()
@@ -227,6 +224,8 @@ pub async fn rate_limit(
 
 #[cfg(test)]
 mod tests {
+    use actix_web::http::Method;
+
     use super::*;
 
     fn ip(s: &str) -> IpAddr {
@@ -285,22 +284,26 @@ mod tests {
 
     #[test]
     fn routes_fall_into_their_groups() {
-        let mut reached: Vec<&str> = crate::routes::table()
+        let group = |method: Method, path: &str| {
+            crate::routes::table()
+                .find(&method, path)
+                .map(|s| s.group)
+                .unwrap()
+        };
+        let reached: std::collections::HashSet<Group> = crate::routes::table()
             .specs()
             .iter()
-            .map(|spec| group_of(&spec.method, spec.path))
+            .map(|spec| spec.group)
             .collect();
-        reached.sort_unstable();
-        reached.dedup();
-        let mut groups = GROUPS.to_vec();
-        groups.sort_unstable();
+        assert_eq!(reached.len(), Group::ALL.len(), "every group has routes");
+        assert_eq!(group(Method::GET, "/api/v1/research/runs"), Group::Reads);
         assert_eq!(
-            reached, groups,
-            "GROUPS lists exactly the groups routes fall into"
+            group(Method::POST, "/api/v1/research/runs"),
+            Group::Research
         );
-        assert_eq!(group_of(&Method::GET, "/api/v1/research/runs"), "reads");
-        assert_eq!(group_of(&Method::POST, "/api/v1/research/runs"), "research");
-        assert_eq!(group_of(&Method::POST, "/api/v1/llm/chat"), "chat");
-        assert_eq!(group_of(&Method::POST, "/api/v1/sync/jobs"), "writes");
+        assert_eq!(group(Method::POST, "/api/v1/llm/chat"), Group::Chat);
+        assert_eq!(group(Method::POST, "/api/v1/llm/web-search"), Group::Chat);
+        assert_eq!(group(Method::POST, "/api/v1/sync/jobs"), Group::Writes);
+        assert_eq!(Group::of_method(&Method::DELETE), Group::Writes);
     }
 }

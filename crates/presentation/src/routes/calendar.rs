@@ -57,8 +57,6 @@ struct Body {
 /// Get a trading calendar.
 ///
 /// The stored calendar of an exchange between two dates: which days trade.
-///
-/// Minimum role: `reader`.
 #[utoipa::path(
     get,
     path = "/api/v1/calendar/{exchange}",
@@ -73,7 +71,6 @@ struct Body {
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn handle(
     state: web::Data<AppState>,

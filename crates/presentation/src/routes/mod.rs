@@ -26,14 +26,51 @@ pub enum Access {
     Role(Role),
 }
 
-/// One route: method, path pattern, who may call it, and the name its calls have in the
-/// audit log and the API description.
+/// The rate-limit group a route's calls count against (`rate_limit.*_per_minute`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Group {
+    /// `GET` of anything.
+    Reads,
+    /// Other methods, unless a route says otherwise.
+    Writes,
+    /// Calls that cost LLM or search money.
+    Chat,
+    /// Research runs started.
+    Research,
+}
+
+impl Group {
+    pub const ALL: [Group; 4] = [Group::Reads, Group::Writes, Group::Chat, Group::Research];
+
+    /// The name in metrics, messages and configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Group::Reads => "reads",
+            Group::Writes => "writes",
+            Group::Chat => "chat",
+            Group::Research => "research",
+        }
+    }
+
+    /// The group of a call no route declares one for (an unknown path): by its method.
+    pub fn of_method(method: &Method) -> Group {
+        if matches!(*method, Method::GET | Method::HEAD) {
+            Group::Reads
+        } else {
+            Group::Writes
+        }
+    }
+}
+
+/// One route: method, path pattern, who may call it, the name its calls have in the audit log
+/// and the API description, and the rate-limit group they count against.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteSpec {
     pub method: Method,
     pub path: &'static str,
     pub access: Access,
     pub action: &'static str,
+    pub group: Group,
 }
 
 impl RouteSpec {
@@ -85,6 +122,7 @@ impl Registrar {
         F::Output: Responder + 'static,
     {
         self.specs.push(RouteSpec {
+            group: Group::of_method(&method),
             method: method.clone(),
             path,
             access,
@@ -99,6 +137,14 @@ impl Registrar {
                 }
                 None => resources.push((path, web::resource(path).route(route))),
             }
+        }
+        self
+    }
+
+    /// The route added last counts against `group` instead of its method's group.
+    fn limited_as(&mut self, group: Group) -> &mut Self {
+        if let Some(spec) = self.specs.last_mut() {
+            spec.group = group;
         }
         self
     }
@@ -268,12 +314,14 @@ fn register(r: &mut Registrar) {
             llm::providers::test,
         )
         .post("/api/v1/llm/chat", ANALYST, "llm.chat", llm::chat::handle)
+        .limited_as(Group::Chat)
         .post(
             "/api/v1/llm/web-search",
             ANALYST,
             "llm.web_search",
             llm::search::handle,
         )
+        .limited_as(Group::Chat)
         .get("/api/v1/llm/usage", READER, "llm.usage", llm::usage::handle)
         .get(
             "/api/v1/research/runs",
@@ -287,6 +335,7 @@ fn register(r: &mut Registrar) {
             "research.run.create",
             research::create::handle,
         )
+        .limited_as(Group::Research)
         .get(
             "/api/v1/research/runs/{id}",
             READER,

@@ -59,8 +59,6 @@ fn nonempty(v: &Option<String>) -> Option<String> {
 ///
 /// State-changing requests (allowed or refused) and key changes made with the CLI, newest
 /// first. Entries are never changed or deleted.
-///
-/// Minimum role: `admin`.
 #[utoipa::path(
     get,
     path = "/api/v1/admin/audit-log",
@@ -72,7 +70,6 @@ fn nonempty(v: &Option<String>) -> Option<String> {
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn list(
     state: web::Data<AppState>,

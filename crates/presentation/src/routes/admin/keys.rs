@@ -80,8 +80,6 @@ pub struct CreatedKey {
 /// List API keys.
 ///
 /// Every key, newest first, with its role, prefix and last use; never a token or hash.
-///
-/// Minimum role: `admin`.
 #[utoipa::path(
     get,
     path = "/api/v1/admin/api-keys",
@@ -91,7 +89,6 @@ pub struct CreatedKey {
         (status = 200, description = "The keys.", body = KeyList),
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let keys = state.auth.list().await?;
@@ -104,8 +101,6 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
 /// Create an API key.
 ///
 /// The answer holds the token, this once; only its SHA-256 is stored.
-///
-/// Minimum role: `admin`.
 #[utoipa::path(
     post,
     path = "/api/v1/admin/api-keys",
@@ -121,7 +116,6 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
         JsonBodyErrors,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn create(
     state: web::Data<AppState>,
@@ -149,8 +143,6 @@ pub async fn create(
 ///
 /// The key stops working at once on this instance and within `auth.key_cache_ttl_secs` on
 /// others. Revoking again is harmless and keeps the first revocation time.
-///
-/// Minimum role: `admin`.
 #[utoipa::path(
     delete,
     path = "/api/v1/admin/api-keys/{id}",
@@ -163,7 +155,6 @@ pub async fn create(
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn revoke(
     state: web::Data<AppState>,

@@ -70,8 +70,6 @@ struct Body {
 /// Get daily bars.
 ///
 /// Daily bars of an instrument between two dates, raw or adjusted for corporate actions.
-///
-/// Minimum role: `reader`.
 #[utoipa::path(
     get,
     path = "/api/v1/instruments/{symbol}/bars",
@@ -84,7 +82,6 @@ struct Body {
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn handle(
     state: web::Data<AppState>,

@@ -56,8 +56,6 @@ struct Body<T> {
 ///
 /// Income statements, balance sheets, cash-flow statements or the provider's financial
 /// indicators of a company, newest period first.
-///
-/// Minimum role: `reader`.
 #[utoipa::path(
     get,
     path = "/api/v1/instruments/{symbol}/financials",
@@ -70,7 +68,6 @@ struct Body<T> {
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn handle(
     state: web::Data<AppState>,

@@ -11,8 +11,6 @@ use crate::params;
 /// Get an instrument.
 ///
 /// The instrument's reference data.
-///
-/// Minimum role: `reader`.
 #[utoipa::path(
     get,
     path = "/api/v1/instruments/{symbol}",
@@ -25,7 +23,6 @@ use crate::params;
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn handle(
     state: web::Data<AppState>,

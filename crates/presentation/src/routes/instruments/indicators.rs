@@ -30,8 +30,6 @@ pub struct Query {
 ///
 /// Indicators computed over the stored bars of an instrument (with warm-up before `start`),
 /// one value per date.
-///
-/// Minimum role: `reader`.
 #[utoipa::path(
     get,
     path = "/api/v1/instruments/{symbol}/indicators",
@@ -44,7 +42,6 @@ pub struct Query {
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn handle(
     state: web::Data<AppState>,

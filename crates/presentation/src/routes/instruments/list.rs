@@ -32,8 +32,6 @@ pub struct Query {
 /// List instruments.
 ///
 /// Instruments of a market whose symbol or name contains a text, paged.
-///
-/// Minimum role: `reader`.
 #[utoipa::path(
     get,
     path = "/api/v1/instruments",
@@ -45,7 +43,6 @@ pub struct Query {
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 
 pub async fn handle(

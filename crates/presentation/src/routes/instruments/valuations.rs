@@ -43,8 +43,6 @@ struct Body {
 /// Get daily valuations.
 ///
 /// Multiples, share counts and market caps of an instrument, one row per session.
-///
-/// Minimum role: `reader`.
 #[utoipa::path(
     get,
     path = "/api/v1/instruments/{symbol}/valuations",
@@ -57,7 +55,6 @@ struct Body {
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn handle(
     state: web::Data<AppState>,

@@ -80,8 +80,6 @@ const MAX_CHARS: usize = 200_000;
 ///
 /// One chat completion through the gateway (retries, fallback along the priority order,
 /// usage recorded); with `json_schema`, a JSON object checked and returned as `json`.
-///
-/// Minimum role: `analyst`.
 #[utoipa::path(
     post,
     path = "/api/v1/llm/chat",
@@ -100,7 +98,6 @@ const MAX_CHARS: usize = 200_000;
         JsonBodyErrors,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn handle(
     state: web::Data<AppState>,

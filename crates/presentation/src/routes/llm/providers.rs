@@ -103,8 +103,6 @@ impl Body {
 ///
 /// Providers from configuration (read-only) and from the database, keys masked, with their
 /// circuit state.
-///
-/// Minimum role: `reader`.
 #[utoipa::path(
     get,
     path = "/api/v1/llm/providers",
@@ -114,7 +112,6 @@ impl Body {
         (status = 200, description = "Every provider.", body = ProviderList),
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(ProviderList {
@@ -126,8 +123,6 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
 ///
 /// Stores a provider (its key sealed with the encryption key); the gateway uses it from the
 /// next call, no restart.
-///
-/// Minimum role: `admin`.
 #[utoipa::path(
     post,
     path = "/api/v1/llm/providers",
@@ -143,7 +138,6 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
         JsonBodyErrors,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn create(
     state: web::Data<AppState>,
@@ -167,8 +161,6 @@ pub async fn create(
 /// Get an LLM provider.
 ///
 /// One provider, key masked.
-///
-/// Minimum role: `reader`.
 #[utoipa::path(
     get,
     path = "/api/v1/llm/providers/{name}",
@@ -182,7 +174,6 @@ pub async fn create(
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn get(
     state: web::Data<AppState>,
@@ -195,8 +186,6 @@ pub async fn get(
 ///
 /// Changes the given fields of a stored provider (`null` removes `api_key` or
 /// `organization`); providers from configuration are read-only.
-///
-/// Minimum role: `admin`.
 #[utoipa::path(
     patch,
     path = "/api/v1/llm/providers/{name}",
@@ -213,7 +202,6 @@ pub async fn get(
         JsonBodyErrors,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn update(
     state: web::Data<AppState>,
@@ -232,8 +220,6 @@ pub async fn update(
 /// Delete an LLM provider.
 ///
 /// Removes a stored provider; providers from configuration are read-only.
-///
-/// Minimum role: `admin`.
 #[utoipa::path(
     delete,
     path = "/api/v1/llm/providers/{name}",
@@ -248,7 +234,6 @@ pub async fn update(
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn delete(
     state: web::Data<AppState>,
@@ -262,8 +247,6 @@ pub async fn delete(
 ///
 /// Makes a tiny live call; a failed call is reported in the body (`ok: false`), not as an
 /// error status.
-///
-/// Minimum role: `operator`.
 #[utoipa::path(
     post,
     path = "/api/v1/llm/providers/{name}/test",
@@ -276,7 +259,6 @@ pub async fn delete(
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn test(
     state: web::Data<AppState>,

@@ -70,8 +70,6 @@ fn freshness(text: Option<&str>) -> Result<Freshness, ApiError> {
 /// Search the web.
 ///
 /// A web search (Bocha), cached for a while per query.
-///
-/// Minimum role: `analyst`.
 #[utoipa::path(
     post,
     path = "/api/v1/llm/web-search",
@@ -87,7 +85,6 @@ fn freshness(text: Option<&str>) -> Result<Freshness, ApiError> {
         JsonBodyErrors,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn handle(
     state: web::Data<AppState>,

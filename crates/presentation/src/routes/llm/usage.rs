@@ -57,8 +57,6 @@ pub struct Totals {
 ///
 /// Calls, tokens and estimated cost of LLM calls between two days, grouped by provider, model,
 /// day or purpose.
-///
-/// Minimum role: `reader`.
 #[utoipa::path(
     get,
     path = "/api/v1/llm/usage",
@@ -70,7 +68,6 @@ pub struct Totals {
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn handle(
     state: web::Data<AppState>,

@@ -20,8 +20,6 @@ pub struct Catalogue {
 ///
 /// The analyst catalogue: each analyst's name, kind (quantitative or LLM) and whether it is in
 /// the default set.
-///
-/// Minimum role: `reader`.
 #[utoipa::path(
     get,
     path = "/api/v1/research/analysts",
@@ -31,7 +29,6 @@ pub struct Catalogue {
         (status = 200, description = "The catalogue.", body = Catalogue),
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn handle(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().json(Catalogue {

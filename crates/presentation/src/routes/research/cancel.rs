@@ -11,8 +11,6 @@ use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
 /// Cancel a research run.
 ///
 /// A queued run ends at once; a running one stops at its worker's next heartbeat.
-///
-/// Minimum role: `analyst`.
 #[utoipa::path(
     post,
     path = "/api/v1/research/runs/{id}/cancel",
@@ -26,7 +24,6 @@ use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn handle(
     state: web::Data<AppState>,

@@ -65,8 +65,6 @@ pub struct Created {
 /// Validates the request (every problem at once) and queues a run: analysts form views of each
 /// symbol, then a decision per symbol; follow it at `url` or stream its events from
 /// `events_url`.
-///
-/// Minimum role: `analyst`.
 #[utoipa::path(
     post,
     path = "/api/v1/research/runs",
@@ -79,7 +77,6 @@ pub struct Created {
         JsonBodyErrors,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn handle(
     state: web::Data<AppState>,

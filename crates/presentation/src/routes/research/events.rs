@@ -126,8 +126,6 @@ async fn next(mut c: Cursor) -> Option<(Result<Bytes, actix_web::Error>, Cursor)
 /// `run_finished`, `run_failed`, `run_cancelled`) and `data:` (the event as JSON:
 /// `{"seq","kind","data","at"}`); `event: error` reports a storage failure before the stream
 /// ends (reconnect with `Last-Event-ID`), and `: keepalive` comments keep idle streams open.
-///
-/// Minimum role: `reader`.
 #[utoipa::path(
     get,
     path = "/api/v1/research/runs/{id}/events",
@@ -145,7 +143,6 @@ async fn next(mut c: Cursor) -> Option<(Result<Bytes, actix_web::Error>, Cursor)
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn handle(
     state: web::Data<AppState>,

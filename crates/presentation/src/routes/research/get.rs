@@ -10,8 +10,6 @@ use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
 /// Get a research run.
 ///
 /// The run with its progress, usage, each analyst's result and each decision so far.
-///
-/// Minimum role: `reader`.
 #[utoipa::path(
     get,
     path = "/api/v1/research/runs/{id}",
@@ -24,7 +22,6 @@ use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn handle(
     state: web::Data<AppState>,

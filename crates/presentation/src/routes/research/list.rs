@@ -37,8 +37,6 @@ pub struct Query {
 /// List research runs.
 ///
 /// Research runs, newest first, filtered by status, symbol and creation day.
-///
-/// Minimum role: `reader`.
 #[utoipa::path(
     get,
     path = "/api/v1/research/runs",
@@ -50,7 +48,6 @@ pub struct Query {
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 
 pub async fn handle(

@@ -13,8 +13,6 @@ use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
 ///
 /// A queued or paused job ends at once (200); a running one stops after its current batch
 /// (202).
-///
-/// Minimum role: `operator`.
 #[utoipa::path(
     post,
     path = "/api/v1/sync/jobs/{id}/cancel",
@@ -31,7 +29,6 @@ use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn handle(
     state: web::Data<AppState>,

@@ -81,8 +81,6 @@ impl Body {
 ///
 /// Queues a job copying provider data into the store; it runs in the background, committing
 /// in batches, and can be followed at the `Location` returned.
-///
-/// Minimum role: `operator`.
 #[utoipa::path(
     post,
     path = "/api/v1/sync/jobs",
@@ -97,7 +95,6 @@ impl Body {
         JsonBodyErrors,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn handle(
     state: web::Data<AppState>,

@@ -29,8 +29,6 @@ pub struct Query {
 ///
 /// The failure ledger: each (provider, dataset, symbol) whose fetch failed, with its attempts
 /// and next retry.
-///
-/// Minimum role: `reader`.
 #[utoipa::path(
     get,
     path = "/api/v1/sync/failures",
@@ -42,7 +40,6 @@ pub struct Query {
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 
 pub async fn handle(

@@ -10,8 +10,6 @@ use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
 /// Get a sync job.
 ///
 /// Status, progress (`cursor` of `total`), counts and message of a job.
-///
-/// Minimum role: `reader`.
 #[utoipa::path(
     get,
     path = "/api/v1/sync/jobs/{id}",
@@ -24,7 +22,6 @@ use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn handle(
     state: web::Data<AppState>,

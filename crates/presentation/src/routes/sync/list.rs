@@ -28,8 +28,6 @@ pub struct Query {
 /// List sync jobs.
 ///
 /// Sync jobs, newest first, optionally of one status.
-///
-/// Minimum role: `reader`.
 #[utoipa::path(
     get,
     path = "/api/v1/sync/jobs",
@@ -41,7 +39,6 @@ pub struct Query {
         InvalidParams,
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 
 pub async fn handle(

@@ -40,8 +40,6 @@ struct Created {
 ///
 /// Queues `retry_failures` jobs refetching the pending entries of the failure ledger: one per
 /// market (without a market, every market with a configured provider).
-///
-/// Minimum role: `operator`.
 #[utoipa::path(
     post,
     path = "/api/v1/sync/failures/retry",
@@ -56,7 +54,6 @@ struct Created {
             body = ErrorBody),
         ProtectedErrors,
     ),
-    security(("bearer" = []), ("api_key" = [])),
 )]
 pub async fn handle(
     state: web::Data<AppState>,
