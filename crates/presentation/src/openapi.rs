@@ -1,6 +1,6 @@
 //! The OpenAPI 3.1 document of the API and the Swagger UI that renders it. Each handler carries
-//! the `#[utoipa::path]` describing its route; [`ApiDoc`] lists them all, with the shared error
-//! body, the security schemes and the tags. The routes serving the document
+//! the `#[utoipa::path]` describing its route; the route table (`routes::table`) adds them all to
+//! [`ApiDoc`], which holds the shared error body, the security schemes and the tags. The routes serving the document
 //! (`GET /api/v1/openapi.json` → [`openapi_json`]) and the UI ([`swagger_ui`], under `/docs/`)
 //! are registered with the other routes.
 
@@ -190,51 +190,14 @@ impl Modify for RouteAccess {
     }
 }
 
-/// Every route of `routes::configure`, the shared schemas and the security schemes.
+/// The document's frame: the shared schemas, the security schemes and the tags. The paths are
+/// added from the route table ([`document`]).
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "stockpilot API",
         version = env!("CARGO_PKG_VERSION"),
         description = DESCRIPTION,
-    ),
-    paths(
-        routes::health::health,
-        routes::health::ready,
-        routes::health::api_health,
-        routes::instruments::list::handle,
-        routes::instruments::get::handle,
-        routes::instruments::bars::handle,
-        routes::instruments::valuations::handle,
-        routes::instruments::financials::handle,
-        routes::instruments::indicators::handle,
-        routes::calendar::handle,
-        routes::sync::list::handle,
-        routes::sync::create::handle,
-        routes::sync::get::handle,
-        routes::sync::cancel::handle,
-        routes::sync::failures::handle,
-        routes::sync::retry::handle,
-        routes::llm::providers::list,
-        routes::llm::providers::create,
-        routes::llm::providers::get,
-        routes::llm::providers::update,
-        routes::llm::providers::delete,
-        routes::llm::providers::test,
-        routes::llm::chat::handle,
-        routes::llm::search::handle,
-        routes::llm::usage::handle,
-        routes::research::list::handle,
-        routes::research::create::handle,
-        routes::research::get::handle,
-        routes::research::events::handle,
-        routes::research::cancel::handle,
-        routes::research::analysts::handle,
-        routes::admin::keys::list,
-        routes::admin::keys::create,
-        routes::admin::keys::revoke,
-        routes::admin::audit::list,
-        openapi_json,
     ),
     // Schemas referenced only by parameters are not collected from the paths; they are listed
     // here with the error body (a test checks every `$ref` resolves).
@@ -254,7 +217,7 @@ impl Modify for RouteAccess {
         schemas::RunStatusCode,
         schemas::UsageGroupCode,
     )),
-    modifiers(&SecuritySchemes, &RouteAccess),
+    modifiers(&SecuritySchemes),
     tags(
         (name = "instruments", description = "Instruments and their bars, valuations, financials and indicators"),
         (name = "calendar", description = "Exchange trading calendars"),
@@ -268,7 +231,12 @@ impl Modify for RouteAccess {
 )]
 pub struct ApiDoc;
 
-static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(ApiDoc::openapi);
+static DOCUMENT: LazyLock<utoipa::openapi::OpenApi> = LazyLock::new(|| {
+    let mut doc = ApiDoc::openapi();
+    routes::table().document(&mut doc);
+    RouteAccess.modify(&mut doc);
+    doc
+});
 
 /// The document rendered once; the error (which serde_json never produces for this type) is
 /// kept as text for the log.
@@ -278,7 +246,8 @@ static DOCUMENT_JSON: LazyLock<Result<Bytes, String>> = LazyLock::new(|| {
         .map_err(|e| e.to_string())
 });
 
-/// The OpenAPI document, built once.
+/// The OpenAPI document, built once: [`ApiDoc`], then every route's operation from the route
+/// table, then each protected operation's role and security requirement.
 pub fn document() -> &'static utoipa::openapi::OpenApi {
     &DOCUMENT
 }

@@ -16,6 +16,7 @@ use std::sync::LazyLock;
 use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Resource, Responder, web};
 use stockpilot_application::auth::Role;
+use utoipa::openapi::path::HttpMethod;
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,16 +81,26 @@ impl RouteSpec {
     }
 }
 
+/// Adds a route's operation (and the schemas it references) to the API document.
+pub type DocumentOperation = fn(&mut utoipa::openapi::OpenApi);
+
 /// Every route, looked up by method and matched path pattern.
-#[derive(Debug)]
 pub struct RouteTable {
     specs: Vec<RouteSpec>,
+    documents: Vec<DocumentOperation>,
     index: HashMap<(Method, &'static str), usize>,
 }
 
 impl RouteTable {
     pub fn specs(&self) -> &[RouteSpec] {
         &self.specs
+    }
+
+    /// Writes every route's operation into `doc`.
+    pub fn document(&self, doc: &mut utoipa::openapi::OpenApi) {
+        for add in &self.documents {
+            add(doc);
+        }
     }
 
     /// The route a request matched (`pattern` as `HttpRequest::match_pattern` gives it).
@@ -100,27 +111,82 @@ impl RouteTable {
     }
 }
 
-/// Records each route's spec and, when building an app, its handler, grouping methods of one
-/// path into one `web::resource` (so a wrong method gets 405 rather than 404).
+/// What a `#[utoipa::path]` generates: the route's path, methods and operation, its tags and
+/// the schemas it references.
+pub trait PathDoc:
+    utoipa::Path + utoipa::__dev::SchemaReferences + for<'t> utoipa::__dev::Tags<'t>
+{
+}
+
+impl<P> PathDoc for P where
+    P: utoipa::Path + utoipa::__dev::SchemaReferences + for<'t> utoipa::__dev::Tags<'t>
+{
+}
+
+/// The route's operation from its `#[utoipa::path]` (with its tags, as `#[derive(OpenApi)]`
+/// adds them), and the schemas it references.
+fn document_operation<P: PathDoc>(doc: &mut utoipa::openapi::OpenApi) {
+    let mut operation = P::operation();
+    let tags = P::tags();
+    if !tags.is_empty() {
+        operation
+            .tags
+            .get_or_insert_with(Vec::new)
+            .extend(tags.iter().map(ToString::to_string));
+    }
+    doc.paths
+        .add_path_operation(P::path(), P::methods(), operation);
+    let mut schemas = Vec::new();
+    P::schemas(&mut schemas);
+    doc.components
+        .get_or_insert_with(Default::default)
+        .schemas
+        .extend(schemas);
+}
+
+/// The HTTP method of a `#[utoipa::path]`.
+fn method_of(method: &HttpMethod) -> Method {
+    match method {
+        HttpMethod::Get => Method::GET,
+        HttpMethod::Post => Method::POST,
+        HttpMethod::Put => Method::PUT,
+        HttpMethod::Delete => Method::DELETE,
+        HttpMethod::Options => Method::OPTIONS,
+        HttpMethod::Head => Method::HEAD,
+        HttpMethod::Patch => Method::PATCH,
+        HttpMethod::Trace => Method::TRACE,
+    }
+}
+
+/// Records each route's spec and document operation and, when building an app, its handler,
+/// grouping methods of one path into one `web::resource` (so a wrong method gets 405 rather
+/// than 404).
 struct Registrar {
     specs: Vec<RouteSpec>,
+    documents: Vec<DocumentOperation>,
     resources: Option<Vec<(&'static str, Resource)>>,
 }
 
 impl Registrar {
-    fn add<F, Args>(
+    /// The route whose method, path and operation its `#[utoipa::path]` declares (`_doc` is the
+    /// `__path_<handler>` value the attribute generates), served by `handler` to callers with
+    /// `access`, audited and described as `action`.
+    fn route<P, F, Args>(
         &mut self,
-        method: Method,
-        path: &'static str,
+        _doc: P,
         access: Access,
         action: &'static str,
         handler: F,
     ) -> &mut Self
     where
+        P: PathDoc,
         F: Handler<Args>,
         Args: FromRequest + 'static,
         F::Output: Responder + 'static,
     {
+        let path = path_of::<P>();
+        let methods = P::methods();
+        let method = methods.first().map_or(Method::GET, method_of);
         self.specs.push(RouteSpec {
             group: Group::of_method(&method),
             method: method.clone(),
@@ -128,6 +194,7 @@ impl Registrar {
             access,
             action,
         });
+        self.documents.push(document_operation::<P>);
         if let Some(resources) = &mut self.resources {
             let route = web::route().method(method).to(handler);
             match resources.iter_mut().find(|(p, _)| *p == path) {
@@ -148,36 +215,23 @@ impl Registrar {
         }
         self
     }
+}
 
-    fn get<F, Args>(
-        &mut self,
-        path: &'static str,
-        access: Access,
-        action: &'static str,
-        handler: F,
-    ) -> &mut Self
-    where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.add(Method::GET, path, access, action, handler)
+/// The path of a `#[utoipa::path]` type, interned: each distinct path is leaked once per
+/// process (there are a few dozen), so the table and actix can hold `&'static str`.
+fn path_of<P: utoipa::Path>() -> &'static str {
+    static PATHS: LazyLock<std::sync::Mutex<Vec<&'static str>>> =
+        LazyLock::new(|| std::sync::Mutex::new(Vec::new()));
+    let path = P::path();
+    let mut paths = PATHS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(known) = paths.iter().find(|p| **p == path) {
+        return known;
     }
-
-    fn post<F, Args>(
-        &mut self,
-        path: &'static str,
-        access: Access,
-        action: &'static str,
-        handler: F,
-    ) -> &mut Self
-    where
-        F: Handler<Args>,
-        Args: FromRequest + 'static,
-        F::Output: Responder + 'static,
-    {
-        self.add(Method::POST, path, access, action, handler)
-    }
+    let leaked: &'static str = Box::leak(path.into_boxed_str());
+    paths.push(leaked);
+    leaked
 }
 
 const PUBLIC: Access = Access::Public;
@@ -186,201 +240,215 @@ const ANALYST: Access = Access::Role(Role::Analyst);
 const OPERATOR: Access = Access::Role(Role::Operator);
 const ADMIN: Access = Access::Role(Role::Admin);
 
-/// The one list of routes: what `configure` registers and what authentication enforces.
+/// The one list of routes: what `configure` registers, what authentication, the audit log and
+/// the rate limiter enforce, and what the API document describes. Each route's method and path
+/// come from its handler's `#[utoipa::path]`.
 fn register(r: &mut Registrar) {
-    r.get("/health", PUBLIC, "health.live", health::health)
-        .get("/ready", PUBLIC, "health.ready", health::ready)
-        .get("/api/v1/health", PUBLIC, "health.api", health::api_health)
-        .get(
-            "/api/v1/openapi.json",
+    r.route(health::__path_health, PUBLIC, "health.live", health::health)
+        .route(health::__path_ready, PUBLIC, "health.ready", health::ready)
+        .route(
+            health::__path_api_health,
+            PUBLIC,
+            "health.api",
+            health::api_health,
+        )
+        .route(
+            crate::openapi::__path_openapi_json,
             PUBLIC,
             "openapi.document",
             crate::openapi::openapi_json,
         )
-        .get(
-            "/api/v1/instruments",
+        .route(
+            instruments::list::__path_handle,
             READER,
             "instruments.list",
             instruments::list::handle,
         )
-        .get(
-            "/api/v1/instruments/{symbol}",
+        .route(
+            instruments::get::__path_handle,
             READER,
             "instruments.get",
             instruments::get::handle,
         )
-        .get(
-            "/api/v1/instruments/{symbol}/bars",
+        .route(
+            instruments::bars::__path_handle,
             READER,
             "instruments.bars",
             instruments::bars::handle,
         )
-        .get(
-            "/api/v1/instruments/{symbol}/valuations",
+        .route(
+            instruments::valuations::__path_handle,
             READER,
             "instruments.valuations",
             instruments::valuations::handle,
         )
-        .get(
-            "/api/v1/instruments/{symbol}/financials",
+        .route(
+            instruments::financials::__path_handle,
             READER,
             "instruments.financials",
             instruments::financials::handle,
         )
-        .get(
-            "/api/v1/instruments/{symbol}/indicators",
+        .route(
+            instruments::indicators::__path_handle,
             READER,
             "instruments.indicators",
             instruments::indicators::handle,
         )
-        .get(
-            "/api/v1/calendar/{exchange}",
+        .route(
+            calendar::__path_handle,
             READER,
             "calendar.get",
             calendar::handle,
         )
-        .get(
-            "/api/v1/sync/jobs",
+        .route(
+            sync::list::__path_handle,
             READER,
             "sync.job.list",
             sync::list::handle,
         )
-        .post(
-            "/api/v1/sync/jobs",
+        .route(
+            sync::create::__path_handle,
             OPERATOR,
             "sync.job.create",
             sync::create::handle,
         )
-        .get(
-            "/api/v1/sync/jobs/{id}",
+        .route(
+            sync::get::__path_handle,
             READER,
             "sync.job.get",
             sync::get::handle,
         )
-        .post(
-            "/api/v1/sync/jobs/{id}/cancel",
+        .route(
+            sync::cancel::__path_handle,
             OPERATOR,
             "sync.job.cancel",
             sync::cancel::handle,
         )
-        .get(
-            "/api/v1/sync/failures",
+        .route(
+            sync::failures::__path_handle,
             READER,
             "sync.failure.list",
             sync::failures::handle,
         )
-        .post(
-            "/api/v1/sync/failures/retry",
+        .route(
+            sync::retry::__path_handle,
             OPERATOR,
             "sync.failure.retry",
             sync::retry::handle,
         )
-        .get(
-            "/api/v1/llm/providers",
+        .route(
+            llm::providers::__path_list,
             READER,
             "llm.provider.list",
             llm::providers::list,
         )
-        .post(
-            "/api/v1/llm/providers",
+        .route(
+            llm::providers::__path_create,
             ADMIN,
             "llm.provider.create",
             llm::providers::create,
         )
-        .get(
-            "/api/v1/llm/providers/{name}",
+        .route(
+            llm::providers::__path_get,
             READER,
             "llm.provider.get",
             llm::providers::get,
         )
-        .add(
-            Method::PATCH,
-            "/api/v1/llm/providers/{name}",
+        .route(
+            llm::providers::__path_update,
             ADMIN,
             "llm.provider.update",
             llm::providers::update,
         )
-        .add(
-            Method::DELETE,
-            "/api/v1/llm/providers/{name}",
+        .route(
+            llm::providers::__path_delete,
             ADMIN,
             "llm.provider.delete",
             llm::providers::delete,
         )
-        .post(
-            "/api/v1/llm/providers/{name}/test",
+        .route(
+            llm::providers::__path_test,
             OPERATOR,
             "llm.provider.test",
             llm::providers::test,
         )
-        .post("/api/v1/llm/chat", ANALYST, "llm.chat", llm::chat::handle)
+        .route(
+            llm::chat::__path_handle,
+            ANALYST,
+            "llm.chat",
+            llm::chat::handle,
+        )
         .limited_as(Group::Chat)
-        .post(
-            "/api/v1/llm/web-search",
+        .route(
+            llm::search::__path_handle,
             ANALYST,
             "llm.web_search",
             llm::search::handle,
         )
         .limited_as(Group::Chat)
-        .get("/api/v1/llm/usage", READER, "llm.usage", llm::usage::handle)
-        .get(
-            "/api/v1/research/runs",
+        .route(
+            llm::usage::__path_handle,
+            READER,
+            "llm.usage",
+            llm::usage::handle,
+        )
+        .route(
+            research::list::__path_handle,
             READER,
             "research.run.list",
             research::list::handle,
         )
-        .post(
-            "/api/v1/research/runs",
+        .route(
+            research::create::__path_handle,
             ANALYST,
             "research.run.create",
             research::create::handle,
         )
         .limited_as(Group::Research)
-        .get(
-            "/api/v1/research/runs/{id}",
+        .route(
+            research::get::__path_handle,
             READER,
             "research.run.get",
             research::get::handle,
         )
-        .get(
-            "/api/v1/research/runs/{id}/events",
+        .route(
+            research::events::__path_handle,
             READER,
             "research.run.events",
             research::events::handle,
         )
-        .post(
-            "/api/v1/research/runs/{id}/cancel",
+        .route(
+            research::cancel::__path_handle,
             ANALYST,
             "research.run.cancel",
             research::cancel::handle,
         )
-        .get(
-            "/api/v1/research/analysts",
+        .route(
+            research::analysts::__path_handle,
             READER,
             "research.analysts",
             research::analysts::handle,
         )
-        .get(
-            "/api/v1/admin/api-keys",
+        .route(
+            admin::keys::__path_list,
             ADMIN,
             "api_key.list",
             admin::keys::list,
         )
-        .post(
-            "/api/v1/admin/api-keys",
+        .route(
+            admin::keys::__path_create,
             ADMIN,
             "api_key.create",
             admin::keys::create,
         )
-        .add(
-            Method::DELETE,
-            "/api/v1/admin/api-keys/{id}",
+        .route(
+            admin::keys::__path_revoke,
             ADMIN,
             "api_key.revoke",
             admin::keys::revoke,
         )
-        .get(
-            "/api/v1/admin/audit-log",
+        .route(
+            admin::audit::__path_list,
             ADMIN,
             "audit_log.list",
             admin::audit::list,
@@ -392,6 +460,7 @@ pub fn table() -> &'static RouteTable {
     static TABLE: LazyLock<RouteTable> = LazyLock::new(|| {
         let mut r = Registrar {
             specs: Vec::new(),
+            documents: Vec::new(),
             resources: None,
         };
         register(&mut r);
@@ -403,6 +472,7 @@ pub fn table() -> &'static RouteTable {
             .collect();
         RouteTable {
             specs: r.specs,
+            documents: r.documents,
             index,
         }
     });
@@ -413,6 +483,7 @@ pub fn table() -> &'static RouteTable {
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let mut r = Registrar {
         specs: Vec::new(),
+        documents: Vec::new(),
         resources: Some(Vec::new()),
     };
     register(&mut r);
