@@ -23,7 +23,7 @@ use stockpilot_domain::market::{DateRange, Exchange, Symbol};
 
 use super::{load_panel, open_days};
 use crate::AppError;
-use crate::ports::{LlmGateway, MarketDataStore, ResearchStore, WebSearch};
+use crate::ports::{LlmGateway, MarketDataStore, ResearchStore};
 use crate::research::analysts::{Analyst, AnalystError, Budget, LlmAccess, catalogue};
 use crate::research::data::{History, SymbolData};
 use crate::research::model::Usage;
@@ -136,24 +136,22 @@ pub struct BacktestService {
     market: Arc<dyn MarketDataStore>,
     research: Arc<dyn ResearchStore>,
     gateway: Option<Arc<dyn LlmGateway>>,
-    search: Option<Arc<dyn WebSearch>>,
     analysts: Vec<Arc<dyn Analyst>>,
 }
 
 impl BacktestService {
-    /// A service over the stores and, for LLM analysts, the gateway and web search; the
-    /// analysts are research's catalogue.
+    /// A service over the stores and, for LLM analysts, the gateway; the analysts are
+    /// research's catalogue. There is no web search: a search engine cannot be held to what
+    /// was published as of a past date, so the news analyst reads stored news only.
     pub fn new(
         market: Arc<dyn MarketDataStore>,
         research: Arc<dyn ResearchStore>,
         gateway: Option<Arc<dyn LlmGateway>>,
-        search: Option<Arc<dyn WebSearch>>,
     ) -> BacktestService {
         BacktestService {
             market,
             research,
             gateway,
-            search,
             analysts: catalogue(),
         }
     }
@@ -183,6 +181,15 @@ impl BacktestService {
                 ));
             }
         }
+        if !(req.simulation.cash.is_finite() && req.simulation.cash > 0.0) {
+            return Err(AppError::invalid(
+                "cash",
+                format!("{} is not an amount > 0", req.simulation.cash),
+            ));
+        }
+        if let Err(e) = req.simulation.rules.check() {
+            return Err(AppError::invalid(e.option, e.message));
+        }
         if req.from > req.to {
             return Err(AppError::invalid(
                 "from",
@@ -196,7 +203,13 @@ impl BacktestService {
                 format!("name at least one of: {}", known.join(", ")),
             ));
         }
-        for name in &req.analysts {
+        for (i, name) in req.analysts.iter().enumerate() {
+            if req.analysts[..i].contains(name) {
+                return Err(AppError::invalid(
+                    "analysts",
+                    format!("'{name}' is given twice"),
+                ));
+            }
             if !known.contains(&name.as_str()) {
                 return Err(AppError::invalid(
                     "analysts",
@@ -248,6 +261,17 @@ impl BacktestService {
         let open = open_days(self.market.as_ref(), exchange, range).await?;
         let calendar = (!open.is_empty()).then_some(exchange);
         let panel = load_panel(self.market.as_ref(), &req.symbols, range, &open).await?;
+        if panel.dates().len() < 2 {
+            return Err(AppError::invalid(
+                "to",
+                format!(
+                    "{} to {} holds {} trading day(s) of the symbols; a backtest needs at least 2",
+                    req.from,
+                    req.to,
+                    panel.dates().len()
+                ),
+            ));
+        }
         let days = req.rebalance.days(panel.dates());
         let llm = self.plan(req, &chosen, days.len())?;
 
@@ -317,7 +341,9 @@ impl BacktestService {
                         symbol: s,
                         analyst: "decision".into(),
                         signal: format!("{:?}", decision.action).to_lowercase(),
-                        score: Some(sign * decision.confidence.fraction()),
+                        // No analyst had a usable view: no score (left out of the IC).
+                        score: (!decision.contributing.is_empty())
+                            .then(|| sign * decision.confidence.fraction()),
                         confidence: decision.confidence.value(),
                         weight: Some(next[s]),
                         forward_return: None,
@@ -388,7 +414,7 @@ impl BacktestService {
         let needed = per_view * req.symbols.len() as u64 * dates as u64;
         let access = LlmAccess {
             gateway: self.gateway.clone(),
-            search: self.search.clone(),
+            search: None,
             provider: req.llm.provider.clone(),
             budget: Arc::new(Budget::new(req.llm.max_tokens, 0)),
             run_id: format!("backtest-{}-{}", req.from, req.to),
@@ -535,22 +561,27 @@ fn cut(histories: &[History], dates: &[NaiveDate], threads: usize) -> Vec<Vec<Sy
         .collect()
 }
 
-/// Per rebalance date and symbol, the adjusted return from the fill after that date to the
-/// fill after the next rebalance date (the last close of the range after the last one).
+/// Per rebalance date and symbol, the adjusted return from the fill after that date (the next
+/// trading day; none when the symbol has no bar then, as the simulator cannot fill) to the fill
+/// after the next rebalance date — or, when the symbol has no bar that day or there is no next
+/// rebalance date inside the range, its last close before then (the range's last close after
+/// the last date).
 fn forward_returns(panel: &Panel, days: &[usize], fill: FillAt) -> Vec<Vec<Option<f64>>> {
     let n = panel.symbols().len();
     let last = panel.dates().len() - 1;
-    // The adjusted fill price of `symbol` on the first day from `day` with a bar.
-    let price = |from: usize, symbol: usize, at: FillAt| {
-        (from..=last).find_map(|d| {
-            panel.bar(d, symbol).map(|(open, close, factor)| {
-                let p = match at {
-                    FillAt::NextOpen => open,
-                    FillAt::NextClose => close,
-                };
-                (d, p * factor)
+    // A price point: (day, taken at the close?) and the adjusted price; points order by time.
+    let at = |day: usize, symbol: usize, at: FillAt| {
+        panel
+            .bar(day, symbol)
+            .map(|(open, close, factor)| match at {
+                FillAt::NextOpen => ((day, false), open * factor),
+                FillAt::NextClose => ((day, true), close * factor),
             })
-        })
+    };
+    let last_close_until = |day: usize, symbol: usize| {
+        (0..=day)
+            .rev()
+            .find_map(|d| at(d, symbol, FillAt::NextClose))
     };
     days.iter()
         .enumerate()
@@ -560,10 +591,12 @@ fn forward_returns(panel: &Panel, days: &[usize], fill: FillAt) -> Vec<Vec<Optio
                     if day >= last {
                         return None;
                     }
-                    let (entered, entry) = price(day + 1, s, fill)?;
+                    let (entered, entry) = at(day + 1, s, fill)?;
                     let (exited, exit) = match days.get(k + 1) {
-                        Some(&next) if next < last => price(next + 1, s, fill)?,
-                        _ => price(last, s, FillAt::NextClose)?,
+                        Some(&next) if next < last => {
+                            at(next + 1, s, fill).or_else(|| last_close_until(next, s))?
+                        }
+                        _ => last_close_until(last, s)?,
                     };
                     (exited > entered && entry > 0.0).then(|| exit / entry - 1.0)
                 })
@@ -602,4 +635,47 @@ fn ics(rows: &[DecisionRow], analysts: &[String]) -> Vec<IcRow> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn panel() -> Panel {
+        let dates: Vec<NaiveDate> = (1..=6)
+            .map(|d| NaiveDate::from_ymd_opt(2024, 1, d).unwrap())
+            .collect();
+        let mut p = Panel::new(dates, vec!["A".into(), "B".into()]);
+        // A trades every day, opening at 10 × (day + 1) and closing 1 higher; factor 1, then 2
+        // from day 3 (a 2:1 split: adjusted prices stay comparable).
+        for day in 0..6 {
+            let factor = if day >= 3 { 2.0 } else { 1.0 };
+            let open = 10.0 * (day as f64 + 1.0) / factor;
+            p.set(day, 0, open, open + 1.0 / factor, factor);
+        }
+        // B has no bar on day 1 and none after day 3.
+        for day in [0, 2, 3] {
+            p.set(day, 1, 50.0, 50.0, 1.0);
+        }
+        p
+    }
+
+    #[test]
+    fn forward_returns_run_from_the_next_fill_to_the_fill_after_the_next_date() {
+        let p = panel();
+        let days = [0, 2, 4, 5];
+        let r = forward_returns(&p, &days, FillAt::NextOpen);
+        // A, signal day 0: in at day 1's open (20), out at day 3's open (40 adjusted).
+        assert_eq!(r[0][0], Some(40.0 / 20.0 - 1.0));
+        // B has no bar on day 1: no fill, no return.
+        assert_eq!(r[0][1], None);
+        // B, signal day 2: in at day 3's open (50); no bar after the next date (4): its last
+        // close before the exit day, day 3's close (50), taken after the open.
+        assert_eq!(r[1][1], Some(0.0));
+        // A, signal day 4 (the one before the last): in at day 5's open (60), out at the
+        // range's last close the same day (61).
+        assert_eq!(r[2][0], Some(61.0 / 60.0 - 1.0));
+        // The last day: nothing follows it.
+        assert_eq!(r[3], vec![None, None]);
+    }
 }

@@ -28,6 +28,10 @@ pub const ANNUAL_STATEMENTS: usize = 8;
 pub const INDICATOR_SETS: usize = 4;
 /// News articles an analysis reads at most (the newest of the window).
 pub const NEWS_ARTICLES: usize = 50;
+/// Reports of each kind and period a history loads: all of them (decades of quarters).
+const ALL_REPORTS: u64 = 1_000;
+/// News articles a history loads at most: all of a span, for any realistic feed.
+const ALL_ARTICLES: u64 = 10_000_000;
 
 /// The stored data of one symbol up to `as_of` (nothing later is loaded).
 #[derive(Debug, Clone)]
@@ -105,26 +109,29 @@ impl History {
         let bar_range = range(BAR_HISTORY_DAYS)?;
         let mut bars = market.daily_bars(symbol, bar_range).await?.rows;
         bars.sort_by_key(|b| b.trade_date);
-        let mut factors = market.adjustment_factors(symbol, bar_range).await?;
+        // Every factor up to `last`: where factors are stored only on their change dates, the
+        // one in effect on the window's first day may be years older.
+        let since = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(first);
+        let all_factors = DateRange::new(since.min(first), last, None)
+            .map_err(|e| StoreError(anyhow::anyhow!(e)))?;
+        let mut factors = market.adjustment_factors(symbol, all_factors).await?;
         factors.sort_by_key(|f| f.trade_date);
         let mut valuations = market
             .valuations(symbol, range(VALUATION_HISTORY_DAYS)?)
             .await?
             .rows;
         valuations.sort_by_key(|v| v.trade_date);
-        // Enough reports for the oldest date plus every one published during the span (and
-        // some unpublished at `last`, which `as_of` leaves out).
-        let years = u64::try_from((last - first).num_days() / 365 + 2).unwrap_or(2);
+        // Every stored report: the store gives the newest N, and reports published after
+        // `last` must not crowd out those an early date reads (a few hundred rows at most).
         let mut statements = Vec::new();
         for kind in [
             StatementKind::Income,
             StatementKind::Balance,
             StatementKind::CashFlow,
         ] {
-            let limit = ANNUAL_STATEMENTS as u64 + years;
             statements.extend(
                 market
-                    .statements(symbol, kind, ReportPeriod::Annual, limit)
+                    .statements(symbol, kind, ReportPeriod::Annual, ALL_REPORTS)
                     .await?
                     .rows,
             );
@@ -136,22 +143,20 @@ impl History {
             ReportPeriod::Annual,
             ReportPeriod::Quarterly,
         ] {
-            let limit = INDICATOR_SETS as u64 + 4 * years;
             indicators.extend(
                 market
-                    .financial_indicators(symbol, period, limit)
+                    .financial_indicators(symbol, period, ALL_REPORTS)
                     .await?
                     .rows,
             );
         }
         indicators.sort_by_key(|i| i.report_date);
-        let span_days = u64::try_from((last - first).num_days() + NEWS_DAYS).unwrap_or(0);
         let mut news = research
             .news(
                 symbol,
                 first - Duration::days(NEWS_DAYS),
                 last,
-                (NEWS_ARTICLES as u64).max(span_days * 20),
+                ALL_ARTICLES,
             )
             .await?;
         news.sort_by_key(|n| n.published_on);
@@ -167,7 +172,9 @@ impl History {
     }
 
     /// The first day an indicator set may be read: the announcement of a statement of the same
-    /// period end when one is stored, else the publication lag after the period end.
+    /// period end when one is stored, else the publication lag after the period end — the
+    /// annual one for a quarterly or TTM set ending where a fiscal year ends (its figures come
+    /// with the annual report).
     fn indicators_known_on(&self, i: &FinancialIndicators) -> NaiveDate {
         let announced = self
             .statements
@@ -175,7 +182,20 @@ impl History {
             .filter(|s| s.report_date == i.report_date)
             .filter_map(|s| s.announced_date)
             .min();
-        known_on(i.period, i.report_date, announced)
+        let year_end = self
+            .statements
+            .iter()
+            .any(|s| s.report_date == i.report_date && s.period == ReportPeriod::Annual)
+            || self
+                .indicators
+                .iter()
+                .any(|x| x.report_date == i.report_date && x.period == ReportPeriod::Annual);
+        let period = if year_end {
+            ReportPeriod::Annual
+        } else {
+            i.period
+        };
+        known_on(period, i.report_date, announced)
     }
 
     /// What was known of the symbol on `as_of`: every input is dated on or before it — bars,
@@ -367,6 +387,9 @@ mod tests {
                 indicators(day(2020, 12, 31), ReportPeriod::Annual),
                 // Known 62 days after the quarter: 2021-02-01.
                 indicators(day(2020, 12, 1), ReportPeriod::Quarterly),
+                // A quarter ending with the fiscal year: known with the annual report's lag
+                // (2021-04-30), not 62 days after (2021-03-03).
+                indicators(day(2020, 12, 31), ReportPeriod::Quarterly),
             ],
             news: vec![
                 news(day(2021, 2, 1)),
@@ -399,6 +422,7 @@ mod tests {
             vec![day(2019, 12, 31), day(2020, 12, 1)]
         );
         assert_eq!(d.news.len(), 1, "news of the last 30 days up to the day");
+        assert_eq!(h.as_of(day(2021, 3, 10)).indicators.len(), 2);
 
         let d = h.as_of(day(2021, 3, 2));
         // After the split: the day's price as traded, the one before halved.
@@ -410,10 +434,17 @@ mod tests {
 
         let d = h.as_of(day(2021, 4, 30));
         assert_eq!(d.statements.len(), 2, "known on its 120th day");
-        assert_eq!(d.indicators.len(), 3);
+        assert_eq!(d.indicators.len(), 4);
         assert_eq!(d.news.len(), 0, "nothing in the 30 days before");
         let d = h.as_of(day(2021, 4, 29));
         assert_eq!(d.statements.len(), 1);
         assert_eq!(d.indicators.len(), 2);
+        assert_eq!(
+            d.indicators
+                .iter()
+                .map(|i| i.report_date)
+                .collect::<Vec<_>>(),
+            vec![day(2019, 12, 31), day(2020, 12, 1)]
+        );
     }
 }

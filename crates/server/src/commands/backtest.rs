@@ -97,18 +97,14 @@ pub async fn run(config: &Config, args: &BacktestArgs) -> anyhow::Result<()> {
     let needs_llm = catalogue()
         .iter()
         .any(|a| a.kind() == AnalystKind::Llm && req.analysts.iter().any(|n| n == a.name()));
-    let (gateway, search) = if needs_llm {
+    let gateway = if needs_llm {
         let (cache, _) = wiring::cache(wiring::redis(config).await?.as_ref());
-        let llm = wiring::llm_registry(config, store.clone(), cache.clone(), Arc::new(SystemClock))
-            .await?;
-        (
-            Some(llm.gateway().clone()),
-            wiring::web_search(config, cache)?,
-        )
+        let llm = wiring::llm_registry(config, store.clone(), cache, Arc::new(SystemClock)).await?;
+        Some(llm.gateway().clone())
     } else {
-        (None, None)
+        None
     };
-    let service = BacktestService::new(store.clone(), store, gateway, search);
+    let service = BacktestService::new(store.clone(), store, gateway);
     let bar = ProgressBar {
         on: !args.quiet && !args.json && std::io::stderr().is_terminal(),
     };

@@ -298,7 +298,7 @@ fn bad_input_is_refused_naming_the_option() {
         "--out",
         "bad",
     ];
-    let cases: [(&[&str], &str); 7] = [
+    let cases: [(&[&str], &str); 8] = [
         (&["AAPL", "--analysts", "technical"], "--analysts: add risk"),
         (
             &["AAPL", "--analysts", "risk"],
@@ -313,6 +313,10 @@ fn bad_input_is_refused_naming_the_option() {
             "--symbols: 600519.SH and AAPL trade on different markets",
         ),
         (&["AAPL", "AAPL"], "--symbols: AAPL is given twice"),
+        (
+            &["AAPL", "--analysts", "technical,risk,technical"],
+            "--analysts: 'technical' is given twice",
+        ),
         (
             &["AAPL", "--rebalance", "hourly"],
             "--rebalance: 'hourly' is not one of",
@@ -345,6 +349,25 @@ fn bad_input_is_refused_naming_the_option() {
     let err = String::from_utf8_lossy(&after.stderr);
     assert!(
         err.contains("--from: 2011-01-01 is after to 2010-01-01"),
+        "{err}"
+    );
+    let one_day = stockpilot(
+        dir.path(),
+        &[
+            "backtest",
+            "AAPL",
+            "--from",
+            "2010-01-04",
+            "--to",
+            "2010-01-04",
+            "--out",
+            "bad",
+        ],
+        &[],
+    );
+    let err = String::from_utf8_lossy(&one_day.stderr);
+    assert!(
+        err.contains("--to: 2010-01-04 to 2010-01-04 holds 1 trading day(s) of the symbols; a backtest needs at least 2"),
         "{err}"
     );
 }

@@ -283,7 +283,7 @@ fn market() -> Market {
 
 impl Market {
     /// The first day each row may be read; indicators become known with a statement of the
-    /// same period end, else after the publication lag.
+    /// same period end, else after the publication lag (the annual one at a year end).
     fn indicator_known_on(&self, i: &FinancialIndicators) -> NaiveDate {
         let announced = self
             .statements
@@ -291,7 +291,17 @@ impl Market {
             .filter(|s| s.symbol == i.symbol && s.report_date == i.report_date)
             .filter_map(|s| s.announced_date)
             .min();
-        known_on(i.period, i.report_date, announced)
+        // A quarter ending where the fiscal year ends waits for the annual report.
+        let year_end = self
+            .statements
+            .iter()
+            .any(|s| s.symbol == i.symbol && s.report_date == i.report_date);
+        let period = if year_end {
+            ReportPeriod::Annual
+        } else {
+            i.period
+        };
+        known_on(period, i.report_date, announced)
     }
 
     /// This market with every row dated (or known) after `t` replaced by garbage.
@@ -397,7 +407,7 @@ async fn run(store: &Arc<SeaStore>, req: &BacktestRequest) -> Backtest {
         .iter()
         .any(|a| a == "news_sentiment")
         .then(|| Arc::new(Fingerprint) as Arc<dyn LlmGateway>);
-    BacktestService::new(store.clone(), store.clone(), llm, None)
+    BacktestService::new(store.clone(), store.clone(), llm)
         .run(req, &|_, _| {})
         .await
         .unwrap()
