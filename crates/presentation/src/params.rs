@@ -58,6 +58,60 @@ pub fn number(
     }
 }
 
+/// The `page` and `page_size` query parameters of a list route whose pages hold at most `MAX`
+/// items: one extractor (`web::Query<PageQuery<MAX>>`, next to the route's own query) and
+/// one description of both parameters for the API document.
+#[derive(Debug, serde::Deserialize)]
+pub struct PageQuery<const MAX: u64> {
+    page: Option<String>,
+    page_size: Option<String>,
+}
+
+impl<const MAX: u64> PageQuery<MAX> {
+    /// The page asked for, checked.
+    ///
+    /// # Errors
+    /// 422 naming `page` or `page_size` and the allowed range.
+    pub fn paging(&self) -> Result<Paging, ApiError> {
+        Paging::parse(self.page.as_deref(), self.page_size.as_deref(), MAX)
+    }
+}
+
+impl<const MAX: u64> utoipa::IntoParams for PageQuery<MAX> {
+    fn into_params(
+        parameter_in: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::ParameterBuilder;
+        use utoipa::openapi::schema::{KnownFormat, SchemaFormat, Type};
+        use utoipa::openapi::{ObjectBuilder, Required};
+        let number = |name: &str, description: &str, default: u64, max: u64| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(parameter_in().unwrap_or_default())
+                .description(Some(description))
+                .required(Required::False)
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+                        .default(Some(serde_json::json!(default)))
+                        .maximum(Some(max))
+                        .minimum(Some(1u64)),
+                ))
+                .build()
+        };
+        vec![
+            number("page", "Page number, from 1.", 1, MAX_PAGE),
+            number("page_size", "Items per page.", DEFAULT_PAGE_SIZE, MAX),
+        ]
+    }
+}
+
+/// The highest page number a list route accepts.
+pub const MAX_PAGE: u64 = 1_000_000;
+/// Items per page when `page_size` is not given.
+pub const DEFAULT_PAGE_SIZE: u64 = 50;
+
 /// Paging parameters shared by list routes.
 #[derive(Debug, Clone, Copy, serde::Serialize)]
 pub struct Paging {
@@ -68,8 +122,8 @@ pub struct Paging {
 impl Paging {
     pub fn parse(page: Option<&str>, page_size: Option<&str>, max: u64) -> Result<Self, ApiError> {
         Ok(Self {
-            page: number("page", page, 1, 1, 1_000_000)?,
-            page_size: number("page_size", page_size, 50, 1, max)?,
+            page: number("page", page, 1, 1, MAX_PAGE)?,
+            page_size: number("page_size", page_size, DEFAULT_PAGE_SIZE, 1, max)?,
         })
     }
 
@@ -120,5 +174,25 @@ mod tests {
             40
         );
         assert!(symbol("aapl").unwrap_err().message.contains("US symbol"));
+    }
+
+    #[test]
+    fn a_page_query_checks_its_own_maximum() {
+        let q = |page: &str, size: &str| PageQuery::<200> {
+            page: Some(page.into()),
+            page_size: Some(size.into()),
+        };
+        let p = q("2", "200").paging().unwrap();
+        assert_eq!((p.page, p.page_size, p.offset()), (2, 200, 200));
+        let err = q("1", "201").paging().unwrap_err();
+        assert!(err.message.contains("between 1 and 200"), "{}", err.message);
+        let err = q("0", "10").paging().unwrap_err();
+        assert!(err.message.contains("page"), "{}", err.message);
+        let none = PageQuery::<500> {
+            page: None,
+            page_size: None,
+        };
+        let p = none.paging().unwrap();
+        assert_eq!((p.page, p.page_size), (1, DEFAULT_PAGE_SIZE));
     }
 }

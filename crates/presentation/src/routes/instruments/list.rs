@@ -10,7 +10,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::schemas::{InstrumentPage, MarketCode};
 use crate::openapi::{InvalidParams, ProtectedErrors};
-use crate::params::{self, Paged, Paging};
+use crate::params::{self, PageQuery, Paged};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -21,12 +21,6 @@ pub struct Query {
     /// Text in the symbol or the name (at most 64 characters, surrounding blanks ignored).
     #[param(value_type = String, required = false, max_length = 64)]
     q: Option<String>,
-    /// Page number, from 1.
-    #[param(value_type = u64, required = false, minimum = 1, maximum = 1000000, default = 1)]
-    page: Option<String>,
-    /// Items per page.
-    #[param(value_type = u64, required = false, minimum = 1, maximum = 500, default = 50)]
-    page_size: Option<String>,
 }
 
 /// List instruments.
@@ -37,7 +31,7 @@ pub struct Query {
     path = "/api/v1/instruments",
     tag = "instruments",
     operation_id = "list_instruments",
-    params(Query),
+    params(Query, PageQuery<500>),
     responses(
         (status = 200, description = "One page of instruments.", body = InstrumentPage),
         InvalidParams,
@@ -48,9 +42,10 @@ pub struct Query {
 pub async fn handle(
     state: web::Data<AppState>,
     query: web::Query<Query>,
+    page: web::Query<PageQuery<500>>,
 ) -> Result<HttpResponse, ApiError> {
     let market: Option<Market> = params::code("market", query.market.as_deref())?;
-    let paging = Paging::parse(query.page.as_deref(), query.page_size.as_deref(), 500)?;
+    let paging = page.paging()?;
     let q = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty());
     if let Some(q) = q
         && q.chars().count() > 64

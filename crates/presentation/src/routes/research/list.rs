@@ -9,7 +9,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::schemas::{RunPage, RunStatusCode, SymbolText};
 use crate::openapi::{InvalidParams, ProtectedErrors};
-use crate::params::{self, Paged, Paging};
+use crate::params::{self, PageQuery, Paged};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -26,12 +26,6 @@ pub struct Query {
     /// Only runs created on or before this day (UTC, `YYYY-MM-DD`); not before `since`.
     #[param(value_type = String, format = Date, required = false)]
     until: Option<String>,
-    /// Page number, from 1.
-    #[param(value_type = u64, required = false, minimum = 1, maximum = 1000000, default = 1)]
-    page: Option<String>,
-    /// Items per page.
-    #[param(value_type = u64, required = false, minimum = 1, maximum = 200, default = 50)]
-    page_size: Option<String>,
 }
 
 /// List research runs.
@@ -42,7 +36,7 @@ pub struct Query {
     path = "/api/v1/research/runs",
     tag = "research",
     operation_id = "list_research_runs",
-    params(Query),
+    params(Query, PageQuery<200>),
     responses(
         (status = 200, description = "One page of runs.", body = RunPage),
         InvalidParams,
@@ -53,6 +47,7 @@ pub struct Query {
 pub async fn handle(
     state: web::Data<AppState>,
     query: web::Query<Query>,
+    page: web::Query<PageQuery<200>>,
 ) -> Result<HttpResponse, ApiError> {
     let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(RunStatus::parse(s).ok_or_else(|| {
@@ -84,7 +79,7 @@ pub async fn handle(
             format!("{since} is after until ({until})"),
         ));
     }
-    let paging = Paging::parse(query.page.as_deref(), query.page_size.as_deref(), 200)?;
+    let paging = page.paging()?;
     let page = state
         .research
         .list(&filter, paging.offset(), paging.page_size)

@@ -9,7 +9,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::schemas::{FailureStatusCode, SyncFailurePage};
 use crate::openapi::{InvalidParams, ProtectedErrors};
-use crate::params::{self, Paged, Paging};
+use crate::params::{self, PageQuery, Paged};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -17,12 +17,6 @@ pub struct Query {
     /// Only entries with this status.
     #[param(value_type = FailureStatusCode, required = false)]
     status: Option<String>,
-    /// Page number, from 1.
-    #[param(value_type = u64, required = false, minimum = 1, maximum = 1000000, default = 1)]
-    page: Option<String>,
-    /// Items per page.
-    #[param(value_type = u64, required = false, minimum = 1, maximum = 500, default = 50)]
-    page_size: Option<String>,
 }
 
 /// List sync failures.
@@ -34,7 +28,7 @@ pub struct Query {
     path = "/api/v1/sync/failures",
     tag = "sync",
     operation_id = "list_sync_failures",
-    params(Query),
+    params(Query, PageQuery<500>),
     responses(
         (status = 200, description = "One page of the ledger.", body = SyncFailurePage),
         InvalidParams,
@@ -45,6 +39,7 @@ pub struct Query {
 pub async fn handle(
     state: web::Data<AppState>,
     query: web::Query<Query>,
+    page: web::Query<PageQuery<500>>,
 ) -> Result<HttpResponse, ApiError> {
     let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
@@ -57,7 +52,7 @@ pub async fn handle(
             ));
         }
     };
-    let paging = Paging::parse(query.page.as_deref(), query.page_size.as_deref(), 500)?;
+    let paging = page.paging()?;
     let page = state
         .sync
         .failures(status, paging.offset(), paging.page_size)

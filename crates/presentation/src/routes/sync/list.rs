@@ -9,7 +9,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::schemas::{JobStatusCode, SyncJobPage};
 use crate::openapi::{InvalidParams, ProtectedErrors};
-use crate::params::{self, Paged, Paging};
+use crate::params::{self, PageQuery, Paged};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -17,12 +17,6 @@ pub struct Query {
     /// Only jobs with this status.
     #[param(value_type = JobStatusCode, required = false)]
     status: Option<String>,
-    /// Page number, from 1.
-    #[param(value_type = u64, required = false, minimum = 1, maximum = 1000000, default = 1)]
-    page: Option<String>,
-    /// Items per page.
-    #[param(value_type = u64, required = false, minimum = 1, maximum = 200, default = 50)]
-    page_size: Option<String>,
 }
 
 /// List sync jobs.
@@ -33,7 +27,7 @@ pub struct Query {
     path = "/api/v1/sync/jobs",
     tag = "sync",
     operation_id = "list_sync_jobs",
-    params(Query),
+    params(Query, PageQuery<200>),
     responses(
         (status = 200, description = "One page of jobs.", body = SyncJobPage),
         InvalidParams,
@@ -44,6 +38,7 @@ pub struct Query {
 pub async fn handle(
     state: web::Data<AppState>,
     query: web::Query<Query>,
+    page: web::Query<PageQuery<200>>,
 ) -> Result<HttpResponse, ApiError> {
     let status: Option<JobStatus> = match query.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(
@@ -52,7 +47,7 @@ pub async fn handle(
         ),
         None => None,
     };
-    let paging = Paging::parse(query.page.as_deref(), query.page_size.as_deref(), 200)?;
+    let paging = page.paging()?;
     let page = state
         .sync
         .jobs(status, paging.offset(), paging.page_size)
