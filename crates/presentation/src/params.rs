@@ -58,6 +58,51 @@ pub fn number(
     }
 }
 
+/// The `{symbol}` path parameter, parsed: a handler taking it gets a [`Symbol`], and a
+/// malformed one is answered 422 naming its market's rule before the handler runs. It also
+/// describes the parameter for the API document.
+#[derive(Debug, Clone)]
+pub struct SymbolPath(pub Symbol);
+
+impl actix_web::FromRequest for SymbolPath {
+    type Error = actix_web::Error;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(
+        req: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
+        let text = actix_web::web::Path::<String>::from_request(req, payload);
+        Box::pin(async move {
+            let text = text.await?;
+            Ok(SymbolPath(symbol(&text)?))
+        })
+    }
+}
+
+impl utoipa::IntoParams for SymbolPath {
+    fn into_params(
+        _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+    ) -> Vec<utoipa::openapi::path::Parameter> {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::schema::Type;
+        use utoipa::openapi::{ObjectBuilder, Required};
+        vec![
+            ParameterBuilder::new()
+                .name("symbol")
+                .parameter_in(ParameterIn::Path)
+                .description(Some("`600519.SH`, `AAPL`, `BRK.B`, …"))
+                .required(Required::True)
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(crate::openapi::schemas::SYMBOL_PATTERN)),
+                ))
+                .build(),
+        ]
+    }
+}
+
 /// The `page` and `page_size` query parameters of a list route whose pages hold at most `MAX`
 /// items: one extractor (`web::Query<PageQuery<MAX>>`, next to the route's own query) and
 /// one description of both parameters for the API document.

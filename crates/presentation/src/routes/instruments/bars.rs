@@ -10,7 +10,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::schemas::AdjustCode;
 use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
-use crate::params;
+use crate::params::{self, SymbolPath};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -75,7 +75,7 @@ struct Body {
     path = "/api/v1/instruments/{symbol}/bars",
     tag = "instruments",
     operation_id = "get_instrument_bars",
-    params(("symbol" = String, Path, description = "`600519.SH`, `AAPL`, `BRK.B`, …", pattern = r"^([0-9]{6}\.(SH|SZ|BJ)|[A-Z]{1,5}(\.[A-Z])?)$"), Query),
+    params(SymbolPath, Query),
     responses(
         (status = 200, description = "The bars, oldest first.", body = Body),
         (status = 404, description = "`not_found`: no such instrument.", body = ErrorBody),
@@ -85,10 +85,9 @@ struct Body {
 )]
 pub async fn handle(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    SymbolPath(symbol): SymbolPath,
     query: web::Query<Query>,
 ) -> Result<HttpResponse, ApiError> {
-    let symbol = params::symbol(&path)?;
     let start = params::date("start", query.start.as_deref())?;
     let end = params::date("end", query.end.as_deref())?;
     let adjust: Adjust = params::code("adjust", query.adjust.as_deref())?.unwrap_or_default();

@@ -14,7 +14,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::schemas::{FinancialItem, ReportPeriodCode, StatementParam};
 use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
-use crate::params;
+use crate::params::{self, SymbolPath};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -61,7 +61,7 @@ struct Body<T> {
     path = "/api/v1/instruments/{symbol}/financials",
     tag = "instruments",
     operation_id = "get_instrument_financials",
-    params(("symbol" = String, Path, description = "`600519.SH`, `AAPL`, `BRK.B`, …", pattern = r"^([0-9]{6}\.(SH|SZ|BJ)|[A-Z]{1,5}(\.[A-Z])?)$"), Query),
+    params(SymbolPath, Query),
     responses(
         (status = 200, description = "The statements or indicators.", body = inline(Body<FinancialItem>)),
         (status = 404, description = "`not_found`: no such instrument.", body = ErrorBody),
@@ -71,10 +71,9 @@ struct Body<T> {
 )]
 pub async fn handle(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    SymbolPath(symbol): SymbolPath,
     query: web::Query<Query>,
 ) -> Result<HttpResponse, ApiError> {
-    let symbol = params::symbol(&path)?;
     let period: ReportPeriod =
         params::code("period", query.period.as_deref())?.unwrap_or(ReportPeriod::Annual);
     let limit = params::number("limit", query.limit.as_deref(), 8, 1, 100)?;

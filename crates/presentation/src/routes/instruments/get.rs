@@ -6,7 +6,7 @@ use super::InstrumentDto;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
-use crate::params;
+use crate::params::SymbolPath;
 
 /// Get an instrument.
 ///
@@ -16,7 +16,7 @@ use crate::params;
     path = "/api/v1/instruments/{symbol}",
     tag = "instruments",
     operation_id = "get_instrument",
-    params(("symbol" = String, Path, description = "`600519.SH`, `AAPL`, `BRK.B`, …", pattern = r"^([0-9]{6}\.(SH|SZ|BJ)|[A-Z]{1,5}(\.[A-Z])?)$")),
+    params(SymbolPath),
     responses(
         (status = 200, description = "The instrument.", body = InstrumentDto),
         (status = 404, description = "`not_found`: no such instrument.", body = ErrorBody),
@@ -26,9 +26,8 @@ use crate::params;
 )]
 pub async fn handle(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    SymbolPath(symbol): SymbolPath,
 ) -> Result<HttpResponse, ApiError> {
-    let symbol = params::symbol(&path)?;
     let record = state.market.instrument(&symbol).await?;
     Ok(HttpResponse::Ok().json(InstrumentDto::from(record)))
 }

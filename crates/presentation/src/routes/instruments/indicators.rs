@@ -9,7 +9,7 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::schemas::IndicatorsView;
 use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
-use crate::params;
+use crate::params::{self, SymbolPath};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -35,7 +35,7 @@ pub struct Query {
     path = "/api/v1/instruments/{symbol}/indicators",
     tag = "instruments",
     operation_id = "get_instrument_indicators",
-    params(("symbol" = String, Path, description = "`600519.SH`, `AAPL`, `BRK.B`, …", pattern = r"^([0-9]{6}\.(SH|SZ|BJ)|[A-Z]{1,5}(\.[A-Z])?)$"), Query),
+    params(SymbolPath, Query),
     responses(
         (status = 200, description = "The indicator series.", body = IndicatorsView),
         (status = 404, description = "`not_found`: no such instrument.", body = ErrorBody),
@@ -45,10 +45,9 @@ pub struct Query {
 )]
 pub async fn handle(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    SymbolPath(symbol): SymbolPath,
     query: web::Query<Query>,
 ) -> Result<HttpResponse, ApiError> {
-    let symbol = params::symbol(&path)?;
     let start = params::date("start", query.start.as_deref())?;
     let end = params::date("end", query.end.as_deref())?;
     let set_text = query

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
-use crate::params;
+use crate::params::{self, SymbolPath};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -48,7 +48,7 @@ struct Body {
     path = "/api/v1/instruments/{symbol}/valuations",
     tag = "instruments",
     operation_id = "get_instrument_valuations",
-    params(("symbol" = String, Path, description = "`600519.SH`, `AAPL`, `BRK.B`, …", pattern = r"^([0-9]{6}\.(SH|SZ|BJ)|[A-Z]{1,5}(\.[A-Z])?)$"), Query),
+    params(SymbolPath, Query),
     responses(
         (status = 200, description = "The valuations, oldest first.", body = Body),
         (status = 404, description = "`not_found`: no such instrument.", body = ErrorBody),
@@ -58,10 +58,9 @@ struct Body {
 )]
 pub async fn handle(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    SymbolPath(symbol): SymbolPath,
     query: web::Query<Query>,
 ) -> Result<HttpResponse, ApiError> {
-    let symbol = params::symbol(&path)?;
     let start = params::date("start", query.start.as_deref())?;
     let end = params::date("end", query.end.as_deref())?;
     let (range, sourced) = state.market.valuations(&symbol, start, end).await?;
