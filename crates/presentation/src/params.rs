@@ -58,6 +58,32 @@ pub fn number(
     }
 }
 
+/// The `start` and `end` query parameters of a route over a date range (both optional; the
+/// route says what their defaults are).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DateRangeQuery {
+    /// First day (`YYYY-MM-DD`).
+    #[param(value_type = String, format = Date, required = false)]
+    start: Option<String>,
+    /// Last day (`YYYY-MM-DD`).
+    #[param(value_type = String, format = Date, required = false)]
+    end: Option<String>,
+}
+
+impl DateRangeQuery {
+    /// `(start, end)`, each checked.
+    ///
+    /// # Errors
+    /// 422 naming `start` or `end` when it is not a `YYYY-MM-DD` date.
+    pub fn dates(&self) -> Result<(Option<NaiveDate>, Option<NaiveDate>), ApiError> {
+        Ok((
+            date("start", self.start.as_deref())?,
+            date("end", self.end.as_deref())?,
+        ))
+    }
+}
+
 /// The `{symbol}` path parameter, parsed: a handler taking it gets a [`Symbol`], and a
 /// malformed one is answered 422 naming its market's rule before the handler runs. It also
 /// describes the parameter for the API document.

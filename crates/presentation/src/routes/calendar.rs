@@ -2,26 +2,15 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use stockpilot_domain::market::Exchange;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::schemas::ExchangeCode;
 use crate::openapi::{InvalidParams, ProtectedErrors};
-use crate::params;
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Query {
-    /// First day (`YYYY-MM-DD`).
-    #[param(value_type = String, format = Date, required = false)]
-    start: Option<String>,
-    /// Last day (`YYYY-MM-DD`).
-    #[param(value_type = String, format = Date, required = false)]
-    end: Option<String>,
-}
+use crate::params::{self, DateRangeQuery};
 
 /// One calendar day.
 #[derive(Serialize, ToSchema)]
@@ -64,7 +53,7 @@ struct Body {
     operation_id = "get_calendar",
     params(
         ("exchange" = ExchangeCode, Path, description = "`SSE`, `SZSE`, `BSE` or `US`"),
-        Query,
+        DateRangeQuery,
     ),
     responses(
         (status = 200, description = "The calendar days, oldest first.", body = Body),
@@ -75,12 +64,11 @@ struct Body {
 pub async fn handle(
     state: web::Data<AppState>,
     path: web::Path<String>,
-    query: web::Query<Query>,
+    range: web::Query<DateRangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let exchange: Exchange = params::code("exchange", Some(path.as_str()))?
         .ok_or_else(|| params::invalid("exchange", "is required"))?;
-    let start = params::date("start", query.start.as_deref())?;
-    let end = params::date("end", query.end.as_deref())?;
+    let (start, end) = range.dates()?;
     let (range, sourced) = state.market.calendar(exchange, start, end).await?;
     let provider = sourced.provider;
     let days = sourced.rows;

@@ -9,17 +9,11 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::schemas::IndicatorsView;
 use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
-use crate::params::{self, SymbolPath};
+use crate::params::{self, DateRangeQuery, SymbolPath};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Query {
-    /// First day (`YYYY-MM-DD`).
-    #[param(value_type = String, format = Date, required = false)]
-    start: Option<String>,
-    /// Last day (`YYYY-MM-DD`).
-    #[param(value_type = String, format = Date, required = false)]
-    end: Option<String>,
     /// Comma-separated indicators with their periods: `sma:N`, `ema:N`, `rsi:N`, `macd` (or
     /// `macd:FAST:SLOW:SIGNAL`), `bollinger:N`, ….
     #[param(value_type = String, required = false, default = "sma:20,ema:12,rsi:14,macd,bollinger:20")]
@@ -35,7 +29,7 @@ pub struct Query {
     path = "/api/v1/instruments/{symbol}/indicators",
     tag = "instruments",
     operation_id = "get_instrument_indicators",
-    params(SymbolPath, Query),
+    params(SymbolPath, DateRangeQuery, Query),
     responses(
         (status = 200, description = "The indicator series.", body = IndicatorsView),
         (status = 404, description = "`not_found`: no such instrument.", body = ErrorBody),
@@ -46,10 +40,10 @@ pub struct Query {
 pub async fn handle(
     state: web::Data<AppState>,
     SymbolPath(symbol): SymbolPath,
+    range: web::Query<DateRangeQuery>,
     query: web::Query<Query>,
 ) -> Result<HttpResponse, ApiError> {
-    let start = params::date("start", query.start.as_deref())?;
-    let end = params::date("end", query.end.as_deref())?;
+    let (start, end) = range.dates()?;
     let set_text = query
         .set
         .as_deref()

@@ -2,25 +2,14 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use stockpilot_domain::market::DailyValuation;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
-use crate::params::{self, SymbolPath};
-
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct Query {
-    /// First day (`YYYY-MM-DD`).
-    #[param(value_type = String, format = Date, required = false)]
-    start: Option<String>,
-    /// Last day (`YYYY-MM-DD`).
-    #[param(value_type = String, format = Date, required = false)]
-    end: Option<String>,
-}
+use crate::params::{DateRangeQuery, SymbolPath};
 
 /// Daily valuations of one instrument over a date range.
 #[derive(Serialize, ToSchema)]
@@ -48,7 +37,7 @@ struct Body {
     path = "/api/v1/instruments/{symbol}/valuations",
     tag = "instruments",
     operation_id = "get_instrument_valuations",
-    params(SymbolPath, Query),
+    params(SymbolPath, DateRangeQuery),
     responses(
         (status = 200, description = "The valuations, oldest first.", body = Body),
         (status = 404, description = "`not_found`: no such instrument.", body = ErrorBody),
@@ -59,10 +48,9 @@ struct Body {
 pub async fn handle(
     state: web::Data<AppState>,
     SymbolPath(symbol): SymbolPath,
-    query: web::Query<Query>,
+    range: web::Query<DateRangeQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let start = params::date("start", query.start.as_deref())?;
-    let end = params::date("end", query.end.as_deref())?;
+    let (start, end) = range.dates()?;
     let (range, sourced) = state.market.valuations(&symbol, start, end).await?;
     Ok(HttpResponse::Ok().json(Body {
         symbol: symbol.to_string(),
