@@ -116,7 +116,10 @@ pub async fn run(config: &Config, args: &BacktestArgs) -> anyhow::Result<()> {
         Err(AppError::Validation { problems, .. }) => {
             let lines: Vec<String> = problems
                 .iter()
-                .map(|p| format!("  --{}: {}", p.field.replace('_', "-"), p.message))
+                .map(|p| match p.field.as_str() {
+                    "symbols" => format!("  SYMBOLS: {}", p.message),
+                    field => format!("  --{}: {}", field.replace('_', "-"), p.message),
+                })
                 .collect();
             anyhow::bail!("the backtest is invalid:\n{}", lines.join("\n"));
         }

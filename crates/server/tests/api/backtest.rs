@@ -310,9 +310,9 @@ fn bad_input_is_refused_naming_the_option() {
         ),
         (
             &["AAPL", "600519.SH"],
-            "--symbols: 600519.SH and AAPL trade on different markets",
+            "SYMBOLS: 600519.SH and AAPL trade on different markets",
         ),
-        (&["AAPL", "AAPL"], "--symbols: AAPL is given twice"),
+        (&["AAPL", "AAPL"], "SYMBOLS: AAPL is given twice"),
         (
             &["AAPL", "--analysts", "technical,risk,technical"],
             "--analysts: 'technical' is given twice",
