@@ -74,7 +74,7 @@ pub async fn load_panel(
     for (s, symbol) in symbols.iter().enumerate() {
         let instrument = store.instrument(symbol).await?.ok_or_else(|| {
             AppError::NotFound(format!(
-                "{symbol}: no such instrument in the store; sync or import it first"
+                "{symbol}: no such instrument in the store; sync it (POST /api/v1/sync/jobs) or, for the demo symbols (AAPL, IBM, MSFT, GOOG, FB), run `stockpilot data import-demo`"
             ))
         })?;
         let bars = store.daily_bars(symbol, range).await?.rows;
