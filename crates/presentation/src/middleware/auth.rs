@@ -18,7 +18,7 @@ use stockpilot_application::auth::{AuditEntry, AuthService, Principal, Role};
 use super::context::current_request_id;
 use super::rate_limit::request_client_ip;
 use crate::error::{ApiError, ErrorCode};
-use crate::routes::{Access, table};
+use crate::routes::{self, Access};
 
 /// Authentication as the middleware finds it in app data.
 #[derive(Clone)]
@@ -69,10 +69,7 @@ fn needed(
         };
         return Some((access, "metrics", false));
     }
-    let pattern = req.match_pattern()?;
-    table()
-        .find(req.method(), &pattern)
-        .map(|s| (s.access, s.action, s.is_write()))
+    routes::matched(req).map(|s| (s.access, s.action, s.is_write()))
 }
 
 /// Who is calling (when known) and whether they may: the error when not.

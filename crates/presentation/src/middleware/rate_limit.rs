@@ -110,13 +110,7 @@ pub fn request_client_ip(req: &ServiceRequest) -> Option<IpAddr> {
 
 /// The group of a request: its route's (from the route table), else its method's.
 fn group_of(req: &ServiceRequest) -> Group {
-    req.match_pattern()
-        .and_then(|pattern| {
-            routes::table()
-                .find(req.method(), &pattern)
-                .map(|s| s.group)
-        })
-        .unwrap_or_else(|| Group::of_method(req.method()))
+    routes::matched(req).map_or_else(|| Group::of_method(req.method()), |s| s.group)
 }
 
 /// The client's address: the peer's, unless the peer is a trusted proxy; then the nearest

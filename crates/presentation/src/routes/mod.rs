@@ -251,6 +251,23 @@ pub fn table() -> &'static RouteTable {
     &TABLE
 }
 
+/// The route a request matched, looked up once per request — authentication and the rate
+/// limiter both need it — and kept in the request's extensions.
+pub fn matched(req: &actix_web::dev::ServiceRequest) -> Option<&'static RouteSpec> {
+    use actix_web::HttpMessage;
+    #[derive(Clone, Copy)]
+    struct Matched(Option<&'static RouteSpec>);
+    let cached = req.extensions().get::<Matched>().copied();
+    if let Some(Matched(spec)) = cached {
+        return spec;
+    }
+    let spec = req
+        .match_pattern()
+        .and_then(|pattern| table().find(req.method(), &pattern));
+    req.extensions_mut().insert(Matched(spec));
+    spec
+}
+
 /// Registers every API route, plus the Swagger UI at `/docs`.
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let mut r = Registrar::new(true);
