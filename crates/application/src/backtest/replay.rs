@@ -299,9 +299,7 @@ impl BacktestService {
         let mut targets: Vec<Targets> = Vec::new();
         let mut weights = vec![0.0; req.symbols.len()];
         let mut usage = Usage::default();
-        // The rebalance date (index into `days`) of each row.
-        let mut row_dates: Vec<usize> = Vec::new();
-        let mut k = 0;
+        let mut done = 0;
         for batch in days.chunks(BATCH_DATES) {
             let cutting = Instant::now();
             let dates: Vec<NaiveDate> = batch.iter().map(|&d| panel.dates()[d]).collect();
@@ -340,7 +338,7 @@ impl BacktestService {
                         date: t,
                         symbol: s,
                         analyst: "decision".into(),
-                        signal: format!("{:?}", decision.action).to_lowercase(),
+                        signal: decision.action.as_str().to_owned(),
                         // No analyst had a usable view: no score (left out of the IC).
                         score: (!decision.contributing.is_empty())
                             .then(|| sign * decision.confidence.fraction()),
@@ -363,10 +361,9 @@ impl BacktestService {
                     });
                     weights = next;
                 }
-                row_dates.resize(rows.len(), k);
                 timings.analysts += views.elapsed();
-                k += 1;
-                progress(k, days.len());
+                done += 1;
+                progress(done, days.len());
             }
         }
 
@@ -376,7 +373,9 @@ impl BacktestService {
             .run(&panel, &targets)
             .map_err(|e| AppError::invalid("rules", e.0))?;
         let forward = forward_returns(&panel, &days, req.simulation.rules.fill);
-        for (row, &k) in rows.iter_mut().zip(&row_dates) {
+        for row in &mut rows {
+            // The row's rebalance date, as an index into `days`.
+            let k = days.partition_point(|&d| panel.dates()[d] < row.date);
             row.forward_return = forward[k][row.symbol];
         }
         let mut names: Vec<String> = req

@@ -87,6 +87,8 @@ pub struct History {
     /// Annual statements of the three kinds.
     pub statements: Vec<FinancialStatement>,
     pub indicators: Vec<FinancialIndicators>,
+    /// The first day each indicator set may be read, in the order of `indicators`.
+    indicators_known: Vec<NaiveDate>,
     pub news: Vec<NewsArticle>,
 }
 
@@ -107,20 +109,17 @@ impl History {
                 .map_err(|e| StoreError(anyhow::anyhow!(e)))
         };
         let bar_range = range(BAR_HISTORY_DAYS)?;
-        let mut bars = market.daily_bars(symbol, bar_range).await?.rows;
-        bars.sort_by_key(|b| b.trade_date);
+        let bars = market.daily_bars(symbol, bar_range).await?.rows;
         // Every factor up to `last`: where factors are stored only on their change dates, the
         // one in effect on the window's first day may be years older.
         let since = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or(first);
         let all_factors = DateRange::new(since.min(first), last, None)
             .map_err(|e| StoreError(anyhow::anyhow!(e)))?;
-        let mut factors = market.adjustment_factors(symbol, all_factors).await?;
-        factors.sort_by_key(|f| f.trade_date);
-        let mut valuations = market
+        let factors = market.adjustment_factors(symbol, all_factors).await?;
+        let valuations = market
             .valuations(symbol, range(VALUATION_HISTORY_DAYS)?)
             .await?
             .rows;
-        valuations.sort_by_key(|v| v.trade_date);
         // Every stored report: the store gives the newest N, and reports published after
         // `last` must not crowd out those an early date reads (a few hundred rows at most).
         let mut statements = Vec::new();
@@ -136,7 +135,6 @@ impl History {
                     .rows,
             );
         }
-        statements.sort_by_key(|s| (s.report_date, s.kind.as_str()));
         let mut indicators = Vec::new();
         for period in [
             ReportPeriod::Ttm,
@@ -150,8 +148,7 @@ impl History {
                     .rows,
             );
         }
-        indicators.sort_by_key(|i| i.report_date);
-        let mut news = research
+        let news = research
             .news(
                 symbol,
                 first - Duration::days(NEWS_DAYS),
@@ -159,43 +156,48 @@ impl History {
                 ALL_ARTICLES,
             )
             .await?;
-        news.sort_by_key(|n| n.published_on);
-        Ok(History {
-            symbol: symbol.clone(),
+        Ok(History::new(
+            symbol.clone(),
             bars,
             factors,
             valuations,
             statements,
             indicators,
             news,
-        })
+        ))
     }
 
-    /// The first day an indicator set may be read: the announcement of a statement of the same
-    /// period end when one is stored, else the publication lag after the period end — the
-    /// annual one for a quarterly or TTM set ending where a fiscal year ends (its figures come
-    /// with the annual report).
-    fn indicators_known_on(&self, i: &FinancialIndicators) -> NaiveDate {
-        let announced = self
-            .statements
+    /// A history of these rows (in any order): sorts them by date and works out once when
+    /// each indicator set became known.
+    pub fn new(
+        symbol: Symbol,
+        mut bars: Vec<DailyBar>,
+        mut factors: Vec<AdjustmentFactor>,
+        mut valuations: Vec<DailyValuation>,
+        mut statements: Vec<FinancialStatement>,
+        mut indicators: Vec<FinancialIndicators>,
+        mut news: Vec<NewsArticle>,
+    ) -> History {
+        bars.sort_by_key(|b| b.trade_date);
+        factors.sort_by_key(|f| f.trade_date);
+        valuations.sort_by_key(|v| v.trade_date);
+        statements.sort_by_key(|s| (s.report_date, s.kind.as_str()));
+        indicators.sort_by_key(|i| i.report_date);
+        news.sort_by_key(|n| n.published_on);
+        let indicators_known = indicators
             .iter()
-            .filter(|s| s.report_date == i.report_date)
-            .filter_map(|s| s.announced_date)
-            .min();
-        let year_end = self
-            .statements
-            .iter()
-            .any(|s| s.report_date == i.report_date && s.period == ReportPeriod::Annual)
-            || self
-                .indicators
-                .iter()
-                .any(|x| x.report_date == i.report_date && x.period == ReportPeriod::Annual);
-        let period = if year_end {
-            ReportPeriod::Annual
-        } else {
-            i.period
-        };
-        known_on(period, i.report_date, announced)
+            .map(|i| indicators_known_on(i, &statements, &indicators))
+            .collect();
+        History {
+            symbol,
+            bars,
+            factors,
+            valuations,
+            statements,
+            indicators,
+            indicators_known,
+            news,
+        }
     }
 
     /// What was known of the symbol on `as_of`: every input is dated on or before it — bars,
@@ -251,10 +253,11 @@ impl History {
             indicators.extend(
                 self.indicators
                     .iter()
+                    .zip(&self.indicators_known)
                     .rev()
-                    .filter(|i| i.period == period && self.indicators_known_on(i) <= as_of)
+                    .filter(|(i, known)| i.period == period && **known <= as_of)
                     .take(INDICATOR_SETS)
-                    .cloned(),
+                    .map(|(i, _)| i.clone()),
             );
         }
         let news: Vec<NewsArticle> = self.news
@@ -285,6 +288,34 @@ impl History {
             risk_limit: None,
         }
     }
+}
+
+/// The first day an indicator set may be read: the announcement of a statement of the same
+/// period end when one is stored, else the publication lag after the period end — the
+/// annual one for a quarterly or TTM set ending where a fiscal year ends (its figures come
+/// with the annual report).
+fn indicators_known_on(
+    i: &FinancialIndicators,
+    statements: &[FinancialStatement],
+    indicators: &[FinancialIndicators],
+) -> NaiveDate {
+    let announced = statements
+        .iter()
+        .filter(|s| s.report_date == i.report_date)
+        .filter_map(|s| s.announced_date)
+        .min();
+    let year_end = statements
+        .iter()
+        .any(|s| s.report_date == i.report_date && s.period == ReportPeriod::Annual)
+        || indicators
+            .iter()
+            .any(|x| x.report_date == i.report_date && x.period == ReportPeriod::Annual);
+    let period = if year_end {
+        ReportPeriod::Annual
+    } else {
+        i.period
+    };
+    known_on(period, i.report_date, announced)
 }
 
 /// The index range of `rows` (sorted by `date`) dated within `[from, to]`.
@@ -359,30 +390,30 @@ mod tests {
             url: format!("https://n.example/{d}"),
             sentiment: None,
         };
-        History {
-            symbol: symbol.clone(),
+        History::new(
+            symbol.clone(),
             // A 2:1 split on 2021-03-02: raw prices halve, the factor doubles.
-            bars: vec![
+            vec![
                 bar(day(2021, 3, 1), 100),
                 bar(day(2021, 3, 2), 50),
                 bar(day(2021, 3, 3), 51),
             ],
-            factors: vec![
+            vec![
                 factor(day(2021, 3, 1), 1),
                 factor(day(2021, 3, 2), 2),
                 factor(day(2021, 3, 3), 2),
             ],
-            valuations: vec![
+            vec![
                 DailyValuation::empty(symbol.clone(), day(2021, 3, 1)),
                 DailyValuation::empty(symbol.clone(), day(2021, 3, 2)),
             ],
-            statements: vec![
+            vec![
                 // Announced 2021-02-10; the next one has no announcement date: known 120 days
                 // after its period end (2021-04-30).
                 statement(day(2019, 12, 31), Some(day(2020, 2, 10))),
                 statement(day(2020, 12, 31), None),
             ],
-            indicators: vec![
+            vec![
                 indicators(day(2019, 12, 31), ReportPeriod::Annual),
                 indicators(day(2020, 12, 31), ReportPeriod::Annual),
                 // Known 62 days after the quarter: 2021-02-01.
@@ -391,12 +422,12 @@ mod tests {
                 // (2021-04-30), not 62 days after (2021-03-03).
                 indicators(day(2020, 12, 31), ReportPeriod::Quarterly),
             ],
-            news: vec![
+            vec![
                 news(day(2021, 2, 1)),
                 news(day(2021, 3, 2)),
                 news(day(2021, 3, 3)),
             ],
-        }
+        )
     }
 
     #[test]

@@ -21,6 +21,17 @@ pub enum Action {
     Hold,
 }
 
+impl Action {
+    /// The snake_case code, as serialised.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Buy => "buy",
+            Action::Sell => "sell",
+            Action::Hold => "hold",
+        }
+    }
+}
+
 /// How much each analyst counts, and how strong the vote must be to act.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DecisionWeights {

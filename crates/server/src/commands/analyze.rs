@@ -103,7 +103,7 @@ pub fn render(view: &RunView) -> String {
         out.push_str(&format!(
             "{:<10} {:<6} {:>4} {:>8.2}% {:>10} {:>10}  {:<12} {}\n",
             d.decision.symbol.to_string(),
-            format!("{:?}", d.decision.action).to_lowercase(),
+            d.decision.action.as_str(),
             d.decision.confidence.value(),
             d.decision.position_pct * 100.0,
             target,
