@@ -5,7 +5,6 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::Context;
 use serde_json::{Value, json};
 use stockpilot_application::AppError;
 use stockpilot_application::backtest::{
@@ -58,10 +57,8 @@ fn request(args: &BacktestArgs) -> anyhow::Result<BacktestRequest> {
         Market::Cn => "CN",
         Market::Us => "US",
     };
+    // Checked with the rest of the request by the service, before anything runs.
     let rules = trading_rules(preset, &args.trading)?;
-    rules
-        .check()
-        .map_err(|e| anyhow::anyhow!("--{}: {}", e.option, e.message))?;
     let rebalance = Rebalance::parse(&args.rebalance)
         .map_err(|e| anyhow::anyhow!("--rebalance: {}", e.message))?;
     Ok(BacktestRequest {
@@ -194,10 +191,7 @@ fn number(v: Option<f64>) -> String {
 }
 
 fn write_decisions(dir: &Path, b: &Backtest) -> anyhow::Result<()> {
-    let path = dir.join("decisions.csv");
-    let file =
-        std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
-    let mut w = std::io::BufWriter::new(file);
+    let mut w = output::create(dir, "decisions.csv")?;
     writeln!(
         w,
         "date,symbol,analyst,signal,score,confidence,weight,forward_return"
@@ -222,10 +216,7 @@ fn write_decisions(dir: &Path, b: &Backtest) -> anyhow::Result<()> {
 }
 
 fn write_ic(dir: &Path, ic: &[IcRow]) -> anyhow::Result<()> {
-    let path = dir.join("ic.csv");
-    let file =
-        std::fs::File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
-    let mut w = std::io::BufWriter::new(file);
+    let mut w = output::create(dir, "ic.csv")?;
     writeln!(
         w,
         "analyst,period,observations,pearson,spearman,t_stat,hit_rate"

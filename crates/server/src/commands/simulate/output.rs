@@ -7,18 +7,24 @@ use anyhow::Context;
 use serde_json::{Value, json};
 use stockpilot_domain::backtest::{Metrics, OrderStatus, Outcome, Panel};
 
+/// A buffered new file `name` in `dir`.
+///
+/// # Errors
+/// The file cannot be created; the message names it.
+pub fn create(dir: &Path, name: &str) -> anyhow::Result<std::io::BufWriter<std::fs::File>> {
+    let path = dir.join(name);
+    std::fs::File::create(&path)
+        .map(std::io::BufWriter::new)
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
 /// Writes the four files into `dir` (created).
 ///
 /// # Errors
 /// The directory or a file cannot be written.
 pub fn write(dir: &Path, panel: &Panel, outcome: &Outcome, metrics: &Value) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let create = |name: &str| {
-        let path = dir.join(name);
-        std::fs::File::create(&path)
-            .map(std::io::BufWriter::new)
-            .with_context(|| format!("cannot write {}", path.display()))
-    };
+    let create = |name: &str| create(dir, name);
     let symbols = panel.symbols();
 
     let mut equity = create("equity.csv")?;
