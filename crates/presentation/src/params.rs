@@ -212,6 +212,73 @@ pub struct Paged<T> {
     pub total: u64,
 }
 
+/// The schema of `Paged<T>` for one `T`, under its own name: `page_schema!(Name of T, "…")`
+/// declares the type `Name` to use as a response `body`.
+macro_rules! page_schema {
+    ($name:ident of $item:ty, $description:literal) => {
+        #[doc = $description]
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $crate::params::paged_schema(
+                    $description,
+                    <$item as utoipa::ToSchema>::name().as_ref(),
+                )
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
+            }
+
+            fn schemas(
+                schemas: &mut Vec<(
+                    String,
+                    utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+                )>,
+            ) {
+                let name = <$item as utoipa::ToSchema>::name().into_owned();
+                schemas.push((name, <$item as utoipa::PartialSchema>::schema()));
+                <$item as utoipa::ToSchema>::schemas(schemas);
+            }
+        }
+    };
+}
+pub(crate) use page_schema;
+
+/// The object schema of a `Paged` body whose items are the schema `item`.
+pub fn paged_schema(
+    description: &str,
+    item: &str,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::Ref;
+    use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, ObjectBuilder, SchemaFormat, Type};
+
+    let count = |minimum: f64, description: Option<&str>| {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(minimum))
+            .description(description)
+    };
+    ObjectBuilder::new()
+        .description(Some(description))
+        .property(
+            "items",
+            ArrayBuilder::new().items(Ref::from_schema_name(item)),
+        )
+        .required("items")
+        .property("page", count(1.0, None))
+        .required("page")
+        .property("page_size", count(1.0, None))
+        .required("page_size")
+        .property("total", count(0.0, Some("Matching items on all pages.")))
+        .required("total")
+        .into()
+}
+
 impl<T> Paged<T> {
     pub fn new(items: Vec<T>, paging: Paging, total: u64) -> Self {
         Self {

@@ -48,22 +48,31 @@ pub struct BarsView {
     pub bars: Vec<BarText>,
 }
 
+/// One indicator series.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IndicatorColumn {
     /// `sma:20`, `macd:12:26:9.signal`, …
     pub name: String,
-    /// One value per date; `None` during the indicator's warm-up.
+    /// One value per date; `null` during the indicator's warm-up.
     pub values: Vec<Option<f64>>,
 }
 
+/// Indicators computed over stored bars, one value per date.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IndicatorsView {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub symbol: Symbol,
     pub start: NaiveDate,
     pub end: NaiveDate,
+    /// Date of the newest bar used.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub as_of: Option<NaiveDate>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub provider: Option<String>,
     pub dates: Vec<NaiveDate>,
+    /// Close of each date.
     pub close: Vec<f64>,
     pub columns: Vec<IndicatorColumn>,
 }

@@ -10,6 +10,7 @@ use stockpilot_domain::market::{
 
 /// The datasets a provider may offer; also the unit of sync jobs and of the failure ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Dataset {
     Instruments,

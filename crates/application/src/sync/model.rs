@@ -8,6 +8,7 @@ use crate::ports::Dataset;
 
 /// What a job fetches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
     Instruments,
@@ -92,7 +93,9 @@ impl std::str::FromStr for JobKind {
     }
 }
 
+/// Where a sync job is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum JobStatus {
     Queued,
@@ -145,27 +148,36 @@ impl std::str::FromStr for JobStatus {
 
 /// One ledger entry to retry: the same fetch the failed job made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RetryTarget {
     pub dataset: Dataset,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub symbol: Symbol,
     /// The kind of the job that failed, so a history failure is retried as history.
     pub kind: JobKind,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub start: Option<NaiveDate>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub end: Option<NaiveDate>,
 }
 
 /// What a job works on, fixed when it is created so a resumed job walks the same list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobParams {
     pub market: Market,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required, value_type = Vec<String>))]
     pub symbols: Vec<Symbol>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub start: Option<NaiveDate>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub end: Option<NaiveDate>,
     pub batch_size: u32,
     /// Daily incremental: at most this many trading days per symbol per run.
     pub limit_days: u32,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub retry: Vec<RetryTarget>,
 }
 
@@ -180,7 +192,9 @@ pub struct NewJob {
     pub schedule_name: Option<String>,
 }
 
+/// A sync job: status, progress (`cursor` of `total`), counts and message.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncJob {
     pub id: String,
     pub kind: JobKind,
@@ -192,17 +206,26 @@ pub struct SyncJob {
     pub total: u32,
     pub rows_written: u64,
     pub symbols_failed: u32,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub message: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub schedule_name: Option<String>,
     pub cancel_requested: bool,
+    /// A paused job resumes after this time.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub resume_after: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub started_at: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub finished_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
 }
 
+/// Where a failure ledger entry is: `pending` (retried after `next_retry_at`) or `permanent`
+/// (gave up).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FailureStatus {
     /// Will be retried after `next_retry_at`.
@@ -222,15 +245,19 @@ impl FailureStatus {
 
 /// One (provider, dataset, symbol) that failed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncFailure {
     pub provider: String,
     pub dataset: Dataset,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub symbol: Symbol,
     pub error_kind: String,
     pub error: String,
     pub attempts: u32,
     pub status: FailureStatus,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub next_retry_at: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub last_job_id: Option<String>,
     pub first_failed_at: DateTime<Utc>,
     pub last_failed_at: DateTime<Utc>,

@@ -26,15 +26,20 @@ pub struct AdjustmentFactor {
 
 code_enum! {
     /// How bar prices are adjusted for corporate actions; raw prices unless asked otherwise.
-    #[derive(Default)]
     pub enum Adjust as "adjustment" {
         /// Raw prices as traded.
-        #[default]
         None = "none",
         /// Latest prices stay as traded; earlier ones are scaled down to match (前复权).
         Forward = "forward",
         /// Earliest prices stay as traded; later ones are scaled up (后复权).
         Backward = "backward",
+    }
+}
+
+impl Default for Adjust {
+    /// Raw prices.
+    fn default() -> Self {
+        Adjust::None
     }
 }
 

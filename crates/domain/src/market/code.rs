@@ -18,21 +18,23 @@ pub struct UnknownCode {
 }
 
 /// Declares a fieldless enum whose variants map one-to-one onto fixed strings, so that
-/// serde, `as_str`, `Display` and `FromStr` can never disagree about the spelling.
+/// serde, `as_str`, `Display` and `FromStr` can never disagree about the spelling. With the
+/// `openapi` feature it also describes itself to the API document: a string schema of its
+/// codes, whose description is the enum's doc comment followed by each code's.
 macro_rules! code_enum {
     (
-        $(#[$meta:meta])*
+        $(#[doc = $doc:literal])*
         pub enum $name:ident as $kind:literal {
-            $( $(#[$vmeta:meta])* $variant:ident = $code:literal ),+ $(,)?
+            $( $(#[doc = $vdoc:literal])* $variant:ident = $code:literal ),+ $(,)?
         }
     ) => {
-        $(#[$meta])*
+        $(#[doc = $doc])*
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
             serde::Serialize, serde::Deserialize,
         )]
         pub enum $name {
-            $( $(#[$vmeta])* #[serde(rename = $code)] $variant ),+
+            $( $(#[doc = $vdoc])* #[serde(rename = $code)] $variant ),+
         }
 
         impl $name {
@@ -66,7 +68,49 @@ macro_rules! code_enum {
                 }
             }
         }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $crate::market::code_schema(&[$($doc),*], &[$(($code, &[$($vdoc),*])),+])
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {
+            fn name() -> ::std::borrow::Cow<'static, str> {
+                ::std::borrow::Cow::Borrowed(stringify!($name))
+            }
+        }
     };
 }
 
 pub(crate) use code_enum;
+
+/// The schema of a `code_enum!`: a string with the codes as its values, described by the
+/// enum's doc lines and then one `- `code`: doc` line per code.
+#[cfg(feature = "openapi")]
+pub fn code_schema(
+    doc: &[&str],
+    codes: &[(&str, &[&str])],
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+
+    let text = |lines: &[&str]| {
+        lines
+            .iter()
+            .map(|l| l.strip_prefix(' ').unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let mut description = text(doc);
+    description.push('\n');
+    for (code, doc) in codes {
+        description.push_str(&format!("\n- `{code}`: {}", text(doc).replace('\n', " ")));
+    }
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(codes.iter().map(|(code, _)| *code)))
+        .description(Some(description))
+        .into()
+}

@@ -34,61 +34,87 @@ code_enum! {
 
 /// Line items both providers report, in currency units except per-share figures (currency
 /// per share). Flows (income, cash flow) cover the statement's period; stocks (balance sheet)
-/// are as of its report date. Items a statement does not carry are `None`.
+/// are as of its report date. Items a statement does not carry are `null`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FinancialLineItems {
     /// Total revenue.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub revenue: Option<Decimal>,
     /// Cost of goods and services sold.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub cost_of_revenue: Option<Decimal>,
     /// Operating profit.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub operating_income: Option<Decimal>,
     /// Net income attributable to shareholders of the parent.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub net_income: Option<Decimal>,
     /// Earnings before interest and tax.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub ebit: Option<Decimal>,
     /// Earnings before interest, tax, depreciation and amortisation.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub ebitda: Option<Decimal>,
     /// Basic earnings per share.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub eps_basic: Option<Decimal>,
     /// Diluted earnings per share.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub eps_diluted: Option<Decimal>,
     /// Total assets.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub total_assets: Option<Decimal>,
     /// Total liabilities.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub total_liabilities: Option<Decimal>,
     /// Current assets.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub current_assets: Option<Decimal>,
     /// Current liabilities.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub current_liabilities: Option<Decimal>,
     /// Cash and cash equivalents.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub cash_and_equivalents: Option<Decimal>,
     /// Inventory.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub inventory: Option<Decimal>,
     /// Short- plus long-term interest-bearing debt.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub total_debt: Option<Decimal>,
     /// Equity attributable to shareholders of the parent.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub shareholders_equity: Option<Decimal>,
     /// Net cash from operating activities.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub operating_cash_flow: Option<Decimal>,
     /// Net cash from investing activities.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub investing_cash_flow: Option<Decimal>,
     /// Net cash from financing activities.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub financing_cash_flow: Option<Decimal>,
     /// Capital expenditure, as a positive outflow.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub capital_expenditure: Option<Decimal>,
     /// Operating cash flow minus capital expenditure.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub free_cash_flow: Option<Decimal>,
     /// Depreciation and amortisation.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub depreciation_and_amortization: Option<Decimal>,
     /// Research and development expense.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub research_and_development: Option<Decimal>,
 }
 
 /// One statement of one company for one period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FinancialStatement {
     /// The company.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub symbol: Symbol,
     /// Income, balance sheet or cash flow.
     pub kind: StatementKind,
@@ -98,6 +124,7 @@ pub struct FinancialStatement {
     pub report_date: NaiveDate,
     /// When the statement was published; analyses as of a past date must ignore statements
     /// announced after it.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub announced_date: Option<NaiveDate>,
     /// ISO 4217 code of the reporting currency.
     pub currency: String,
@@ -141,45 +168,62 @@ impl FinancialStatement {
 }
 
 /// Ratios derived from statements, as the provider computes them. Ratios, margins and growth
-/// rates are fractions (0.15 means 15 %); per-share figures are currency per share. Tushare
-/// reports percentages, so adapters divide by 100.
+/// rates are fractions (0.15 means 15 %); per-share figures are currency per share.
+// Tushare reports percentages, so adapters divide by 100.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FinancialIndicators {
     /// The company.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub symbol: Symbol,
     /// Last day of the period covered.
     pub report_date: NaiveDate,
     /// The span covered.
     pub period: ReportPeriod,
     /// Return on equity.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub roe: Option<Decimal>,
     /// Return on assets.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub roa: Option<Decimal>,
     /// Return on invested capital.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub roic: Option<Decimal>,
     /// Gross profit over revenue.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub gross_margin: Option<Decimal>,
     /// Net income over revenue.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub net_margin: Option<Decimal>,
     /// Operating income over revenue.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub operating_margin: Option<Decimal>,
     /// Revenue change against the same period a year earlier.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub revenue_growth: Option<Decimal>,
     /// Net income change against the same period a year earlier.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub earnings_growth: Option<Decimal>,
     /// Total debt over shareholders' equity.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub debt_to_equity: Option<Decimal>,
     /// Total liabilities over total assets.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub debt_to_assets: Option<Decimal>,
     /// Current assets over current liabilities.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub current_ratio: Option<Decimal>,
     /// Current assets less inventory, over current liabilities.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub quick_ratio: Option<Decimal>,
     /// Earnings per share.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub eps: Option<Decimal>,
     /// Book value per share.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub book_value_per_share: Option<Decimal>,
     /// Free cash flow per share.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub free_cash_flow_per_share: Option<Decimal>,
 }
 

@@ -17,6 +17,8 @@ pub use adjust::{ADJUSTED_PRICE_SCALE, Adjust, AdjustmentFactor, adjust_bars};
 pub use bars::{BarProblem, DailyBar, InvalidBar};
 pub use calendar::{MixedExchanges, TradingCalendar, TradingDay};
 pub use code::UnknownCode;
+#[cfg(feature = "openapi")]
+pub use code::code_schema;
 pub use exchange::{Exchange, Market};
 pub use fundamentals::{
     ANNUAL_PUBLICATION_LAG_DAYS, FinancialIndicators, FinancialLineItems, FinancialStatement,

@@ -702,7 +702,7 @@ fn hand_listed_codes_cover_every_variant() {
         FailureStatus::Pending | FailureStatus::Permanent => s,
     };
     covers(
-        "FailureStatusCode",
+        "FailureStatus",
         &[FailureStatus::Pending, FailureStatus::Permanent].map(failure),
     );
     let result = |s: ResultStatus| match s {

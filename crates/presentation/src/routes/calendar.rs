@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::ExchangeCode;
 use crate::openapi::{InvalidParams, ProtectedErrors};
 use crate::params::{self, DateRangeQuery};
 
@@ -28,8 +27,7 @@ struct Day {
 #[derive(Serialize, ToSchema)]
 #[schema(as = Calendar)]
 struct Body {
-    #[schema(value_type = ExchangeCode)]
-    exchange: &'static str,
+    exchange: Exchange,
     start: NaiveDate,
     end: NaiveDate,
     /// The newest day returned.
@@ -52,7 +50,7 @@ struct Body {
     tag = "calendar",
     operation_id = "get_calendar",
     params(
-        ("exchange" = ExchangeCode, Path, description = "`SSE`, `SZSE`, `BSE` or `US`"),
+        ("exchange" = Exchange, Path, description = "`SSE`, `SZSE`, `BSE` or `US`"),
         DateRangeQuery,
     ),
     responses(
@@ -81,7 +79,7 @@ pub async fn handle(
         })
         .collect();
     Ok(HttpResponse::Ok().json(Body {
-        exchange: exchange.as_str(),
+        exchange,
         start: range.start(),
         end: range.end(),
         as_of: days.last().map(|d| d.date),

@@ -8,7 +8,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::AdjustCode;
 use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
 use crate::params::{self, SymbolPath};
 
@@ -22,7 +21,7 @@ pub struct Query {
     #[param(value_type = String, format = Date, required = false)]
     end: Option<String>,
     /// `none` (raw prices, the default), `forward` or `backward`.
-    #[param(value_type = AdjustCode, required = false)]
+    #[param(value_type = Adjust, required = false)]
     adjust: Option<String>,
 }
 
@@ -52,7 +51,7 @@ struct Bar {
 #[schema(as = Bars)]
 struct Body {
     symbol: String,
-    #[schema(value_type = AdjustCode)]
+    #[schema(value_type = Adjust)]
     adjust: &'static str,
     start: NaiveDate,
     end: NaiveDate,

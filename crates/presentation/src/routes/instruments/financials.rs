@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::{FinancialItem, ReportPeriodCode, StatementParam};
+use crate::openapi::schemas::StatementParam;
 use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
 use crate::params::{self, SymbolPath};
 
@@ -24,11 +24,21 @@ pub struct Query {
     #[param(value_type = StatementParam, required = false)]
     statement: Option<String>,
     /// `annual` (the default), `quarterly` or `ttm`.
-    #[param(value_type = ReportPeriodCode, required = false)]
+    #[param(value_type = ReportPeriod, required = false)]
     period: Option<String>,
     /// Most recent periods to return.
     #[param(value_type = u64, required = false, minimum = 1, maximum = 100, default = 8)]
     limit: Option<String>,
+}
+
+/// A financial statement or, for `statement=indicators`, the provider's ratios.
+// The schema of `Body::items`; the handler serialises the concrete types.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+#[serde(untagged)]
+enum FinancialItem {
+    Statement(Box<FinancialStatement>),
+    Indicators(Box<FinancialIndicators>),
 }
 
 /// Statements (or indicators) of one company, newest period first.
@@ -38,8 +48,7 @@ struct Body<T> {
     symbol: String,
     /// `income`, `balance`, `cash_flow` or `indicators`.
     statement: String,
-    #[schema(value_type = ReportPeriodCode)]
-    period: &'static str,
+    period: ReportPeriod,
     /// Report date of the newest period returned.
     #[schema(required)]
     as_of: Option<NaiveDate>,
@@ -92,7 +101,7 @@ pub async fn handle(
         return Ok(HttpResponse::Ok().json(Body::<FinancialIndicators> {
             symbol: symbol.to_string(),
             statement: statement.to_owned(),
-            period: period.as_str(),
+            period,
             as_of: sourced.rows.first().map(|r| r.report_date),
             provider: sourced.provider,
             count: sourced.rows.len(),
@@ -112,7 +121,7 @@ pub async fn handle(
     Ok(HttpResponse::Ok().json(Body::<FinancialStatement> {
         symbol: symbol.to_string(),
         statement: kind.as_str().to_owned(),
-        period: period.as_str(),
+        period,
         as_of: sourced.rows.first().map(|r| r.report_date),
         provider: sourced.provider,
         count: sourced.rows.len(),

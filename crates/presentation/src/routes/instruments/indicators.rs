@@ -7,9 +7,9 @@ use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::IndicatorsView;
 use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
 use crate::params::{self, DateRangeQuery, SymbolPath};
+use stockpilot_application::market::IndicatorsView;
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -8,15 +8,17 @@ use utoipa::IntoParams;
 use super::InstrumentDto;
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::{InstrumentPage, MarketCode};
 use crate::openapi::{InvalidParams, ProtectedErrors};
+use crate::params::page_schema;
 use crate::params::{self, PageQuery, Paged};
+
+page_schema!(InstrumentPage of InstrumentDto, "One page of instruments.");
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Query {
     /// Only instruments of this market.
-    #[param(value_type = MarketCode, required = false)]
+    #[param(value_type = Market, required = false)]
     market: Option<String>,
     /// Text in the symbol or the name (at most 64 characters, surrounding blanks ignored).
     #[param(value_type = String, required = false, max_length = 64)]

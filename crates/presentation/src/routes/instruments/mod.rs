@@ -9,9 +9,8 @@ pub mod valuations;
 
 use serde::Serialize;
 use stockpilot_application::ports::InstrumentRecord;
+use stockpilot_domain::market::{Exchange, ListingStatus, Market};
 use utoipa::ToSchema;
-
-use crate::openapi::schemas::{ExchangeCode, ListingStatusCode, MarketCode};
 
 /// An instrument as the API shows it.
 #[derive(Serialize, ToSchema)]
@@ -21,10 +20,8 @@ pub struct InstrumentDto {
     pub symbol: String,
     /// Short name as the exchange publishes it.
     pub name: String,
-    #[schema(value_type = MarketCode)]
-    pub market: &'static str,
-    #[schema(value_type = ExchangeCode)]
-    pub exchange: &'static str,
+    pub market: Market,
+    pub exchange: Exchange,
     /// Industry in the provider's own taxonomy.
     #[schema(required)]
     pub industry: Option<String>,
@@ -39,8 +36,7 @@ pub struct InstrumentDto {
     /// Last trading day, for delisted securities.
     #[schema(required)]
     pub delist_date: Option<chrono::NaiveDate>,
-    #[schema(value_type = ListingStatusCode)]
-    pub status: &'static str,
+    pub status: ListingStatus,
     /// The provider that wrote the record.
     pub provider: String,
     pub updated_at: chrono::DateTime<chrono::Utc>,
@@ -52,14 +48,14 @@ impl From<InstrumentRecord> for InstrumentDto {
         Self {
             symbol: i.symbol.to_string(),
             name: i.name,
-            market: i.market.as_str(),
-            exchange: i.exchange.as_str(),
+            market: i.market,
+            exchange: i.exchange,
             industry: i.industry,
             area: i.area,
             currency: i.currency,
             list_date: i.list_date,
             delist_date: i.delist_date,
-            status: i.status.as_str(),
+            status: i.status,
             provider: r.provider,
             updated_at: r.updated_at,
         }

@@ -25,7 +25,6 @@ struct Body {
     provider: Option<String>,
     #[schema(minimum = 0)]
     count: usize,
-    #[schema(value_type = Vec<crate::openapi::schemas::DailyValuation>)]
     valuations: Vec<DailyValuation>,
 }
 

@@ -6,8 +6,8 @@ use stockpilot_application::sync::JobStatus;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::SyncJob;
 use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
+use stockpilot_application::sync::SyncJob;
 
 /// Cancel a sync job.
 ///

@@ -8,9 +8,10 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::{JobKindCode, MarketCode, SymbolText, SyncJob};
+use crate::openapi::schemas::SymbolText;
 use crate::openapi::{ErrorBody, JsonBodyErrors, ProtectedErrors};
 use crate::params;
+use stockpilot_application::sync::SyncJob;
 
 /// A sync job to create.
 #[derive(Deserialize, ToSchema)]
@@ -18,10 +19,10 @@ use crate::params;
 #[schema(as = CreateSyncJob)]
 pub struct Body {
     /// What to fetch.
-    #[schema(value_type = JobKindCode)]
+    #[schema(value_type = JobKind)]
     kind: String,
     /// The market; by default the market of the first symbol.
-    #[schema(value_type = Option<MarketCode>)]
+    #[schema(value_type = Option<Market>)]
     market: Option<String>,
     /// The symbols to fetch (per-symbol kinds); by default every stored instrument of the market.
     #[serde(default)]

@@ -7,15 +7,18 @@ use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::{FailureStatusCode, SyncFailurePage};
 use crate::openapi::{InvalidParams, ProtectedErrors};
+use crate::params::page_schema;
 use crate::params::{self, PageQuery, Paged};
+use stockpilot_application::sync::SyncFailure;
+
+page_schema!(SyncFailurePage of SyncFailure, "One page of the failure ledger.");
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Query {
     /// Only entries with this status.
-    #[param(value_type = FailureStatusCode, required = false)]
+    #[param(value_type = FailureStatus, required = false)]
     status: Option<String>,
 }
 

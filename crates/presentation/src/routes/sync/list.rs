@@ -7,15 +7,18 @@ use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::{JobStatusCode, SyncJobPage};
 use crate::openapi::{InvalidParams, ProtectedErrors};
+use crate::params::page_schema;
 use crate::params::{self, PageQuery, Paged};
+use stockpilot_application::sync::SyncJob;
+
+page_schema!(SyncJobPage of SyncJob, "One page of sync jobs, newest first.");
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Query {
     /// Only jobs with this status.
-    #[param(value_type = JobStatusCode, required = false)]
+    #[param(value_type = JobStatus, required = false)]
     status: Option<String>,
 }
 

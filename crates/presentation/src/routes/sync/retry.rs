@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::MarketCode;
 use crate::openapi::{ErrorBody, ProtectedErrors};
 use crate::params;
 
@@ -21,7 +20,7 @@ use crate::params;
 #[schema(as = RetryFailures)]
 pub struct Body {
     /// Only this market; by default every market with a configured provider.
-    #[schema(value_type = Option<MarketCode>)]
+    #[schema(value_type = Option<Market>)]
     market: Option<String>,
     /// The provider to retry with; by default the market's configured one.
     provider: Option<String>,
@@ -32,7 +31,6 @@ pub struct Body {
 #[schema(as = RetryJobs)]
 struct Created {
     /// One `retry_failures` job per market.
-    #[schema(value_type = Vec<crate::openapi::schemas::SyncJob>)]
     jobs: Vec<SyncJob>,
 }
 
