@@ -4,6 +4,7 @@ use std::time::Duration;
 
 /// One problem with one input field, for validation errors that list several at once.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldProblem {
     /// The field as the caller named it (e.g. `start`, `symbols[3]`).
     pub field: String,

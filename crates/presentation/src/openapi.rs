@@ -39,7 +39,7 @@ pub struct ErrorDetail {
     /// For people; the wording may change between releases, unlike `code`.
     pub message: String,
     /// One entry per invalid input (validation errors, invalid LLM output); otherwise empty.
-    pub details: Vec<schemas::FieldProblem>,
+    pub details: Vec<stockpilot_application::FieldProblem>,
     /// The request's id, as in the `X-Request-Id` response header; quote it when reporting a
     /// problem. `null` or absent only when the error arose outside a request.
     pub request_id: Option<String>,
@@ -205,7 +205,7 @@ impl Modify for RouteAccess {
         ErrorBody,
         ErrorDetail,
         schemas::ErrorCodeValue,
-        schemas::FieldProblem,
+        stockpilot_application::FieldProblem,
         schemas::SymbolText,
         stockpilot_domain::market::Market,
         stockpilot_domain::market::Exchange,
@@ -214,8 +214,8 @@ impl Modify for RouteAccess {
         stockpilot_domain::market::ReportPeriod,
         stockpilot_application::sync::JobStatus,
         stockpilot_application::sync::FailureStatus,
-        schemas::RunStatusCode,
-        schemas::UsageGroupCode,
+        stockpilot_application::research::model::RunStatus,
+        stockpilot_application::ports::UsageGroup,
     )),
     modifiers(&SecuritySchemes),
     tags(
@@ -286,9 +286,6 @@ pub async fn openapi_json() -> HttpResponse {
 pub fn swagger_ui() -> SwaggerUi {
     SwaggerUi::new(SWAGGER_UI_PATH).config(Config::new([OPENAPI_JSON_PATH]))
 }
-
-#[cfg(test)]
-mod conformance;
 
 #[cfg(test)]
 mod tests;

@@ -3,8 +3,10 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-/// What a caller may do. Each role includes everything the ones before it may do.
+/// What a caller may do: `reader` < `analyst` < `operator` < `admin`; each role includes
+/// everything the ones before it may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Read market data, sync jobs, research results, usage.
@@ -106,22 +108,29 @@ impl Principal {
 
 /// One state-changing request, as the audit log keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Assigned by the store; 0 before the entry is appended.
     pub id: i64,
     pub at: DateTime<Utc>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub key_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub key_name: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub role: Option<Role>,
     /// What was attempted, e.g. `research.run.create`, `api_key.revoke`.
     pub action: String,
     /// What it was done to: the request path, or the key id for CLI actions.
     pub target: String,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub client_ip: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub request_id: Option<String>,
     /// `succeeded`, `failed`, `denied` (401/403/429).
     pub outcome: String,
     /// The HTTP status, when the action came through the API.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub status: Option<u16>,
 }
 

@@ -9,16 +9,23 @@ use crate::ports::DependencyProbe;
 
 /// The state of one checked dependency.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CheckResult {
+    /// The dependency (`database`, `cache`, …).
     pub name: &'static str,
     pub status: CheckStatus,
+    /// Whether the instance is unready while this dependency is down.
     pub required: bool,
     pub latency_ms: f64,
+    /// Why the check failed; absent when it passed.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub error: Option<String>,
 }
 
+/// State of one checked dependency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CheckStatus {
     Up,
@@ -27,6 +34,7 @@ pub enum CheckStatus {
 
 /// The readiness verdict and each check behind it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReadinessReport {
     pub ready: bool,
     pub checks: Vec<CheckResult>,

@@ -18,25 +18,31 @@ use crate::{AppError, FieldProblem};
 
 /// A provider as the API shows it: the key only masked.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProviderView {
     pub name: String,
     pub preset: String,
     pub base_url: String,
     pub model: String,
     /// `sk-…abcd`; `None` when no key is set.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub api_key: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub organization: Option<String>,
     pub supports_json_schema: bool,
     pub max_context_tokens: u32,
     pub max_output_tokens: u32,
     pub timeout_secs: u64,
     pub max_concurrent: u32,
+    /// Lower is tried first.
     pub priority: i32,
     pub enabled: bool,
     pub price_input_per_1k: f64,
     pub price_output_per_1k: f64,
     /// `config` (read-only over the API) or `database`.
     pub source: String,
+    /// The circuit breaker's state; `null` when the gateway does not know the provider.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub circuit: Option<CircuitState>,
 }
 
@@ -62,12 +68,16 @@ pub struct ProviderChanges {
 
 /// The outcome of a tiny live call.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProviderTest {
     pub provider: String,
     pub ok: bool,
     pub latency_ms: u64,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub model: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub answer: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub error: Option<String>,
 }
 

@@ -10,6 +10,8 @@ use super::market_store::StoreError;
 
 /// Who says a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(as = ChatRole))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     System,
@@ -17,9 +19,12 @@ pub enum Role {
     Assistant,
 }
 
+/// One chat message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChatMessage {
     pub role: Role,
+    /// Must not be blank.
     pub content: String,
 }
 
@@ -64,7 +69,9 @@ pub struct CompletionRequest {
     pub purpose: String,
 }
 
+/// Tokens of one completion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenUsage {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
@@ -129,6 +136,7 @@ pub trait LlmGateway: Send + Sync {
 
 /// State of one provider's circuit breaker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CircuitState {
     Closed,
@@ -194,7 +202,9 @@ pub struct UsageRecord {
     pub cost_usd: f64,
 }
 
+/// How usage is grouped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum UsageGroup {
     Provider,
@@ -203,7 +213,9 @@ pub enum UsageGroup {
     Purpose,
 }
 
+/// Totals of one group of LLM calls.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UsageSummary {
     /// The provider, model, day (YYYY-MM-DD) or purpose.
     pub key: String,
@@ -316,13 +328,19 @@ pub struct SearchQuery {
     pub summary: bool,
 }
 
+/// One web search result.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchResult {
     pub title: String,
     pub url: String,
     pub snippet: String,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub summary: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub site_name: Option<String>,
+    /// As the search provider reports it (usually RFC 3339).
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub published_at: Option<String>,
 }
 

@@ -20,6 +20,7 @@ use crate::ports::{
 
 /// Whether an analyst needs an LLM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AnalystKind {
     Quantitative,

@@ -7,6 +7,7 @@ use stockpilot_domain::market::Symbol;
 
 /// Where a run is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     Queued,
@@ -51,7 +52,9 @@ impl RunStatus {
 
 /// What a caller asked for, after validation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunRequest {
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<String>))]
     pub symbols: Vec<Symbol>,
     /// Analyst names, in catalogue order.
     pub analysts: Vec<String>,
@@ -59,6 +62,7 @@ pub struct RunRequest {
     pub as_of: NaiveDate,
     /// Whether `as_of` was given by the caller or resolved to the newest stored bar.
     pub as_of_given: bool,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub llm_provider: Option<String>,
     pub debate_rounds: u8,
     /// Token budget of the run's LLM calls.
@@ -73,12 +77,15 @@ pub struct NewRun {
 
 /// A stored run.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Run {
     pub id: String,
     pub status: RunStatus,
     pub request: RunRequest,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub error: Option<String>,
     pub cancel_requested: bool,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub claimed_by: Option<String>,
     /// How many times a worker started it (above 1 after a resume).
     pub attempts: u32,
@@ -86,8 +93,11 @@ pub struct Run {
     pub completion_tokens: u64,
     pub cost_usd: f64,
     pub created_at: DateTime<Utc>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub started_at: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub finished_at: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub heartbeat_at: Option<DateTime<Utc>>,
 }
 
@@ -110,6 +120,7 @@ pub struct RunFilter {
 
 /// How an analyst's task ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ResultStatus {
     /// It formed a view (which may be `insufficient_data`).
@@ -132,8 +143,9 @@ impl ResultStatus {
     }
 }
 
-/// LLM usage of one task.
+/// LLM usage of a task, a decision or a whole run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Usage {
     pub llm_calls: u32,
     pub prompt_tokens: u64,
@@ -156,13 +168,17 @@ impl Usage {
 
 /// One analyst's result for one symbol.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AnalystResult {
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub symbol: Symbol,
     pub analyst: String,
     pub status: ResultStatus,
     /// The view, for `succeeded`.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub signal: Option<AnalystSignal>,
     /// Why it failed or was skipped.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub reason: Option<String>,
     pub usage: Usage,
     pub duration_ms: u64,
@@ -171,10 +187,12 @@ pub struct AnalystResult {
 
 /// The portfolio manager's decision on one symbol, as stored and served.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DecisionRecord {
     #[serde(flatten)]
     pub decision: Decision,
     /// Target and stop for buy/sell.
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub levels: Option<PriceLevels>,
     /// How long the view is meant to hold.
     pub time_horizon: String,
@@ -183,6 +201,7 @@ pub struct DecisionRecord {
     /// `llm` when an LLM wrote `reasoning`, else `deterministic`.
     pub rationale_by: String,
     /// The position limit the risk analyst set (fraction of the portfolio).
+    #[cfg_attr(feature = "openapi", schema(required))]
     pub max_position_pct: Option<f64>,
     pub usage: Usage,
     pub decided_at: DateTime<Utc>,

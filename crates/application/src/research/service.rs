@@ -75,6 +75,7 @@ pub struct Submission {
 
 /// One catalogue entry.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AnalystInfo {
     pub name: &'static str,
     pub kind: AnalystKind,
@@ -85,6 +86,7 @@ pub struct AnalystInfo {
 
 /// How far a run has come.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Progress {
     /// Analyst tasks of the run (symbols × analysts).
     pub total: u64,
@@ -97,6 +99,7 @@ pub struct Progress {
 
 /// A run with everything it produced so far.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RunView {
     #[serde(flatten)]
     pub run: Run,

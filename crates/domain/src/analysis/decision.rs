@@ -11,6 +11,7 @@ use crate::market::Symbol;
 
 /// What to do with a security.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// Open or add to a long position.
@@ -119,12 +120,15 @@ impl DecisionWeights {
 
 /// The portfolio manager's call on one security.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Decision {
     /// The security.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub symbol: Symbol,
     /// Buy, sell or hold.
     pub action: Action,
     /// `round(|vote| × 100)`; 0 when nobody had a view.
+    #[cfg_attr(feature = "openapi", schema(value_type = u8, maximum = 100))]
     pub confidence: Confidence,
     /// Size of the trade as a fraction of the portfolio: the risk limit × confidence / 100
     /// for buy and sell, never above the limit; 0 for hold or without a limit.

@@ -168,6 +168,7 @@ impl Digest {
 
 /// Where a trade would be taken, stopped out and taken profit on.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PriceLevels {
     /// Last close on or before `as_of`.
     pub reference_price: f64,

@@ -9,8 +9,9 @@ use thiserror::Error;
 
 use crate::market::Symbol;
 
-/// An analyst's view of a security.
+/// An analyst's view of a security; `insufficient_data` when it could not form one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Signal {
     /// Expects the price to rise.
@@ -111,11 +112,12 @@ impl From<Confidence> for u8 {
 }
 
 /// One figure an analyst used, with the date of the data it came from.
-///
-/// `value` is an `f64`: the technical and risk figures are computed in `f64` kernels anyway,
-/// and fundamentals (`Decimal` ratios) are converted once here because an `Input` is an
-/// explanation, not a stored amount. Analysts only record finite values.
+//
+// `value` is an `f64`: the technical and risk figures are computed in `f64` kernels anyway,
+// and fundamentals (`Decimal` ratios) are converted once here because an `Input` is an
+// explanation, not a stored amount. Analysts only record finite values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Input {
     /// What the figure is, e.g. `ema_50` or `roe`.
     pub name: String,
@@ -138,14 +140,17 @@ impl Input {
 
 /// One analyst's view of one security.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AnalystSignal {
     /// The analyst's name, e.g. `technical`; decision weights are keyed by it.
     pub analyst: String,
     /// The security.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub symbol: Symbol,
     /// The view.
     pub signal: Signal,
     /// How sure; 0 for `InsufficientData`.
+    #[cfg_attr(feature = "openapi", schema(value_type = u8, maximum = 100))]
     pub confidence: Confidence,
     /// Why, in words; for `InsufficientData`, what is missing.
     pub reasoning: String,

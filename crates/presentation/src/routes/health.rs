@@ -49,7 +49,6 @@ pub struct Readiness {
     #[schema(value_type = ReadyStatusCode)]
     status: &'static str,
     #[serde(flatten)]
-    #[schema(value_type = crate::openapi::schemas::ReadinessReport)]
     report: ReadinessReport,
 }
 

@@ -127,7 +127,9 @@ impl Conformance {
         }
         match (response.pointer("/content/application~1json/schema"), body) {
             (None, Value::Null) => {}
-            (None, _) => self.failures.push(format!("{route}: a body, none documented")),
+            (None, _) => self
+                .failures
+                .push(format!("{route}: a body, none documented")),
             (Some(schema), _) => {
                 // `components` at the root, where `#/components/schemas/X` points.
                 let mut root = json!({
@@ -162,11 +164,16 @@ impl Conformance {
 #[track_caller]
 fn nonempty(body: &Value, list: &str) {
     let items = body[list].as_array();
-    assert!(items.is_some_and(|a| !a.is_empty()), "{list} is empty: {body}");
+    assert!(
+        items.is_some_and(|a| !a.is_empty()),
+        "{list} is empty: {body}"
+    );
 }
 
 fn id(body: &Value) -> &str {
-    body["id"].as_str().unwrap_or_else(|| panic!("no id: {body}"))
+    body["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id: {body}"))
 }
 
 /// `(METHOD, path template)` of every operation of the document.
@@ -191,7 +198,10 @@ async fn mount(
     priority: u8,
 ) {
     let mock = Mock::given(method(verb)).and(path(at)).and(only);
-    mock.respond_with(reply).with_priority(priority).mount(server).await;
+    mock.respond_with(reply)
+        .with_priority(priority)
+        .mount(server)
+        .await;
 }
 
 fn completion(content: &str) -> ResponseTemplate {
@@ -213,8 +223,22 @@ async fn stubs() -> (MockServer, MockServer, MockServer) {
     let fd = MockServer::start().await;
     let chat = ("POST", "/v1/chat/completions");
     let slow_view = completion(VIEW).set_delay(Duration::from_secs(2));
-    mount(&llm, chat, body_string_contains("Security: MSFT."), slow_view, 1).await;
-    mount(&llm, chat, body_string_contains("portfolio manager"), completion(RATIONALE), 2).await;
+    mount(
+        &llm,
+        chat,
+        body_string_contains("Security: MSFT."),
+        slow_view,
+        1,
+    )
+    .await;
+    mount(
+        &llm,
+        chat,
+        body_string_contains("portfolio manager"),
+        completion(RATIONALE),
+        2,
+    )
+    .await;
     mount(&llm, chat, body_string_contains(""), completion(VIEW), 5).await;
 
     let search = ("POST", "/v1/web-search");
@@ -263,7 +287,10 @@ async fn every_route_answers_with_bodies_its_openapi_document_describes() {
         ("BOCHA_API_KEY", "bocha-key-1"),
         ("STOCKPILOT_SEARCH__BASE_URL", bocha_uri.as_str()),
         ("FINANCIAL_DATASETS_API_KEY", "fd-key-1"),
-        ("STOCKPILOT_PROVIDERS__FINANCIAL_DATASETS__BASE_URL", fd_uri.as_str()),
+        (
+            "STOCKPILOT_PROVIDERS__FINANCIAL_DATASETS__BASE_URL",
+            fd_uri.as_str(),
+        ),
         ("STOCKPILOT_ENCRYPTION_KEY", ENCRYPTION_KEY),
         ("STOCKPILOT_RESEARCH__POLL_INTERVAL_MS", "20"),
         // A failure is due for a retry at once.
@@ -280,8 +307,14 @@ async fn every_route_answers_with_bodies_its_openapi_document_describes() {
     let (status, doc) = app.get_json("/api/v1/openapi.json").await;
     assert_eq!(status, 200, "{doc}");
     let (base, admin) = (app.address.clone(), app.client.clone());
-    let mut c = Conformance { doc, base, admin, ..Conformance::default() };
-    c.get("/api/v1/openapi.json", "/api/v1/openapi.json", 200).await;
+    let mut c = Conformance {
+        doc,
+        base,
+        admin,
+        ..Conformance::default()
+    };
+    c.get("/api/v1/openapi.json", "/api/v1/openapi.json", 200)
+        .await;
 
     // Sync jobs run one at a time, oldest first: the GOOG job waits behind the slow valuations
     // job, and is cancelled while queued.
@@ -289,11 +322,22 @@ async fn every_route_answers_with_bodies_its_openapi_document_describes() {
         json!({"kind": kind, "symbols": symbols, "provider": "financial_datasets",
                "start": "2012-01-01", "end": "2012-12-31", "batch_size": 1})
     };
-    let valuations = c.post(JOBS, JOBS, fd_job("valuations", &["IBM", "AAPL", "MSFT"]), 202).await;
-    let financials = c.post(JOBS, JOBS, fd_job("financials_history", &["AAPL"]), 202).await;
+    let valuations = c
+        .post(
+            JOBS,
+            JOBS,
+            fd_job("valuations", &["IBM", "AAPL", "MSFT"]),
+            202,
+        )
+        .await;
+    let financials = c
+        .post(JOBS, JOBS, fd_job("financials_history", &["AAPL"]), 202)
+        .await;
     let goog = json!({"kind": "daily_history", "symbols": ["GOOG"], "provider": "csv"});
     let cancel = format!("{JOBS}/{}/cancel", id(&c.post(JOBS, JOBS, goog, 202).await));
-    let cancelled = c.post("/api/v1/sync/jobs/{id}/cancel", &cancel, json!({}), 200).await;
+    let cancelled = c
+        .post("/api/v1/sync/jobs/{id}/cancel", &cancel, json!({}), 200)
+        .await;
     assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
 
     // Research: the event stream ends with its run, so reading it to the end waits for the run.
@@ -319,9 +363,7 @@ async fn every_route_answers_with_bodies_its_openapi_document_describes() {
     }
 
     // LLM: chats, providers (one from configuration, one created over the API), web search.
-    let ask = |provider: Value| {
-        json!({"messages": [{"role": "user", "content": "AAPL?"}], "provider": provider})
-    };
+    let ask = |provider: Value| json!({"messages": [{"role": "user", "content": "AAPL?"}], "provider": provider});
     let answer = c.post(CHAT, CHAT, ask(Value::Null), 200).await;
     assert_eq!(answer["provider"], "default", "{answer}");
     for (content_type, body, want) in [
@@ -329,7 +371,10 @@ async fn every_route_answers_with_bodies_its_openapi_document_describes() {
         ("text/plain", "{}".to_owned(), 415),
         ("application/json", "x".repeat(16 * 1024), 413),
     ] {
-        let request = c.admin.post(c.url(CHAT)).header("content-type", content_type);
+        let request = c
+            .admin
+            .post(c.url(CHAT))
+            .header("content-type", content_type);
         c.send(CHAT, request.body(body), want).await;
     }
     let local = json!({"name": "local", "preset": "ollama", "base_url": llm_base,
@@ -337,16 +382,28 @@ async fn every_route_answers_with_bodies_its_openapi_document_describes() {
     let created = c.post(PROVIDERS, PROVIDERS, local.clone(), 201).await;
     assert!(!created.to_string().contains("0123456789"), "{created}");
     let test = "/api/v1/llm/providers/{name}/test";
-    let tested = c.post(test, "/api/v1/llm/providers/local/test", json!({}), 200).await;
+    let tested = c
+        .post(test, "/api/v1/llm/providers/local/test", json!({}), 200)
+        .await;
     assert_eq!(tested["ok"], true, "{tested}");
     for (name, want) in [("local", 200), ("default", 409), ("nope", 404)] {
         let request = c.admin.patch(c.url(&format!("{PROVIDERS}/{name}")));
-        c.send(PROVIDER, request.json(&json!({"enabled": false})), want).await;
+        c.send(PROVIDER, request.json(&json!({"enabled": false})), want)
+            .await;
     }
     // Keys and roles: a reader's key is refused an admin route, then revoked.
-    let key = c.post(KEYS, KEYS, json!({"name": "reader desk", "role": "reader"}), 201).await;
+    let key = c
+        .post(
+            KEYS,
+            KEYS,
+            json!({"name": "reader desk", "role": "reader"}),
+            201,
+        )
+        .await;
     let reader = client_with_key(key["token"].as_str().unwrap());
-    let request = reader.post(c.url(KEYS)).json(&json!({"name": "x", "role": "admin"}));
+    let request = reader
+        .post(c.url(KEYS))
+        .json(&json!({"name": "x", "role": "admin"}));
     c.send(KEYS, request, 403).await;
     let anonymous = reqwest::Client::new().get(c.url("/api/v1/instruments"));
     c.send("/api/v1/instruments", anonymous, 401).await;
@@ -360,66 +417,217 @@ async fn every_route_answers_with_bodies_its_openapi_document_describes() {
         let done = app.wait_for_job(id(job)).await;
         assert_eq!(done["status"], "succeeded", "{done}");
     }
-    let job = c.get(JOB, &format!("{JOBS}/{}", id(&valuations)), 200).await;
+    let job = c
+        .get(JOB, &format!("{JOBS}/{}", id(&valuations)), 200)
+        .await;
     assert_eq!(job["symbols_failed"], 1, "{job}");
-    let failures = c.get("/api/v1/sync/failures", "/api/v1/sync/failures", 200).await;
+    let failures = c
+        .get("/api/v1/sync/failures", "/api/v1/sync/failures", 200)
+        .await;
     assert_eq!(failures["items"][0]["symbol"], "MSFT", "{failures}");
     let retry = json!({"market": "US", "provider": "financial_datasets"});
     let retry = c.post(RETRY, RETRY, retry, 202).await;
-    assert_eq!(retry["jobs"][0]["params"]["retry"][0]["symbol"], "MSFT", "{retry}");
+    assert_eq!(
+        retry["jobs"][0]["params"]["retry"][0]["symbol"], "MSFT",
+        "{retry}"
+    );
 
     c.cases(&[
-        ("/api/v1/sync/jobs/{id}/cancel", &cancel, Some(json!({})), 409, ""),
+        (
+            "/api/v1/sync/jobs/{id}/cancel",
+            &cancel,
+            Some(json!({})),
+            409,
+            "",
+        ),
         (JOBS, JOBS, Some(json!({"kind": "weekly"})), 422, ""),
-        (JOBS, JOBS, Some(json!({"kind": "daily_history", "market": "CN"})), 409, ""),
+        (
+            JOBS,
+            JOBS,
+            Some(json!({"kind": "daily_history", "market": "CN"})),
+            409,
+            "",
+        ),
         (RETRY, RETRY, Some(json!({"market": "HK"})), 422, ""),
-        (CANCEL_RUN, &format!("{run_url}/cancel"), Some(json!({})), 409, ""),
-        (CANCEL_RUN, &format!("{RUNS}/{MISSING}/cancel"), Some(json!({})), 404, ""),
+        (
+            CANCEL_RUN,
+            &format!("{run_url}/cancel"),
+            Some(json!({})),
+            409,
+            "",
+        ),
+        (
+            CANCEL_RUN,
+            &format!("{RUNS}/{MISSING}/cancel"),
+            Some(json!({})),
+            404,
+            "",
+        ),
         (CHAT, CHAT, Some(ask("nope".into())), 404, ""),
         (CHAT, CHAT, Some(json!({"messages": []})), 422, ""),
         (CHAT, CHAT, Some(ask("local".into())), 503, ""),
         (PROVIDERS, PROVIDERS, Some(local), 409, ""),
-        (SEARCH, SEARCH, Some(json!({"query": "茅台"})), 200, "results"),
+        (
+            SEARCH,
+            SEARCH,
+            Some(json!({"query": "茅台"})),
+            200,
+            "results",
+        ),
         (SEARCH, SEARCH, Some(json!({"query": "broken"})), 502, ""),
-        (SEARCH, SEARCH, Some(json!({"query": "x", "count": 51})), 422, ""),
-        (KEYS, KEYS, Some(json!({"name": "x", "role": "root"})), 422, ""),
+        (
+            SEARCH,
+            SEARCH,
+            Some(json!({"query": "x", "count": 51})),
+            422,
+            "",
+        ),
+        (
+            KEYS,
+            KEYS,
+            Some(json!({"name": "x", "role": "root"})),
+            422,
+            "",
+        ),
         ("/health", "/health", None, 200, ""),
         ("/ready", "/ready", None, 200, "checks"),
         ("/api/v1/health", "/api/v1/health", None, 200, "checks"),
-        ("/api/v1/instruments", "/api/v1/instruments?market=US", None, 200, "items"),
-        ("/api/v1/instruments", "/api/v1/instruments?market=HK", None, 422, ""),
+        (
+            "/api/v1/instruments",
+            "/api/v1/instruments?market=US",
+            None,
+            200,
+            "items",
+        ),
+        (
+            "/api/v1/instruments",
+            "/api/v1/instruments?market=HK",
+            None,
+            422,
+            "",
+        ),
         (INSTRUMENT, AAPL, None, 200, ""),
         (INSTRUMENT, "/api/v1/instruments/ZZZZ", None, 404, ""),
         (INSTRUMENT, "/api/v1/instruments/60051.SH", None, 422, ""),
-        (BARS, &format!("{AAPL}/bars?start=2012-12-03&adjust=forward"), None, 200, "bars"),
+        (
+            BARS,
+            &format!("{AAPL}/bars?start=2012-12-03&adjust=forward"),
+            None,
+            200,
+            "bars",
+        ),
         (BARS, "/api/v1/instruments/ZZZZ/bars", None, 404, ""),
         (BARS, &format!("{AAPL}/bars?adjust=split"), None, 422, ""),
-        (VALUATIONS, &format!("{AAPL}/valuations?start=2012-09-01"), None, 200, "valuations"),
-        (VALUATIONS, "/api/v1/instruments/ZZZZ/valuations", None, 404, ""),
-        (FINANCIALS, &format!("{AAPL}/financials"), None, 200, "items"),
-        (FINANCIALS, &format!("{AAPL}/financials?period=quarterly"), None, 200, "items"),
-        (FINANCIALS, &format!("{AAPL}/financials?statement=cash_flow"), None, 200, "items"),
-        (FINANCIALS, &format!("{AAPL}/financials?statement=indicators"), None, 200, "items"),
-        (FINANCIALS, &format!("{AAPL}/financials?statement=profit"), None, 422, ""),
-        (INDICATORS, &format!("{AAPL}/indicators?set=sma:3,rsi:14"), None, 200, "dates"),
-        (INDICATORS, &format!("{AAPL}/indicators?set=sma:0"), None, 422, ""),
-        (CALENDAR, "/api/v1/calendar/SSE?start=2024-01-01&end=2024-01-31", None, 200, "days"),
+        (
+            VALUATIONS,
+            &format!("{AAPL}/valuations?start=2012-09-01"),
+            None,
+            200,
+            "valuations",
+        ),
+        (
+            VALUATIONS,
+            "/api/v1/instruments/ZZZZ/valuations",
+            None,
+            404,
+            "",
+        ),
+        (
+            FINANCIALS,
+            &format!("{AAPL}/financials"),
+            None,
+            200,
+            "items",
+        ),
+        (
+            FINANCIALS,
+            &format!("{AAPL}/financials?period=quarterly"),
+            None,
+            200,
+            "items",
+        ),
+        (
+            FINANCIALS,
+            &format!("{AAPL}/financials?statement=cash_flow"),
+            None,
+            200,
+            "items",
+        ),
+        (
+            FINANCIALS,
+            &format!("{AAPL}/financials?statement=indicators"),
+            None,
+            200,
+            "items",
+        ),
+        (
+            FINANCIALS,
+            &format!("{AAPL}/financials?statement=profit"),
+            None,
+            422,
+            "",
+        ),
+        (
+            INDICATORS,
+            &format!("{AAPL}/indicators?set=sma:3,rsi:14"),
+            None,
+            200,
+            "dates",
+        ),
+        (
+            INDICATORS,
+            &format!("{AAPL}/indicators?set=sma:0"),
+            None,
+            422,
+            "",
+        ),
+        (
+            CALENDAR,
+            "/api/v1/calendar/SSE?start=2024-01-01&end=2024-01-31",
+            None,
+            200,
+            "days",
+        ),
         (CALENDAR, "/api/v1/calendar/LSE", None, 422, ""),
         (JOBS, JOBS, None, 200, "items"),
         (JOBS, "/api/v1/sync/jobs?status=done", None, 422, ""),
         (JOB, &format!("{JOBS}/{MISSING}"), None, 404, ""),
-        ("/api/v1/research/analysts", "/api/v1/research/analysts", None, 200, "analysts"),
+        (
+            "/api/v1/research/analysts",
+            "/api/v1/research/analysts",
+            None,
+            200,
+            "analysts",
+        ),
         (RUNS, RUNS, None, 200, "items"),
         (RUNS, "/api/v1/research/runs?status=done", None, 422, ""),
         (RUN, &format!("{RUNS}/{MISSING}"), None, 404, ""),
-        (NOT_JSON[0].1, &format!("{RUNS}/{MISSING}/events"), None, 404, ""),
+        (
+            NOT_JSON[0].1,
+            &format!("{RUNS}/{MISSING}/events"),
+            None,
+            404,
+            "",
+        ),
         (PROVIDERS, PROVIDERS, None, 200, "items"),
         (PROVIDER, "/api/v1/llm/providers/local", None, 200, ""),
         (PROVIDER, "/api/v1/llm/providers/nope", None, 404, ""),
-        ("/api/v1/llm/usage", "/api/v1/llm/usage?group_by=purpose", None, 200, "groups"),
+        (
+            "/api/v1/llm/usage",
+            "/api/v1/llm/usage?group_by=purpose",
+            None,
+            200,
+            "groups",
+        ),
         (KEYS, KEYS, None, 200, "items"),
         (AUDIT, AUDIT, None, 200, "items"),
-        (AUDIT, "/api/v1/admin/audit-log?outcome=maybe", None, 422, ""),
+        (
+            AUDIT,
+            "/api/v1/admin/audit-log?outcome=maybe",
+            None,
+            422,
+            "",
+        ),
     ])
     .await;
     for (name, want) in [("local", 204), ("default", 409)] {
@@ -435,12 +643,15 @@ async fn every_route_answers_with_bodies_its_openapi_document_describes() {
         let ok = &c.doc["paths"][template][verb.to_ascii_lowercase()]["responses"]["200"];
         let content = &ok["content"];
         if content.get("application/json").is_some() || content.get("text/event-stream").is_none() {
-            c.failures.push(format!("{verb} {template}: not the event stream skipped here"));
+            c.failures.push(format!(
+                "{verb} {template}: not the event stream skipped here"
+            ));
         }
     }
     for (verb, template) in documented.difference(&c.covered) {
         if !NOT_JSON.contains(&(verb.as_str(), template.as_str())) {
-            c.failures.push(format!("{verb} {template}: no success validated"));
+            c.failures
+                .push(format!("{verb} {template}: no success validated"));
         }
     }
     let declared: BTreeSet<u16> = c.doc["paths"]
@@ -454,9 +665,14 @@ async fn every_route_answers_with_bodies_its_openapi_document_describes() {
         .filter(|status| *status >= 400 && !UNPROVOKABLE.contains(status))
         .collect();
     for status in declared.difference(&c.errors) {
-        c.failures.push(format!("error status {status}: never validated"));
+        c.failures
+            .push(format!("error status {status}: never validated"));
     }
     let report = c.failures.join("\n");
-    assert!(c.failures.is_empty(), "{} conformance failures:\n{report}", c.failures.len());
+    assert!(
+        c.failures.is_empty(),
+        "{} conformance failures:\n{report}",
+        c.failures.len()
+    );
     app.stop().await.unwrap();
 }

@@ -5,6 +5,7 @@
 mod auth;
 mod backtest;
 mod binary;
+mod conformance;
 mod docs;
 mod errors;
 mod faults;

@@ -4,15 +4,17 @@
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use stockpilot_application::auth::AuditFilter;
+use stockpilot_application::auth::{AuditEntry, AuditFilter};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::AuditPage;
 use crate::openapi::{InvalidParams, ProtectedErrors};
+use crate::params::page_schema;
 use crate::params::{self, Paged, Paging};
 
 const OUTCOMES: [&str; 3] = ["succeeded", "failed", "denied"];
+
+page_schema!(AuditPage of AuditEntry, "One page of the audit log, newest first.");
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -9,7 +9,6 @@ use stockpilot_application::auth::{ApiKey, Role};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::KeyRoleCode;
 use crate::openapi::{ErrorBody, InvalidParams, JsonBodyErrors, ProtectedErrors};
 use crate::params;
 
@@ -20,7 +19,7 @@ pub struct NewKey {
     /// Who or what uses the key: 1–64 letters, digits, space and `- _ . @`.
     #[schema(min_length = 1, max_length = 64, example = "research-desk")]
     name: String,
-    #[schema(value_type = KeyRoleCode)]
+    #[schema(value_type = Role)]
     role: String,
 }
 
@@ -30,7 +29,6 @@ pub struct KeyView {
     #[schema(format = Uuid)]
     id: String,
     name: String,
-    #[schema(value_type = KeyRoleCode)]
     role: Role,
     /// The first 16 characters of the token, to recognise the key by.
     prefix: String,

@@ -16,7 +16,7 @@ use crate::params;
 #[schema(as = ChatRequest)]
 pub struct Body {
     /// 1–100 messages, none blank, at most 200000 characters in all.
-    #[schema(value_type = Vec<crate::openapi::schemas::ChatMessage>, min_items = 1, max_items = 100)]
+    #[schema(min_items = 1, max_items = 100)]
     messages: Vec<ChatMessage>,
     /// A provider by name; by default the highest-priority healthy one, falling back in order.
     provider: Option<String>,
@@ -56,7 +56,6 @@ struct Answer {
     /// The provider that answered.
     provider: String,
     model: String,
-    #[schema(value_type = crate::openapi::schemas::TokenUsage)]
     usage: TokenUsage,
     #[schema(minimum = 0)]
     latency_ms: u64,

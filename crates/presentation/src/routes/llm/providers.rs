@@ -8,9 +8,10 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::{PresetCode, ProviderTest};
+use crate::openapi::schemas::PresetCode;
 use crate::openapi::{ErrorBody, InvalidParams, JsonBodyErrors, ProtectedErrors};
 use crate::params;
+use stockpilot_application::llm::ProviderTest;
 
 /// Distinguishes an absent field (keep) from `null` (clear) in PATCH bodies.
 fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
@@ -74,7 +75,6 @@ pub struct Body {
 #[derive(Serialize, ToSchema)]
 #[schema(as = LlmProviderList)]
 pub struct ProviderList {
-    #[schema(value_type = Vec<crate::openapi::schemas::ProviderView>)]
     pub items: Vec<ProviderView>,
 }
 
@@ -131,7 +131,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
     request_body = Body,
     responses(
         (status = 201, description = "The provider, created.",
-            body = crate::openapi::schemas::ProviderView,
+            body = ProviderView,
             headers(("Location" = String, description = "The provider's URL"))),
         (status = 409, description = "`conflict`: a provider of that name exists, or a key \
             cannot be stored without an encryption key.", body = ErrorBody),
@@ -169,7 +169,7 @@ pub async fn create(
     params(("name" = String, Path, description = "The provider's name", pattern = r"^[a-z0-9_-]{1,64}$")),
     responses(
         (status = 200, description = "The provider.",
-            body = crate::openapi::schemas::ProviderView),
+            body = ProviderView),
         (status = 404, description = "`not_found`: no such provider.", body = ErrorBody),
         InvalidParams,
         ProtectedErrors,
@@ -195,7 +195,7 @@ pub async fn get(
     request_body = Body,
     responses(
         (status = 200, description = "The provider, changed.",
-            body = crate::openapi::schemas::ProviderView),
+            body = ProviderView),
         (status = 404, description = "`not_found`: no such provider.", body = ErrorBody),
         (status = 409, description = "`conflict`: the provider is defined by configuration, or \
             a key cannot be stored without an encryption key.", body = ErrorBody),

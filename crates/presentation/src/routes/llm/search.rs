@@ -40,7 +40,6 @@ pub struct Found {
     /// Results returned.
     #[schema(minimum = 0)]
     pub count: usize,
-    #[schema(value_type = Vec<crate::openapi::schemas::SearchResult>)]
     pub results: Vec<SearchResult>,
 }
 

@@ -8,7 +8,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::UsageGroupCode;
 use crate::openapi::{InvalidParams, ProtectedErrors};
 use crate::params;
 
@@ -22,7 +21,7 @@ pub struct Query {
     #[param(value_type = String, format = Date, required = false)]
     to: Option<String>,
     /// `provider` (the default), `model`, `day` or `purpose`.
-    #[param(value_type = UsageGroupCode, required = false)]
+    #[param(value_type = UsageGroup, required = false)]
     group_by: Option<String>,
 }
 
@@ -32,11 +31,9 @@ pub struct Query {
 pub struct Report {
     pub from: NaiveDate,
     pub to: NaiveDate,
-    #[schema(value_type = UsageGroupCode)]
     pub group_by: UsageGroup,
     pub total: Totals,
     /// One row per provider, model, day or purpose.
-    #[schema(value_type = Vec<crate::openapi::schemas::UsageSummary>)]
     pub groups: Vec<UsageSummary>,
 }
 

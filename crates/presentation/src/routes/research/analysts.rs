@@ -12,7 +12,6 @@ use crate::openapi::ProtectedErrors;
 #[derive(Serialize, ToSchema)]
 #[schema(as = AnalystCatalogue)]
 pub struct Catalogue {
-    #[schema(value_type = Vec<crate::openapi::schemas::AnalystInfo>)]
     pub analysts: Vec<AnalystInfo>,
 }
 

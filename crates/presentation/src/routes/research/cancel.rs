@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, web};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::Run;
 use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
+use stockpilot_application::research::model::Run;
 
 /// Cancel a research run.
 ///

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::{RunStatusCode, SymbolText};
+use crate::openapi::schemas::SymbolText;
 use crate::openapi::{JsonBodyErrors, ProtectedErrors};
 use crate::params;
 
@@ -46,7 +46,7 @@ pub struct Body {
 #[schema(as = ResearchRunCreated)]
 pub struct Created {
     pub id: String,
-    #[schema(value_type = RunStatusCode)]
+    #[schema(value_type = RunStatus)]
     pub status: RunStatus,
     /// The date the analysis is as of (resolved when not given).
     pub as_of: NaiveDate,

@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, web};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::RunView;
 use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
+use stockpilot_application::research::RunView;
 
 /// Get a research run.
 ///

@@ -7,15 +7,19 @@ use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::{RunPage, RunStatusCode, SymbolText};
+use crate::openapi::schemas::SymbolText;
 use crate::openapi::{InvalidParams, ProtectedErrors};
+use crate::params::page_schema;
 use crate::params::{self, PageQuery, Paged};
+use stockpilot_application::research::model::Run;
+
+page_schema!(RunPage of Run, "One page of research runs, newest first.");
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Query {
     /// Only runs with this status.
-    #[param(value_type = RunStatusCode, required = false)]
+    #[param(value_type = RunStatus, required = false)]
     status: Option<String>,
     /// Only runs analysing this symbol.
     #[param(value_type = SymbolText, required = false)]
