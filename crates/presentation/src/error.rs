@@ -6,6 +6,9 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use stockpilot_application::{AppError, FieldProblem};
+use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 use crate::middleware::current_request_id;
 
@@ -144,18 +147,52 @@ pub struct ApiError {
     pub retry_after_secs: Option<u64>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: BodyInner<'a>,
+/// The body of every error response, whoever produces it (handlers, extractors, middleware,
+/// actix itself).
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
 }
 
-#[derive(Serialize)]
-struct BodyInner<'a> {
-    code: &'static str,
-    message: &'a str,
-    details: &'a [FieldProblem],
-    request_id: Option<String>,
+/// What went wrong.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    /// For people; the wording may change between releases, unlike `code`.
+    pub message: String,
+    /// One entry per invalid input (validation errors, invalid LLM output); otherwise empty.
+    pub details: Vec<FieldProblem>,
+    /// The request's id, as in the `X-Request-Id` response header; quote it when reporting a
+    /// problem. `null` or absent only when the error arose outside a request.
+    pub request_id: Option<String>,
 }
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// The schema `ErrorCode`: every code, and the table of codes and statuses in its description.
+impl utoipa::PartialSchema for ErrorCode {
+    fn schema() -> RefOr<Schema> {
+        let table: Vec<String> = ErrorCode::ALL
+            .iter()
+            .map(|c| format!("- `{}`: {}", c.as_str(), c.status().as_u16()))
+            .collect();
+        let description = format!(
+            "Stable error code; clients may rely on it. Each code and its HTTP status:\n\n{}",
+            table.join("\n")
+        );
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
+            .description(Some(description))
+            .into()
+    }
+}
+
+impl ToSchema for ErrorCode {}
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
@@ -174,11 +211,11 @@ impl ApiError {
 
     /// The standard body, with the given request id.
     pub fn body_json(&self, request_id: Option<String>) -> String {
-        let body = Body {
-            error: BodyInner {
-                code: self.code.as_str(),
-                message: &self.message,
-                details: &self.details,
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message: self.message.clone(),
+                details: self.details.clone(),
                 request_id,
             },
         };

@@ -4,8 +4,6 @@
 //! (`GET /api/v1/openapi.json` → [`openapi_json`]) and the UI ([`swagger_ui`], under `/docs/`)
 //! are registered with the other routes.
 
-pub mod schemas;
-
 use std::sync::LazyLock;
 
 use actix_web::http::header::ContentType;
@@ -14,36 +12,45 @@ use actix_web::{HttpResponse, ResponseError};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
-use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
+use utoipa::{IntoResponses, Modify, OpenApi};
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::error::{ApiError, ErrorCode};
 use crate::routes;
+
+/// Declares a schema-only type for a closed set of texts that no served enum carries (a
+/// parameter's spellings, a fixed status text), so the document can name and describe it.
+macro_rules! code_schema {
+    ($(#[doc = $doc:literal])+ $vis:vis $name:ident => $values:expr) => {
+        $(#[doc = $doc])+
+        #[derive(Debug, Clone, Copy)]
+        $vis struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some($values))
+                    .description(Some(concat!($($doc),+).trim()))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
+            }
+        }
+    };
+}
+pub(crate) use code_schema;
 
 /// Where the document is served.
 pub const OPENAPI_JSON_PATH: &str = "/api/v1/openapi.json";
 /// The Swagger UI's route pattern (the UI itself is at `/docs/`).
 pub const SWAGGER_UI_PATH: &str = "/docs/{_:.*}";
 
-/// The body of every error response, whoever produces it (handlers, extractors, middleware,
-/// actix itself).
-#[derive(ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-/// What went wrong.
-#[derive(ToSchema)]
-pub struct ErrorDetail {
-    pub code: schemas::ErrorCodeValue,
-    /// For people; the wording may change between releases, unlike `code`.
-    pub message: String,
-    /// One entry per invalid input (validation errors, invalid LLM output); otherwise empty.
-    pub details: Vec<stockpilot_application::FieldProblem>,
-    /// The request's id, as in the `X-Request-Id` response header; quote it when reporting a
-    /// problem. `null` or absent only when the error arose outside a request.
-    pub request_id: Option<String>,
-}
+pub use crate::error::{ErrorBody, ErrorDetail};
 
 /// Errors of every route that needs an API key.
 #[derive(IntoResponses)]
@@ -204,13 +211,13 @@ impl Modify for RouteAccess {
     components(schemas(
         ErrorBody,
         ErrorDetail,
-        schemas::ErrorCodeValue,
+        ErrorCode,
         stockpilot_application::FieldProblem,
-        schemas::SymbolText,
+        stockpilot_domain::market::Symbol,
         stockpilot_domain::market::Market,
         stockpilot_domain::market::Exchange,
         stockpilot_domain::market::Adjust,
-        schemas::StatementParam,
+        crate::routes::instruments::financials::StatementParam,
         stockpilot_domain::market::ReportPeriod,
         stockpilot_application::sync::JobStatus,
         stockpilot_application::sync::FailureStatus,

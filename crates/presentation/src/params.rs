@@ -122,7 +122,7 @@ impl utoipa::IntoParams for SymbolPath {
                 .schema(Some(
                     ObjectBuilder::new()
                         .schema_type(Type::String)
-                        .pattern(Some(crate::openapi::schemas::SYMBOL_PATTERN)),
+                        .pattern(Some(stockpilot_domain::market::SYMBOL_PATTERN)),
                 ))
                 .build(),
         ]

@@ -27,5 +27,5 @@ pub use fundamentals::{
 pub use instrument::{Instrument, ListingStatus};
 pub use news::{InsiderTrade, NewsArticle};
 pub use range::{DateRange, InvalidDateRange};
-pub use symbol::{InvalidSymbol, Symbol, SymbolRule};
+pub use symbol::{InvalidSymbol, SYMBOL_PATTERN, Symbol, SymbolRule};
 pub use valuation::DailyValuation;

@@ -251,6 +251,35 @@ impl Serialize for Symbol {
     }
 }
 
+/// The symbol rule of both markets as a regular expression (what [`Symbol::parse`] accepts):
+/// six digits and `.SH`, `.SZ` or `.BJ` (A-shares), or 1–5 capital letters with an optional
+/// `.CLASS` letter (US). Path parameters of the API repeat it literally (an attribute takes a
+/// literal); a test keeps them equal.
+pub const SYMBOL_PATTERN: &str = r"^([0-9]{6}\.(SH|SZ|BJ)|[A-Z]{1,5}(\.[A-Z])?)$";
+
+/// A symbol in a request: a string following [`SYMBOL_PATTERN`].
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for Symbol {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .pattern(Some(SYMBOL_PATTERN))
+            .description(Some(
+                "A symbol: six digits and `.SH`, `.SZ` or `.BJ` (A-shares, e.g. `600519.SH`), \
+                 or 1–5 capital letters with an optional `.CLASS` letter (US, e.g. `AAPL`, \
+                 `BRK.B`).",
+            ))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for Symbol {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Symbol")
+    }
+}
+
 #[cfg(test)]
 #[path = "symbol_tests.rs"]
 mod tests;

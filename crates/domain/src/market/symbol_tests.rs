@@ -172,3 +172,17 @@ fn converts_from_strings() {
     let owned = Symbol::try_from(String::from("BRK.B")).unwrap();
     assert_eq!(owned.into_string(), "BRK.B");
 }
+
+proptest::proptest! {
+    /// Whatever the documented pattern generates, `Symbol::parse` accepts: API clients (and the
+    /// fuzzer) that build symbols from the document's pattern are never refused.
+    #[test]
+    fn every_string_of_the_documented_pattern_parses(
+        text in proptest::string::string_regex(
+            SYMBOL_PATTERN.trim_start_matches('^').trim_end_matches('$'),
+        )
+        .unwrap_or_else(|e| panic!("SYMBOL_PATTERN: {e}"))
+    ) {
+        proptest::prop_assert!(Symbol::parse(&text).is_ok(), "{text}");
+    }
+}

@@ -292,7 +292,7 @@ fn symbol_parameters_follow_the_symbol_rule() {
     let doc = doc();
     assert_eq!(
         doc["components"]["schemas"]["Symbol"]["pattern"],
-        schemas::SYMBOL_PATTERN
+        stockpilot_domain::market::SYMBOL_PATTERN
     );
     let mut seen = 0;
     for (method, path, op) in operations(&doc) {
@@ -301,7 +301,7 @@ fn symbol_parameters_follow_the_symbol_rule() {
                 seen += 1;
                 let schema = &param["schema"];
                 assert!(
-                    schema["pattern"] == schemas::SYMBOL_PATTERN
+                    schema["pattern"] == stockpilot_domain::market::SYMBOL_PATTERN
                         || schema["$ref"] == "#/components/schemas/Symbol",
                     "{method} {path}: {schema}"
                 );

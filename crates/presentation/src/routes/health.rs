@@ -8,7 +8,15 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::openapi::ErrorBody;
-use crate::openapi::schemas::{LiveStatusCode, ReadyStatusCode};
+
+crate::openapi::code_schema! {
+    /// Always `ok` while the process serves requests.
+    LiveStatusCode => ["ok"]
+}
+crate::openapi::code_schema! {
+    /// `ready` when every required dependency is up, else `unready`.
+    ReadyStatusCode => ["ready", "unready"]
+}
 
 /// The liveness body.
 #[derive(Serialize, ToSchema)]

@@ -12,9 +12,17 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::StatementParam;
 use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
 use crate::params::{self, SymbolPath};
+
+crate::openapi::code_schema! {
+    /// What `statement` accepts: a statement kind (`cashflow` is another spelling of
+    /// `cash_flow`) or `indicators`.
+    pub StatementParam => StatementKind::ALL
+        .iter()
+        .map(|k| k.as_str())
+        .chain(["cashflow", "indicators"])
+}
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

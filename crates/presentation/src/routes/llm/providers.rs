@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::PresetCode;
 use crate::openapi::{ErrorBody, InvalidParams, JsonBodyErrors, ProtectedErrors};
 use crate::params;
 use stockpilot_application::llm::ProviderTest;
@@ -20,6 +19,11 @@ where
     T: Deserialize<'de>,
 {
     Option::<T>::deserialize(d).map(Some)
+}
+
+crate::openapi::code_schema! {
+    /// A preset of known OpenAI-compatible servers (`custom` for any other).
+    PresetCode => stockpilot_application::llm::presets::PRESETS.iter().map(|p| p.name)
 }
 
 /// A provider to create (`name` required; unset fields take the preset's defaults) or the

@@ -11,7 +11,6 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::SymbolText;
 use crate::openapi::{JsonBodyErrors, ProtectedErrors};
 use crate::params;
 
@@ -21,7 +20,7 @@ use crate::params;
 #[schema(as = CreateResearchRun)]
 pub struct Body {
     /// 1–20 distinct symbols the database knows.
-    #[schema(value_type = Vec<SymbolText>, min_items = 1, max_items = 20)]
+    #[schema(value_type = Vec<Symbol>, min_items = 1, max_items = 20)]
     symbols: Vec<String>,
     /// Analyst names from `GET /api/v1/research/analysts`, each once; by default the catalogue's
     /// default set.
@@ -46,7 +45,6 @@ pub struct Body {
 #[schema(as = ResearchRunCreated)]
 pub struct Created {
     pub id: String,
-    #[schema(value_type = RunStatus)]
     pub status: RunStatus,
     /// The date the analysis is as of (resolved when not given).
     pub as_of: NaiveDate,

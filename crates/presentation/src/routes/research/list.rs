@@ -2,16 +2,14 @@
 
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use stockpilot_application::research::model::{RunFilter, RunStatus};
+use stockpilot_application::research::model::{Run, RunFilter, RunStatus};
+use stockpilot_domain::market::Symbol;
 use utoipa::IntoParams;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::SymbolText;
 use crate::openapi::{InvalidParams, ProtectedErrors};
-use crate::params::page_schema;
-use crate::params::{self, PageQuery, Paged};
-use stockpilot_application::research::model::Run;
+use crate::params::{self, PageQuery, Paged, page_schema};
 
 page_schema!(RunPage of Run, "One page of research runs, newest first.");
 
@@ -22,7 +20,7 @@ pub struct Query {
     #[param(value_type = RunStatus, required = false)]
     status: Option<String>,
     /// Only runs analysing this symbol.
-    #[param(value_type = SymbolText, required = false)]
+    #[param(value_type = Symbol, required = false)]
     symbol: Option<String>,
     /// Only runs created on or after this day (UTC, `YYYY-MM-DD`).
     #[param(value_type = String, format = Date, required = false)]

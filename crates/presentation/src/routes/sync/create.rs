@@ -8,7 +8,6 @@ use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::error::ApiError;
-use crate::openapi::schemas::SymbolText;
 use crate::openapi::{ErrorBody, JsonBodyErrors, ProtectedErrors};
 use crate::params;
 use stockpilot_application::sync::SyncJob;
@@ -26,7 +25,7 @@ pub struct Body {
     market: Option<String>,
     /// The symbols to fetch (per-symbol kinds); by default every stored instrument of the market.
     #[serde(default)]
-    #[schema(value_type = Vec<SymbolText>, max_items = 10000)]
+    #[schema(value_type = Vec<Symbol>, max_items = 10000)]
     symbols: Vec<String>,
     /// First day (`YYYY-MM-DD`).
     #[schema(value_type = Option<NaiveDate>)]
