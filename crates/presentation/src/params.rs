@@ -58,15 +58,16 @@ pub fn number(
     }
 }
 
-/// The `start` and `end` query parameters of a route over a date range (both optional; the
-/// route says what their defaults are).
+/// The `start` and `end` query parameters of a route over a date range, both optional: `end`
+/// defaults to the newest stored bar of the symbol (today for a calendar), `start` to a year
+/// before `end` (`MarketQueries`).
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DateRangeQuery {
-    /// First day (`YYYY-MM-DD`).
+    /// First day (`YYYY-MM-DD`); by default a year before `end`.
     #[param(value_type = String, format = Date, required = false)]
     start: Option<String>,
-    /// Last day (`YYYY-MM-DD`).
+    /// Last day (`YYYY-MM-DD`); by default the newest stored bar (today for a calendar).
     #[param(value_type = String, format = Date, required = false)]
     end: Option<String>,
 }

@@ -9,8 +9,7 @@ use stockpilot_application::auth::{AuditEntry, AuditFilter};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::{InvalidParams, ProtectedErrors};
-use crate::params::page_schema;
-use crate::params::{self, Paged, Paging};
+use crate::params::{self, PageQuery, Paged, page_schema};
 
 const OUTCOMES: [&str; 3] = ["succeeded", "failed", "denied"];
 
@@ -29,10 +28,6 @@ pub struct Query {
     since: Option<String>,
     /// Before this time: RFC 3339, or `YYYY-MM-DD`.
     until: Option<String>,
-    /// Page number, from 1.
-    page: Option<String>,
-    /// Entries per page, 1–500 (default 50).
-    page_size: Option<String>,
 }
 
 fn time(field: &str, value: Option<&str>) -> Result<Option<DateTime<Utc>>, ApiError> {
@@ -66,7 +61,7 @@ fn nonempty(v: &Option<String>) -> Option<String> {
     path = "/api/v1/admin/audit-log",
     tag = "admin",
     operation_id = "list_audit_log",
-    params(Query),
+    params(Query, PageQuery<500>),
     responses(
         (status = 200, description = "One page of entries.", body = AuditPage),
         InvalidParams,
@@ -76,6 +71,7 @@ fn nonempty(v: &Option<String>) -> Option<String> {
 pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<Query>,
+    page: web::Query<PageQuery<500>>,
 ) -> Result<HttpResponse, ApiError> {
     let outcome = nonempty(&query.outcome);
     if let Some(o) = &outcome
@@ -98,7 +94,7 @@ pub async fn list(
     {
         return Err(params::invalid("until", "must not be before since"));
     }
-    let paging = Paging::parse(query.page.as_deref(), query.page_size.as_deref(), 500)?;
+    let paging = page.paging()?;
     let page = state
         .auth
         .audit_log(&filter, paging.offset(), paging.page_size)

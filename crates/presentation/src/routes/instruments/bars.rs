@@ -9,17 +9,11 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
-use crate::params::{self, SymbolPath};
+use crate::params::{self, DateRangeQuery, SymbolPath};
 
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Query {
-    /// First day (`YYYY-MM-DD`); by default a year before `end`.
-    #[param(value_type = String, format = Date, required = false)]
-    start: Option<String>,
-    /// Last day (`YYYY-MM-DD`); by default the newest stored bar.
-    #[param(value_type = String, format = Date, required = false)]
-    end: Option<String>,
     /// `none` (raw prices, the default), `forward` or `backward`.
     #[param(value_type = Adjust, required = false)]
     adjust: Option<String>,
@@ -74,7 +68,7 @@ struct Body {
     path = "/api/v1/instruments/{symbol}/bars",
     tag = "instruments",
     operation_id = "get_instrument_bars",
-    params(SymbolPath, Query),
+    params(SymbolPath, DateRangeQuery, Query),
     responses(
         (status = 200, description = "The bars, oldest first.", body = Body),
         (status = 404, description = "`not_found`: no such instrument.", body = ErrorBody),
@@ -85,10 +79,10 @@ struct Body {
 pub async fn handle(
     state: web::Data<AppState>,
     SymbolPath(symbol): SymbolPath,
+    range: web::Query<DateRangeQuery>,
     query: web::Query<Query>,
 ) -> Result<HttpResponse, ApiError> {
-    let start = params::date("start", query.start.as_deref())?;
-    let end = params::date("end", query.end.as_deref())?;
+    let (start, end) = range.dates()?;
     let adjust: Adjust = params::code("adjust", query.adjust.as_deref())?.unwrap_or_default();
     // The body is rendered once per cache entry and served from the cache as bytes.
     let body = state

@@ -9,8 +9,8 @@ use super::InstrumentDto;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::{InvalidParams, ProtectedErrors};
-use crate::params::page_schema;
-use crate::params::{self, PageQuery, Paged};
+
+use crate::params::{self, PageQuery, Paged, page_schema};
 
 page_schema!(InstrumentPage of InstrumentDto, "One page of instruments.");
 

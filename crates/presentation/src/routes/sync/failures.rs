@@ -8,8 +8,8 @@ use utoipa::IntoParams;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::{InvalidParams, ProtectedErrors};
-use crate::params::page_schema;
-use crate::params::{self, PageQuery, Paged};
+
+use crate::params::{self, PageQuery, Paged, page_schema};
 use stockpilot_application::sync::SyncFailure;
 
 page_schema!(SyncFailurePage of SyncFailure, "One page of the failure ledger.");
