@@ -12,84 +12,56 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 
 use crate::middleware::current_request_id;
 
-/// Stable, documented error codes; clients may rely on them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
-    BadRequest,
-    RequestHeadTimeout,
-    HeadersTooLarge,
-    MalformedJson,
-    HostNotAllowed,
-    ValidationFailed,
-    Unauthorized,
-    Forbidden,
-    NotFound,
-    MethodNotAllowed,
-    Conflict,
-    PayloadTooLarge,
-    UnsupportedMediaType,
-    RateLimited,
-    UpstreamError,
-    LlmOutputInvalid,
-    ServiceUnavailable,
-    DatabaseUnavailable,
-    Overloaded,
-    RequestTimeout,
-    InternalError,
+stockpilot_domain::code_enum! {
+    @custom_schema
+    /// Stable, documented error codes; clients may rely on them.
+    pub enum ErrorCode as "error code" {
+        /// The request could not be read.
+        BadRequest = "bad_request",
+        /// The request's head did not arrive in time.
+        RequestHeadTimeout = "request_head_timeout",
+        /// The request's headers are too large.
+        HeadersTooLarge = "headers_too_large",
+        /// The body is not JSON.
+        MalformedJson = "malformed_json",
+        /// The `Host` header names no host this server answers for.
+        HostNotAllowed = "host_not_allowed",
+        /// An input is not allowed; `details` names each field.
+        ValidationFailed = "validation_failed",
+        /// No API key, or an unknown, revoked or expired one.
+        Unauthorized = "unauthorized",
+        /// The key's role is below the route's minimum role.
+        Forbidden = "forbidden",
+        /// No such route or resource.
+        NotFound = "not_found",
+        /// The route does not take this method.
+        MethodNotAllowed = "method_not_allowed",
+        /// The resource's state does not allow the change.
+        Conflict = "conflict",
+        /// The body is larger than the server accepts.
+        PayloadTooLarge = "payload_too_large",
+        /// The body is not `application/json`.
+        UnsupportedMediaType = "unsupported_media_type",
+        /// The client's requests per minute for the route group are used up.
+        RateLimited = "rate_limited",
+        /// A provider answered with an error.
+        UpstreamError = "upstream_error",
+        /// The LLM's answer did not match the requested schema.
+        LlmOutputInvalid = "llm_output_invalid",
+        /// A dependency is down or busy.
+        ServiceUnavailable = "service_unavailable",
+        /// The database refused, dropped or did not answer in time.
+        DatabaseUnavailable = "database_unavailable",
+        /// The server is at its concurrent request limit.
+        Overloaded = "overloaded",
+        /// No response within the deadline.
+        RequestTimeout = "request_timeout",
+        /// An unexpected failure, logged with the request id.
+        InternalError = "internal_error",
+    }
 }
 
 impl ErrorCode {
-    /// Every code, for documentation and tests.
-    pub const ALL: [ErrorCode; 21] = [
-        Self::BadRequest,
-        Self::RequestHeadTimeout,
-        Self::HeadersTooLarge,
-        Self::MalformedJson,
-        Self::HostNotAllowed,
-        Self::ValidationFailed,
-        Self::Unauthorized,
-        Self::Forbidden,
-        Self::NotFound,
-        Self::MethodNotAllowed,
-        Self::Conflict,
-        Self::PayloadTooLarge,
-        Self::UnsupportedMediaType,
-        Self::RateLimited,
-        Self::UpstreamError,
-        Self::LlmOutputInvalid,
-        Self::ServiceUnavailable,
-        Self::DatabaseUnavailable,
-        Self::Overloaded,
-        Self::RequestTimeout,
-        Self::InternalError,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::BadRequest => "bad_request",
-            Self::RequestHeadTimeout => "request_head_timeout",
-            Self::HeadersTooLarge => "headers_too_large",
-            Self::MalformedJson => "malformed_json",
-            Self::HostNotAllowed => "host_not_allowed",
-            Self::ValidationFailed => "validation_failed",
-            Self::Unauthorized => "unauthorized",
-            Self::Forbidden => "forbidden",
-            Self::NotFound => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::Conflict => "conflict",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::RateLimited => "rate_limited",
-            Self::UpstreamError => "upstream_error",
-            Self::LlmOutputInvalid => "llm_output_invalid",
-            Self::ServiceUnavailable => "service_unavailable",
-            Self::DatabaseUnavailable => "database_unavailable",
-            Self::Overloaded => "overloaded",
-            Self::RequestTimeout => "request_timeout",
-            Self::InternalError => "internal_error",
-        }
-    }
-
     pub fn status(self) -> StatusCode {
         match self {
             Self::BadRequest | Self::MalformedJson | Self::HostNotAllowed => {
@@ -118,7 +90,8 @@ impl ErrorCode {
     /// The code for a bare status produced outside our handlers (actix's own 404/405/413…).
     pub fn for_status(status: StatusCode) -> Self {
         Self::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|c| {
                 c.status() == status
                     && !matches!(
@@ -165,12 +138,6 @@ pub struct ErrorDetail {
     /// The request's id, as in the `X-Request-Id` response header; quote it when reporting a
     /// problem. `null` or absent only when the error arose outside a request.
     pub request_id: Option<String>,
-}
-
-impl Serialize for ErrorCode {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.as_str())
-    }
 }
 
 /// The schema `ErrorCode`: every code, and the table of codes and statuses in its description.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use stockpilot_application::sync::{CronSchedule, JobKind, JobRequest, Schedule};
-use stockpilot_domain::market::{Market, Symbol};
+use stockpilot_domain::market::{Market, Symbol, UnknownCode};
 
 use crate::config::ScheduledJobConfig;
 
@@ -24,7 +24,7 @@ fn parse(job: &ScheduledJobConfig) -> Result<Schedule, String> {
     }
     let cron = croner::Cron::from_str(&job.cron)
         .map_err(|e| format!("cron '{}' is invalid: {e}", job.cron))?;
-    let kind: JobKind = job.kind.parse()?;
+    let kind: JobKind = job.kind.parse().map_err(|e: UnknownCode| e.to_string())?;
     let market = job
         .market
         .as_deref()

@@ -3,54 +3,25 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-/// What a caller may do: `reader` < `analyst` < `operator` < `admin`; each role includes
-/// everything the ones before it may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Read market data, sync jobs, research results, usage.
-    Reader,
-    /// Also start and cancel research runs, chat and web search.
-    Analyst,
-    /// Also start, cancel and retry sync jobs; test LLM providers.
-    Operator,
-    /// Also manage API keys and LLM providers; read the audit log.
-    Admin,
+stockpilot_domain::code_enum! {
+    /// What a caller may do: `reader` < `analyst` < `operator` < `admin`; each role includes
+    /// everything the ones before it may do.
+    pub enum Role as "role" {
+        /// Read market data, sync jobs, research results, usage.
+        Reader = "reader",
+        /// Also start and cancel research runs, chat and web search.
+        Analyst = "analyst",
+        /// Also start, cancel and retry sync jobs; test LLM providers.
+        Operator = "operator",
+        /// Also manage API keys and LLM providers; read the audit log.
+        Admin = "admin",
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Reader, Role::Analyst, Role::Operator, Role::Admin];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Reader => "reader",
-            Role::Analyst => "analyst",
-            Role::Operator => "operator",
-            Role::Admin => "admin",
-        }
-    }
-
     /// Whether a caller with this role may use a route that needs `needed`.
     pub fn allows(self, needed: Role) -> bool {
         self >= needed
-    }
-}
-
-impl std::fmt::Display for Role {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Role {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| format!("unknown role '{s}'; allowed: reader, analyst, operator, admin"))
     }
 }
 

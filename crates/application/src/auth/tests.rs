@@ -229,6 +229,7 @@ fn roles_are_ordered_and_parsed() {
         "root"
             .parse::<Role>()
             .unwrap_err()
+            .to_string()
             .contains("reader, analyst, operator, admin")
     );
 }

@@ -23,13 +23,14 @@ pub struct CheckResult {
     pub error: Option<String>,
 }
 
-/// State of one checked dependency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum CheckStatus {
-    Up,
-    Down,
+stockpilot_domain::code_enum! {
+    /// State of one checked dependency.
+    pub enum CheckStatus as "check status" {
+        /// It answered in time.
+        Up = "up",
+        /// It failed or did not answer in time.
+        Down = "down",
+    }
 }
 
 /// The readiness verdict and each check behind it.

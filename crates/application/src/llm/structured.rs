@@ -4,7 +4,7 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::ports::{ChatMessage, Completion, CompletionRequest, LlmError, LlmGateway, Role};
+use crate::ports::{ChatMessage, ChatRole, Completion, CompletionRequest, LlmError, LlmGateway};
 
 /// How much of a bad answer an error carries.
 const SAMPLE_CHARS: usize = 500;
@@ -70,7 +70,7 @@ pub async fn structured<T: DeserializeOwned>(
     // The retry goes to the same provider, with its own answer and what was wrong with it.
     request.provider = Some(first.provider.clone());
     request.messages.push(ChatMessage {
-        role: Role::Assistant,
+        role: ChatRole::Assistant,
         content: first.content.clone(),
     });
     request.messages.push(ChatMessage::user(format!(

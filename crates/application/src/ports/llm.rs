@@ -8,22 +8,23 @@ use serde::{Deserialize, Serialize};
 
 use super::market_store::StoreError;
 
-/// Who says a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(as = ChatRole))]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    System,
-    User,
-    Assistant,
+stockpilot_domain::code_enum! {
+    /// Who says a chat message.
+    pub enum ChatRole as "chat role" {
+        /// Instructions for the model.
+        System = "system",
+        /// The asker.
+        User = "user",
+        /// The model.
+        Assistant = "assistant",
+    }
 }
 
 /// One chat message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChatMessage {
-    pub role: Role,
+    pub role: ChatRole,
     /// Must not be blank.
     pub content: String,
 }
@@ -31,13 +32,13 @@ pub struct ChatMessage {
 impl ChatMessage {
     pub fn system(content: impl Into<String>) -> Self {
         Self {
-            role: Role::System,
+            role: ChatRole::System,
             content: content.into(),
         }
     }
     pub fn user(content: impl Into<String>) -> Self {
         Self {
-            role: Role::User,
+            role: ChatRole::User,
             content: content.into(),
         }
     }
@@ -134,14 +135,16 @@ pub trait LlmGateway: Send + Sync {
     fn reload(&self, providers: Vec<ProviderConfig>);
 }
 
-/// State of one provider's circuit breaker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum CircuitState {
-    Closed,
-    Open,
-    HalfOpen,
+stockpilot_domain::code_enum! {
+    /// State of one provider's circuit breaker.
+    pub enum CircuitState as "circuit state" {
+        /// Calls go through.
+        Closed = "closed",
+        /// Calls fail fast until the cool-down ends.
+        Open = "open",
+        /// One trial call decides whether it closes again.
+        HalfOpen = "half_open",
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -202,15 +205,18 @@ pub struct UsageRecord {
     pub cost_usd: f64,
 }
 
-/// How usage is grouped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum UsageGroup {
-    Provider,
-    Model,
-    Day,
-    Purpose,
+stockpilot_domain::code_enum! {
+    /// How usage is grouped.
+    pub enum UsageGroup as "usage grouping" {
+        /// By provider.
+        Provider = "provider",
+        /// By model.
+        Model = "model",
+        /// By day (UTC).
+        Day = "day",
+        /// By what the calls were for (chat, a research run, …).
+        Purpose = "purpose",
+    }
 }
 
 /// Totals of one group of LLM calls.

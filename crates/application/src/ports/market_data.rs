@@ -8,47 +8,27 @@ use stockpilot_domain::market::{
     Symbol, TradingDay,
 };
 
-/// The datasets a provider may offer; also the unit of sync jobs and of the failure ledger.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Dataset {
-    Instruments,
-    Calendar,
-    DailyBars,
-    AdjustmentFactors,
-    Valuations,
-    Financials,
-    FinancialIndicators,
-    News,
-    InsiderTrades,
-}
-
-impl Dataset {
-    pub const ALL: [Dataset; 9] = [
-        Self::Instruments,
-        Self::Calendar,
-        Self::DailyBars,
-        Self::AdjustmentFactors,
-        Self::Valuations,
-        Self::Financials,
-        Self::FinancialIndicators,
-        Self::News,
-        Self::InsiderTrades,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Instruments => "instruments",
-            Self::Calendar => "calendar",
-            Self::DailyBars => "daily_bars",
-            Self::AdjustmentFactors => "adjustment_factors",
-            Self::Valuations => "valuations",
-            Self::Financials => "financials",
-            Self::FinancialIndicators => "financial_indicators",
-            Self::News => "news",
-            Self::InsiderTrades => "insider_trades",
-        }
+stockpilot_domain::code_enum! {
+    /// The datasets a provider may offer; also the unit of sync jobs and of the failure ledger.
+    pub enum Dataset as "dataset" {
+        /// Instrument lists.
+        Instruments = "instruments",
+        /// Trading calendars.
+        Calendar = "calendar",
+        /// Daily bars.
+        DailyBars = "daily_bars",
+        /// Adjustment factors.
+        AdjustmentFactors = "adjustment_factors",
+        /// Daily valuation metrics.
+        Valuations = "valuations",
+        /// Financial statements.
+        Financials = "financials",
+        /// Financial indicators as the provider computes them.
+        FinancialIndicators = "financial_indicators",
+        /// News articles.
+        News = "news",
+        /// Insider trades.
+        InsiderTrades = "insider_trades",
     }
 }
 

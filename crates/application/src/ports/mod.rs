@@ -16,8 +16,8 @@ pub use auth::{ApiKeyStore, AuditLog};
 pub use cache::{Cache, CacheError};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use llm::{
-    ChatMessage, CircuitState, Completion, CompletionRequest, Freshness, LlmError, LlmGateway,
-    LlmProviderStore, LlmUsageStore, OutputSchema, ProviderConfig, ProviderStatus, Role,
+    ChatMessage, ChatRole, CircuitState, Completion, CompletionRequest, Freshness, LlmError,
+    LlmGateway, LlmProviderStore, LlmUsageStore, OutputSchema, ProviderConfig, ProviderStatus,
     SearchError, SearchQuery, SearchResult, SecretBox, StoredProvider, TokenUsage, UsageGroup,
     UsageRecord, UsageSummary, WebSearch,
 };

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use stockpilot_domain::analysis::{
     AnalystSignal, Confidence, Input, Signal, ValuationParams, fundamentals, technical,
     technical_description, valuation,
@@ -18,13 +18,14 @@ use crate::ports::{
     SearchQuery, WebSearch,
 };
 
-/// Whether an analyst needs an LLM.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum AnalystKind {
-    Quantitative,
-    Llm,
+stockpilot_domain::code_enum! {
+    /// Whether an analyst needs an LLM.
+    pub enum AnalystKind as "analyst kind" {
+        /// Computes its view from stored data alone.
+        Quantitative = "quantitative",
+        /// Asks an LLM; skipped when none is configured.
+        Llm = "llm",
+    }
 }
 
 /// Why an analyst produced no view.

@@ -5,45 +5,25 @@ use serde::{Deserialize, Serialize};
 use stockpilot_domain::analysis::{AnalystSignal, Decision, PriceLevels};
 use stockpilot_domain::market::Symbol;
 
-/// Where a run is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum RunStatus {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-    Cancelled,
-    /// Its process stopped and `research.on_interrupted = "mark"`: not resumed.
-    Interrupted,
+stockpilot_domain::code_enum! {
+    /// Where a research run is.
+    pub enum RunStatus as "run status" {
+        /// Waiting for a worker.
+        Queued = "queued",
+        /// A worker is on it.
+        Running = "running",
+        /// Every analyst and decision is done.
+        Succeeded = "succeeded",
+        /// Ended by an error; `error` says which.
+        Failed = "failed",
+        /// Cancelled on request.
+        Cancelled = "cancelled",
+        /// Its process stopped and `research.on_interrupted = "mark"`: not resumed.
+        Interrupted = "interrupted",
+    }
 }
 
 impl RunStatus {
-    pub const ALL: [RunStatus; 6] = [
-        Self::Queued,
-        Self::Running,
-        Self::Succeeded,
-        Self::Failed,
-        Self::Cancelled,
-        Self::Interrupted,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Running => "running",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-            Self::Interrupted => "interrupted",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<RunStatus> {
-        Self::ALL.into_iter().find(|s| s.as_str() == text)
-    }
-
     /// Whether the run has ended (its results are then immutable).
     pub fn is_final(self) -> bool {
         !matches!(self, Self::Queued | Self::Running)
@@ -118,28 +98,15 @@ pub struct RunFilter {
     pub until: Option<NaiveDate>,
 }
 
-/// How an analyst's task ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum ResultStatus {
-    /// It formed a view (which may be `insufficient_data`).
-    Succeeded,
-    /// It errored; `reason` says why. Nothing replaces its view.
-    Failed,
-    /// It was not run; `reason` says why (no LLM configured, token budget reached).
-    Skipped,
-}
-
-impl ResultStatus {
-    pub const ALL: [ResultStatus; 3] = [Self::Succeeded, Self::Failed, Self::Skipped];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-            Self::Skipped => "skipped",
-        }
+stockpilot_domain::code_enum! {
+    /// How an analyst's task ended.
+    pub enum ResultStatus as "result status" {
+        /// It formed a view (which may be `insufficient_data`).
+        Succeeded = "succeeded",
+        /// It errored; `reason` says why. Nothing replaces its view.
+        Failed = "failed",
+        /// It was not run; `reason` says why (no LLM configured, token budget reached).
+        Skipped = "skipped",
     }
 }
 

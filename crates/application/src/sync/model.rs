@@ -6,55 +6,35 @@ use stockpilot_domain::market::{Market, Symbol};
 
 use crate::ports::Dataset;
 
-/// What a job fetches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum JobKind {
-    Instruments,
-    Calendar,
-    DailyHistory,
-    DailyIncremental,
-    AdjustmentFactors,
-    Valuations,
-    FinancialsHistory,
-    FinancialsIncremental,
-    News,
-    InsiderTrades,
-    RetryFailures,
+stockpilot_domain::code_enum! {
+    /// What a job fetches.
+    pub enum JobKind as "job kind" {
+        /// The instrument list of a market.
+        Instruments = "instruments",
+        /// An exchange's trading calendar.
+        Calendar = "calendar",
+        /// Daily bars over a date range.
+        DailyHistory = "daily_history",
+        /// Daily bars after the newest stored one (at most `limit_days` per symbol).
+        DailyIncremental = "daily_incremental",
+        /// Adjustment factors for corporate actions.
+        AdjustmentFactors = "adjustment_factors",
+        /// Daily valuation metrics.
+        Valuations = "valuations",
+        /// Financial statements and indicators over a date range.
+        FinancialsHistory = "financials_history",
+        /// Financial statements and indicators newer than the stored ones.
+        FinancialsIncremental = "financials_incremental",
+        /// News articles.
+        News = "news",
+        /// Insider trades.
+        InsiderTrades = "insider_trades",
+        /// The failure ledger's due entries, fetched again.
+        RetryFailures = "retry_failures",
+    }
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 11] = [
-        Self::Instruments,
-        Self::Calendar,
-        Self::DailyHistory,
-        Self::DailyIncremental,
-        Self::AdjustmentFactors,
-        Self::Valuations,
-        Self::FinancialsHistory,
-        Self::FinancialsIncremental,
-        Self::News,
-        Self::InsiderTrades,
-        Self::RetryFailures,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Instruments => "instruments",
-            Self::Calendar => "calendar",
-            Self::DailyHistory => "daily_history",
-            Self::DailyIncremental => "daily_incremental",
-            Self::AdjustmentFactors => "adjustment_factors",
-            Self::Valuations => "valuations",
-            Self::FinancialsHistory => "financials_history",
-            Self::FinancialsIncremental => "financials_incremental",
-            Self::News => "news",
-            Self::InsiderTrades => "insider_trades",
-            Self::RetryFailures => "retry_failures",
-        }
-    }
-
     /// Whether the job walks a list of symbols.
     pub fn per_symbol(self) -> bool {
         !matches!(
@@ -80,69 +60,27 @@ impl JobKind {
     }
 }
 
-impl std::str::FromStr for JobKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                let allowed: Vec<&str> = Self::ALL.iter().map(|k| k.as_str()).collect();
-                format!("unknown job kind '{s}'; allowed: {}", allowed.join(", "))
-            })
+stockpilot_domain::code_enum! {
+    /// Where a sync job is.
+    pub enum JobStatus as "job status" {
+        /// Waiting for a worker.
+        Queued = "queued",
+        /// A worker is on it.
+        Running = "running",
+        /// Stopped by a provider's daily quota; resumes from its cursor after `resume_after`.
+        Paused = "paused",
+        /// Done.
+        Succeeded = "succeeded",
+        /// Ended by an error; `message` says which.
+        Failed = "failed",
+        /// Cancelled on request.
+        Cancelled = "cancelled",
     }
-}
-
-/// Where a sync job is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum JobStatus {
-    Queued,
-    Running,
-    /// Stopped by a provider's daily quota; resumes from its cursor after `resume_after`.
-    Paused,
-    Succeeded,
-    Failed,
-    Cancelled,
 }
 
 impl JobStatus {
-    pub const ALL: [JobStatus; 6] = [
-        Self::Queued,
-        Self::Running,
-        Self::Paused,
-        Self::Succeeded,
-        Self::Failed,
-        Self::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Running => "running",
-            Self::Paused => "paused",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-        }
-    }
-
     pub fn is_final(self) -> bool {
         matches!(self, Self::Succeeded | Self::Failed | Self::Cancelled)
-    }
-}
-
-impl std::str::FromStr for JobStatus {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| {
-                let allowed: Vec<&str> = Self::ALL.iter().map(|k| k.as_str()).collect();
-                format!("unknown job status '{s}'; allowed: {}", allowed.join(", "))
-            })
     }
 }
 
@@ -222,24 +160,13 @@ pub struct SyncJob {
     pub updated_at: DateTime<Utc>,
 }
 
-/// Where a failure ledger entry is: `pending` (retried after `next_retry_at`) or `permanent`
-/// (gave up).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum FailureStatus {
-    /// Will be retried after `next_retry_at`.
-    Pending,
-    /// Retried the maximum number of times; kept with the reason.
-    Permanent,
-}
-
-impl FailureStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pending => "pending",
-            Self::Permanent => "permanent",
-        }
+stockpilot_domain::code_enum! {
+    /// Where a failure ledger entry is.
+    pub enum FailureStatus as "failure status" {
+        /// Will be retried after `next_retry_at`.
+        Pending = "pending",
+        /// Retried the maximum number of times; kept with the reason.
+        Permanent = "permanent",
     }
 }
 

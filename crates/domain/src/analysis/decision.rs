@@ -9,27 +9,15 @@ use super::risk::PositionLimit;
 use super::signal::{AnalystSignal, Confidence, Signal};
 use crate::market::Symbol;
 
-/// What to do with a security.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Action {
-    /// Open or add to a long position.
-    Buy,
-    /// Reduce, close or go short.
-    Sell,
-    /// Do nothing.
-    Hold,
-}
-
-impl Action {
-    /// The snake_case code, as serialised.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Buy => "buy",
-            Action::Sell => "sell",
-            Action::Hold => "hold",
-        }
+crate::code_enum! {
+    /// What to do with a security.
+    pub enum Action as "action" {
+        /// Open or add to a long position.
+        Buy = "buy",
+        /// Reduce, close or go short.
+        Sell = "sell",
+        /// Do nothing.
+        Hold = "hold",
     }
 }
 

@@ -1,40 +1,27 @@
 //! What every analyst hands the portfolio manager: a direction, how sure it is, why, and the
 //! exact figures it looked at, so a view can always be traced back to data.
 
-use std::fmt;
-
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::market::Symbol;
 
-/// An analyst's view of a security; `insufficient_data` when it could not form one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum Signal {
-    /// Expects the price to rise.
-    Bullish,
-    /// Expects the price to fall.
-    Bearish,
-    /// Looked at the data and sees no edge either way.
-    Neutral,
-    /// Could not form a view: the data it needs is missing. Never disguised as neutral.
-    InsufficientData,
+crate::code_enum! {
+    /// An analyst's view of a security; `insufficient_data` when it could not form one.
+    pub enum Signal as "signal" {
+        /// Expects the price to rise.
+        Bullish = "bullish",
+        /// Expects the price to fall.
+        Bearish = "bearish",
+        /// Looked at the data and sees no edge either way.
+        Neutral = "neutral",
+        /// Could not form a view: the data it needs is missing. Never disguised as neutral.
+        InsufficientData = "insufficient_data",
+    }
 }
 
 impl Signal {
-    /// The snake_case code, as serialised.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Signal::Bullish => "bullish",
-            Signal::Bearish => "bearish",
-            Signal::Neutral => "neutral",
-            Signal::InsufficientData => "insufficient_data",
-        }
-    }
-
     /// Bullish above `threshold`, bearish below `−threshold`, neutral in between.
     pub(crate) fn from_score(score: f64, threshold: f64) -> Signal {
         if score > threshold {
@@ -44,12 +31,6 @@ impl Signal {
         } else {
             Signal::Neutral
         }
-    }
-}
-
-impl fmt::Display for Signal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -85,62 +85,41 @@ pub enum Benchmark {
     Symbol(usize),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Side {
-    Buy,
-    Sell,
-}
-
-impl Side {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Buy => "buy",
-            Self::Sell => "sell",
-        }
+crate::code_enum! {
+    /// Which way an order trades.
+    pub enum Side as "order side" {
+        /// Buys shares (or covers a short).
+        Buy = "buy",
+        /// Sells shares (or opens a short).
+        Sell = "sell",
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderStatus {
-    Filled,
-    Partial,
-    NotFilled,
-}
-
-impl OrderStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Filled => "filled",
-            Self::Partial => "partial",
-            Self::NotFilled => "not_filled",
-        }
+crate::code_enum! {
+    /// How much of an order filled.
+    pub enum OrderStatus as "order status" {
+        /// All of it.
+        Filled = "filled",
+        /// Part of it; `reason` says why.
+        Partial = "partial",
+        /// None of it; `reason` says why.
+        NotFilled = "not_filled",
     }
 }
 
-/// Why an order filled partly or not at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Reason {
-    /// A buy with the price at the day's limit-up.
-    LimitUp,
-    /// A sell with the price at the day's limit-down.
-    LimitDown,
-    /// No bar on the fill day.
-    Suspended,
-    /// The cash (after margin held for shorts) affords fewer lots than ordered.
-    InsufficientCash,
-    /// Shares bought the same day cannot be sold yet.
-    TPlusOne,
-}
-
-impl Reason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::LimitUp => "limit_up",
-            Self::LimitDown => "limit_down",
-            Self::Suspended => "suspended",
-            Self::InsufficientCash => "insufficient_cash",
-            Self::TPlusOne => "t_plus_one",
-        }
+crate::code_enum! {
+    /// Why an order filled partly or not at all.
+    pub enum Reason as "fill reason" {
+        /// A buy with the price at the day's limit-up.
+        LimitUp = "limit_up",
+        /// A sell with the price at the day's limit-down.
+        LimitDown = "limit_down",
+        /// No bar on the fill day.
+        Suspended = "suspended",
+        /// The cash (after margin held for shorts) affords fewer lots than ordered.
+        InsufficientCash = "insufficient_cash",
+        /// Shares bought the same day cannot be sold yet.
+        TPlusOne = "t_plus_one",
     }
 }
 

@@ -25,30 +25,22 @@ impl Costs {
     }
 }
 
-/// Which price of the day after the signal an order fills at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FillAt {
-    NextOpen,
-    NextClose,
+crate::code_enum! {
+    /// Which price of the day after the signal an order fills at.
+    pub enum FillAt as "fill" {
+        /// The next trading day's open.
+        NextOpen = "next_open",
+        /// The next trading day's close.
+        NextClose = "next_close",
+    }
 }
 
 impl FillAt {
+    /// # Errors
+    /// A [`RuleError`] on `fill` naming the allowed values.
     pub fn parse(text: &str) -> Result<Self, RuleError> {
-        match text {
-            "next_open" => Ok(Self::NextOpen),
-            "next_close" => Ok(Self::NextClose),
-            other => Err(RuleError::new(
-                "fill",
-                format!("'{other}' is not one of: next_open, next_close"),
-            )),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NextOpen => "next_open",
-            Self::NextClose => "next_close",
-        }
+        text.parse()
+            .map_err(|e: crate::market::UnknownCode| RuleError::new("fill", e.not_one_of()))
     }
 }
 
@@ -186,13 +178,16 @@ impl Rules {
 
     /// The preset of a market code (`CN`, `US`).
     pub fn preset(market: &str) -> Result<Self, RuleError> {
-        match market.to_ascii_uppercase().as_str() {
-            "CN" => Ok(Self::cn()),
-            "US" => Ok(Self::us()),
-            _ => Err(RuleError::new(
-                "market",
-                format!("'{market}' is not one of: CN, US"),
-            )),
+        match market.to_ascii_uppercase().parse::<crate::market::Market>() {
+            Ok(crate::market::Market::Cn) => Ok(Self::cn()),
+            Ok(crate::market::Market::Us) => Ok(Self::us()),
+            Err(e) => {
+                let asked = crate::market::UnknownCode {
+                    input: market.to_owned(),
+                    ..e
+                };
+                Err(RuleError::new("market", asked.not_one_of()))
+            }
         }
     }
 

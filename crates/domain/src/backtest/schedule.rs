@@ -5,32 +5,24 @@ use chrono::{Datelike, NaiveDate};
 
 use super::rules::RuleError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rebalance {
-    Daily,
-    Weekly,
-    Monthly,
+crate::code_enum! {
+    /// How often a backtest rebalances.
+    pub enum Rebalance as "rebalance" {
+        /// Every trading day.
+        Daily = "daily",
+        /// The last trading day of each ISO week.
+        Weekly = "weekly",
+        /// The last trading day of each month.
+        Monthly = "monthly",
+    }
 }
 
 impl Rebalance {
+    /// # Errors
+    /// A [`RuleError`] on `rebalance` naming the allowed values.
     pub fn parse(text: &str) -> Result<Self, RuleError> {
-        match text {
-            "daily" => Ok(Self::Daily),
-            "weekly" => Ok(Self::Weekly),
-            "monthly" => Ok(Self::Monthly),
-            other => Err(RuleError::new(
-                "rebalance",
-                format!("'{other}' is not one of: daily, weekly, monthly"),
-            )),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Daily => "daily",
-            Self::Weekly => "weekly",
-            Self::Monthly => "monthly",
-        }
+        text.parse()
+            .map_err(|e: crate::market::UnknownCode| RuleError::new("rebalance", e.not_one_of()))
     }
 
     /// Indexes into `calendar` (trading days, ascending) of the rebalance days. The last day of

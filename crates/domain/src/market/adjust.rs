@@ -6,8 +6,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 use super::bars::DailyBar;
-use super::code::code_enum;
 use super::symbol::Symbol;
+use crate::code_enum;
 
 /// Decimal places adjusted prices keep: enough that a 1/1000 factor ratio on a cent price
 /// survives, few enough that stored and recomputed values compare equal.

@@ -17,12 +17,47 @@ pub struct UnknownCode {
     pub allowed: &'static [&'static str],
 }
 
+impl UnknownCode {
+    /// The same refusal in the words of a command-line or rules field:
+    /// `'HK' is not one of: CN, US`.
+    pub fn not_one_of(&self) -> String {
+        format!(
+            "'{}' is not one of: {}",
+            excerpt(&self.input),
+            self.allowed.join(", ")
+        )
+    }
+}
+
 /// Declares a fieldless enum whose variants map one-to-one onto fixed strings, so that
-/// serde, `as_str`, `Display` and `FromStr` can never disagree about the spelling. With the
-/// `openapi` feature it also describes itself to the API document: a string schema of its
-/// codes, whose description is the enum's doc comment followed by each code's.
+/// serde, `as_str`, `Display` and `FromStr` can never disagree about the spelling: the one
+/// idiom for closed sets (markets, statuses, roles, error codes) in every crate.
+///
+/// With the calling crate's `openapi` feature it also describes itself to the API document: a
+/// string schema of its codes, whose description is the enum's doc comment followed by each
+/// code's. `@custom_schema` before the doc comment leaves the schema to the caller.
+///
+/// ```
+/// stockpilot_domain::code_enum! {
+///     /// Where a job is.
+///     pub enum Stage as "stage" {
+///         /// Waiting for a worker.
+///         Queued = "queued",
+///         /// Done.
+///         Done = "done",
+///     }
+/// }
+/// assert_eq!("queued".parse::<Stage>(), Ok(Stage::Queued));
+/// assert_eq!(Stage::Done.to_string(), "done");
+/// assert_eq!(
+///     "later".parse::<Stage>().unwrap_err().to_string(),
+///     "unknown stage 'later'; allowed: queued, done"
+/// );
+/// ```
+#[macro_export]
 macro_rules! code_enum {
     (
+        @custom_schema
         $(#[doc = $doc:literal])*
         pub enum $name:ident as $kind:literal {
             $( $(#[doc = $vdoc:literal])* $variant:ident = $code:literal ),+ $(,)?
@@ -31,7 +66,7 @@ macro_rules! code_enum {
         $(#[doc = $doc])*
         #[derive(
             Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-            serde::Serialize, serde::Deserialize,
+            ::serde::Serialize, ::serde::Deserialize,
         )]
         pub enum $name {
             $( $(#[doc = $vdoc])* #[serde(rename = $code)] $variant ),+
@@ -68,24 +103,36 @@ macro_rules! code_enum {
                 }
             }
         }
+    };
+    (
+        $(#[doc = $doc:literal])*
+        pub enum $name:ident as $kind:literal {
+            $( $(#[doc = $vdoc:literal])* $variant:ident = $code:literal ),+ $(,)?
+        }
+    ) => {
+        $crate::code_enum! {
+            @custom_schema
+            $(#[doc = $doc])*
+            pub enum $name as $kind {
+                $( $(#[doc = $vdoc])* $variant = $code ),+
+            }
+        }
 
         #[cfg(feature = "openapi")]
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        impl ::utoipa::PartialSchema for $name {
+            fn schema() -> ::utoipa::openapi::RefOr<::utoipa::openapi::schema::Schema> {
                 $crate::market::code_schema(&[$($doc),*], &[$(($code, &[$($vdoc),*])),+])
             }
         }
 
         #[cfg(feature = "openapi")]
-        impl utoipa::ToSchema for $name {
+        impl ::utoipa::ToSchema for $name {
             fn name() -> ::std::borrow::Cow<'static, str> {
                 ::std::borrow::Cow::Borrowed(stringify!($name))
             }
         }
     };
 }
-
-pub(crate) use code_enum;
 
 /// The schema of a `code_enum!`: a string with the codes as its values, described by the
 /// enum's doc lines and then one `- `code`: doc` line per code.
@@ -106,7 +153,12 @@ pub fn code_schema(
     let mut description = text(doc);
     description.push('\n');
     for (code, doc) in codes {
-        description.push_str(&format!("\n- `{code}`: {}", text(doc).replace('\n', " ")));
+        let doc = text(doc).replace('\n', " ");
+        if doc.is_empty() {
+            description.push_str(&format!("\n- `{code}`"));
+        } else {
+            description.push_str(&format!("\n- `{code}`: {doc}"));
+        }
     }
     ObjectBuilder::new()
         .schema_type(Type::String)

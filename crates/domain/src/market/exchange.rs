@@ -1,7 +1,7 @@
 //! Markets and exchanges: which venue a security trades on decides its symbol rule,
 //! its trading calendar and its currency.
 
-use super::code::code_enum;
+use crate::code_enum;
 
 code_enum! {
     /// A national market served by one data provider.

@@ -5,8 +5,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use super::code::code_enum;
 use super::symbol::Symbol;
+use crate::code_enum;
 
 code_enum! {
     /// Which of the three primary statements a record is.

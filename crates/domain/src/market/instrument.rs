@@ -4,9 +4,9 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::code::code_enum;
 use super::exchange::{Exchange, Market};
 use super::symbol::Symbol;
+use crate::code_enum;
 
 code_enum! {
     /// Whether a security currently trades.

@@ -98,7 +98,7 @@ impl MarketDataSource for ScriptedSource {
         &[Market::Us]
     }
     fn datasets(&self) -> &'static [stockpilot_application::ports::Dataset] {
-        &stockpilot_application::ports::Dataset::ALL
+        stockpilot_application::ports::Dataset::ALL
     }
     async fn instruments(&self, _m: Market) -> Result<Vec<Instrument>, SourceError> {
         Ok(["AAA", "BBB"]

@@ -217,7 +217,7 @@ pub fn register_metrics() {
         let _ = metrics::histogram!("stockpilot_http_request_duration_seconds", &labels);
     }
     metrics::counter!("stockpilot_http_overloaded_total").increment(0);
-    for group in crate::routes::Group::ALL.map(crate::routes::Group::as_str) {
+    for group in crate::routes::Group::ALL.iter().map(|g| g.as_str()) {
         metrics::counter!("stockpilot_rate_limited_total", "group" => group).increment(0);
     }
 }

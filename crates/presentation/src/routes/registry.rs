@@ -19,32 +19,22 @@ pub enum Access {
     Role(Role),
 }
 
-/// The rate-limit group a route's calls count against (`rate_limit.*_per_minute`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Group {
-    /// `GET` of anything.
-    Reads,
-    /// Other methods, unless a route says otherwise.
-    Writes,
-    /// Calls that cost LLM or search money.
-    Chat,
-    /// Research runs started.
-    Research,
+stockpilot_domain::code_enum! {
+    @custom_schema
+    /// The rate-limit group a route's calls count against (`rate_limit.*_per_minute`).
+    pub enum Group as "rate-limit group" {
+        /// `GET` of anything.
+        Reads = "reads",
+        /// Other methods, unless a route says otherwise.
+        Writes = "writes",
+        /// Calls that cost LLM or search money.
+        Chat = "chat",
+        /// Research runs started.
+        Research = "research",
+    }
 }
 
 impl Group {
-    pub const ALL: [Group; 4] = [Group::Reads, Group::Writes, Group::Chat, Group::Research];
-
-    /// The name in metrics, messages and configuration.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Group::Reads => "reads",
-            Group::Writes => "writes",
-            Group::Chat => "chat",
-            Group::Research => "research",
-        }
-    }
-
     /// The group of a call no route declares one for (an unknown path): by its method.
     pub fn of_method(method: &Method) -> Group {
         if matches!(*method, Method::GET | Method::HEAD) {

@@ -24,9 +24,7 @@ pub async fn run(config: &Config, action: &ApikeyAction) -> anyhow::Result<bool>
     let auth = wiring::auth_service(config, store);
     match action {
         ApikeyAction::Create { name, role } => {
-            let role: Role = role
-                .parse()
-                .map_err(|e: String| anyhow::anyhow!("--role: {e}"))?;
+            let role: Role = role.parse().map_err(|e| anyhow::anyhow!("--role: {e}"))?;
             let created = auth
                 .create(name, role, "cli")
                 .await

@@ -50,7 +50,7 @@ pub async fn run(config: &Config, action: &SyncAction) -> anyhow::Result<bool> {
                 .map(|s| Symbol::parse(s.trim()).map_err(|e| anyhow::anyhow!("--symbols: {e}")))
                 .collect::<Result<Vec<_>, _>>()?;
             let request = JobRequest {
-                kind: Some(kind.parse().map_err(|e: String| anyhow::anyhow!(e))?),
+                kind: Some(kind.parse().map_err(|e| anyhow::anyhow!("{e}"))?),
                 market: market
                     .as_deref()
                     .map(str::parse::<Market>)

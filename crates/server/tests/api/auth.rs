@@ -140,7 +140,7 @@ async fn every_route_refuses_anonymous_callers_and_roles_below_its_own() {
     let app = TestApp::spawn_on(TestDatabase::sqlite().unwrap(), &[]).await;
     let anonymous = reqwest::Client::new();
     let mut keys = std::collections::HashMap::new();
-    for role in Role::ALL {
+    for &role in Role::ALL {
         keys.insert(role, client_with_key(&key(&app, role).await));
     }
     let specs = table().specs();
@@ -164,7 +164,7 @@ async fn every_route_refuses_anonymous_callers_and_roles_below_its_own() {
                     "{} {path}",
                     spec.method
                 );
-                for role in Role::ALL {
+                for &role in Role::ALL {
                     let (status, code) =
                         error_code(send(&keys[&role], &app, &method(&spec.method), &path).await)
                             .await;

@@ -336,10 +336,7 @@ pub fn job(m: sync_job::Model) -> Result<SyncJob, StoreError> {
 }
 
 pub fn dataset(s: &str) -> Result<Dataset, StoreError> {
-    Dataset::ALL
-        .into_iter()
-        .find(|d| d.as_str() == s)
-        .ok_or_else(|| data_err(format!("unknown dataset '{s}'")))
+    s.parse().map_err(data_err)
 }
 
 pub fn failure(m: sync_failure::Model) -> Result<SyncFailure, StoreError> {
@@ -350,11 +347,7 @@ pub fn failure(m: sync_failure::Model) -> Result<SyncFailure, StoreError> {
         error_kind: m.error_kind,
         error: m.error,
         attempts: u32::try_from(m.attempts).unwrap_or(0),
-        status: if m.status == FailureStatus::Permanent.as_str() {
-            FailureStatus::Permanent
-        } else {
-            FailureStatus::Pending
-        },
+        status: m.status.parse::<FailureStatus>().map_err(data_err)?,
         next_retry_at: m.next_retry_at,
         last_job_id: m.last_job_id.map(|u| u.to_string()),
         first_failed_at: m.first_failed_at,

@@ -27,8 +27,7 @@ fn to_run(m: research_run::Model) -> Result<Run, StoreError> {
     let request: RunRequest = serde_json::from_value(m.request).map_err(data_err)?;
     Ok(Run {
         id: m.id.to_string(),
-        status: RunStatus::parse(&m.status)
-            .ok_or_else(|| data_err(format!("run status '{}'", m.status)))?,
+        status: m.status.parse::<RunStatus>().map_err(data_err)?,
         request,
         error: m.error,
         cancel_requested: m.cancel_requested,

@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 use stockpilot_application::ports::{
-    ChatMessage, CompletionRequest, OutputSchema, ProviderConfig, Role, TokenUsage,
+    ChatMessage, ChatRole, CompletionRequest, OutputSchema, ProviderConfig, TokenUsage,
 };
 
 /// The JSON body of `POST {base}/chat/completions`.
@@ -29,7 +29,7 @@ pub(crate) fn request_body(
     }
     body["messages"] = messages
         .iter()
-        .map(|m| json!({ "role": role(m.role), "content": m.content }))
+        .map(|m| json!({ "role": m.role.as_str(), "content": m.content }))
         .collect();
     if let Some(t) = request.temperature {
         body["temperature"] = json!(t);
@@ -45,14 +45,6 @@ pub(crate) fn request_body(
     body
 }
 
-fn role(role: Role) -> &'static str {
-    match role {
-        Role::System => "system",
-        Role::User => "user",
-        Role::Assistant => "assistant",
-    }
-}
-
 /// Providers without schema enforcement (DeepSeek, Qwen, …) need the word "JSON", the schema
 /// and an example in the prompt for `json_object` mode to work at all.
 fn add_schema_instruction(messages: &mut Vec<ChatMessage>, schema: &OutputSchema) {
@@ -60,7 +52,7 @@ fn add_schema_instruction(messages: &mut Vec<ChatMessage>, schema: &OutputSchema
         "Answer with only one JSON object, no prose and no code fences. It must match this JSON Schema:\n{}\nExample of a valid answer:\n{}",
         schema.schema, schema.example
     );
-    match messages.iter_mut().find(|m| m.role == Role::System) {
+    match messages.iter_mut().find(|m| m.role == ChatRole::System) {
         Some(system) => {
             system.content.push_str("\n\n");
             system.content.push_str(&instruction);

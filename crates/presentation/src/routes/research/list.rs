@@ -51,16 +51,7 @@ pub async fn handle(
     query: web::Query<Query>,
     page: web::Query<PageQuery<200>>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(RunStatus::parse(s).ok_or_else(|| {
-            let allowed: Vec<&str> = RunStatus::ALL.iter().map(|s| s.as_str()).collect();
-            params::invalid(
-                "status",
-                format!("unknown status '{s}'; one of {}", allowed.join(", ")),
-            )
-        })?),
-        None => None,
-    };
+    let status: Option<RunStatus> = params::code("status", query.status.as_deref())?;
     let symbol = query
         .symbol
         .as_deref()

@@ -45,10 +45,8 @@ const MAX_SYMBOLS: usize = 10_000;
 
 impl Body {
     fn into_request(self) -> Result<JobRequest, ApiError> {
-        let kind: JobKind = self
-            .kind
-            .parse()
-            .map_err(|e: String| params::invalid("kind", e))?;
+        let kind: JobKind = params::code("kind", Some(&self.kind))?
+            .ok_or_else(|| params::invalid("kind", "is required"))?;
         let market: Option<Market> = params::code("market", self.market.as_deref())?;
         if self.symbols.len() > MAX_SYMBOLS {
             return Err(params::invalid(

@@ -44,17 +44,7 @@ pub async fn handle(
     query: web::Query<Query>,
     page: web::Query<PageQuery<500>>,
 ) -> Result<HttpResponse, ApiError> {
-    let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
-        None => None,
-        Some("pending") => Some(FailureStatus::Pending),
-        Some("permanent") => Some(FailureStatus::Permanent),
-        Some(other) => {
-            return Err(params::invalid(
-                "status",
-                format!("unknown status '{other}'; allowed: pending, permanent"),
-            ));
-        }
-    };
+    let status: Option<FailureStatus> = params::code("status", query.status.as_deref())?;
     let paging = page.paging()?;
     let page = state
         .sync

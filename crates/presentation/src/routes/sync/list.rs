@@ -43,13 +43,7 @@ pub async fn handle(
     query: web::Query<Query>,
     page: web::Query<PageQuery<200>>,
 ) -> Result<HttpResponse, ApiError> {
-    let status: Option<JobStatus> = match query.status.as_deref().filter(|s| !s.is_empty()) {
-        Some(s) => Some(
-            s.parse()
-                .map_err(|e: String| params::invalid("status", e))?,
-        ),
-        None => None,
-    };
+    let status: Option<JobStatus> = params::code("status", query.status.as_deref())?;
     let paging = page.paging()?;
     let page = state
         .sync
