@@ -8,6 +8,7 @@ pub mod backoff;
 pub mod backtest;
 pub mod error;
 pub mod health;
+pub mod ids;
 pub mod llm;
 pub mod market;
 pub mod ports;
@@ -15,3 +16,4 @@ pub mod research;
 pub mod sync;
 
 pub use error::{AppError, FieldProblem};
+pub use ids::{InvalidId, JobId, KeyId, RunId};

@@ -6,4 +6,4 @@ pub mod backtest;
 pub mod indicators;
 pub mod market;
 
-mod text;
+pub mod text;

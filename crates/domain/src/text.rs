@@ -7,7 +7,7 @@ use std::borrow::Cow;
 const MAX_ECHO_CHARS: usize = 40;
 
 /// The input as it should appear in an error message, cut at a char boundary with `…`.
-pub(crate) fn excerpt(input: &str) -> Cow<'_, str> {
+pub fn excerpt(input: &str) -> Cow<'_, str> {
     match input.char_indices().nth(MAX_ECHO_CHARS) {
         Some((cut, _)) => Cow::Owned(format!("{}…", &input[..cut])),
         None => Cow::Borrowed(input),

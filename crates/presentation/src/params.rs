@@ -130,6 +130,34 @@ impl utoipa::IntoParams for SymbolPath {
     }
 }
 
+/// The `{id}` path parameter as a typed id (`JobId`, `RunId`, `KeyId`), parsed before the
+/// handler runs: text that is no id is answered 404 naming it, as an id nobody has. (Each
+/// route describes the parameter in its own words.)
+#[derive(Debug, Clone, Copy)]
+pub struct IdPath<T>(pub T);
+
+impl<T> actix_web::FromRequest for IdPath<T>
+where
+    T: std::str::FromStr<Err = stockpilot_application::InvalidId> + 'static,
+{
+    type Error = actix_web::Error;
+    type Future = futures_util::future::LocalBoxFuture<'static, Result<Self, Self::Error>>;
+
+    fn from_request(
+        req: &actix_web::HttpRequest,
+        payload: &mut actix_web::dev::Payload,
+    ) -> Self::Future {
+        let text = actix_web::web::Path::<String>::from_request(req, payload);
+        Box::pin(async move {
+            let text = text.await?;
+            let id = text
+                .parse::<T>()
+                .map_err(|e| ApiError::from(AppError::NotFound(e.to_string())))?;
+            Ok(IdPath(id))
+        })
+    }
+}
+
 /// The `page` and `page_size` query parameters of a list route whose pages hold at most `MAX`
 /// items: one extractor (`web::Query<PageQuery<MAX>>`, next to the route's own query) and
 /// one description of both parameters for the API document.

@@ -204,11 +204,11 @@ async fn run() {
             })
             .await
             .unwrap();
-        let claimed = service.claim(&run.id, "bench").await.unwrap().unwrap();
+        let claimed = service.claim(run.id, "bench").await.unwrap().unwrap();
         let (_stop, mut shutdown) = tokio::sync::watch::channel(false);
         assert!(service.drive(&claimed, "bench", &mut shutdown).await);
         let wall = started.elapsed();
-        let view = service.view(&run.id).await.unwrap();
+        let view = service.view(run.id).await.unwrap();
         assert_eq!(view.run.status, RunStatus::Succeeded);
         assert!(
             view.results
@@ -247,7 +247,7 @@ async fn run() {
         search: None,
         provider: None,
         budget: Arc::new(Budget::new(1, 0)),
-        run_id: "bench".into(),
+        purpose_prefix: "run:bench ".into(),
         debate_rounds: 0,
         max_tokens_per_call: 16,
         temperature: stockpilot_application::research::analysts::RESEARCH_TEMPERATURE,

@@ -162,7 +162,7 @@ pub async fn import(
         let job = sync.submit(&request).await.map_err(AppError::into_anyhow)?;
         // A server running on the same database may take the job first; then it is awaited.
         let done = sync
-            .run_to_end(&job.id, worker)
+            .run_to_end(job.id, worker)
             .await
             .map_err(AppError::into_anyhow)?;
         if done.status != JobStatus::Succeeded || done.symbols_failed > 0 {

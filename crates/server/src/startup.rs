@@ -229,7 +229,7 @@ impl Application {
                 auth.record(wiring::cli_audit(
                     &auth,
                     "api_key.create",
-                    &created.key.id,
+                    &created.key.id.to_string(),
                     "bootstrap",
                 ))
                 .await;

@@ -3,6 +3,8 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::KeyId;
+
 stockpilot_domain::code_enum! {
     /// What a caller may do: `reader` < `analyst` < `operator` < `admin`; each role includes
     /// everything the ones before it may do.
@@ -28,7 +30,7 @@ impl Role {
 /// A stored API key as anyone may see it: no token, no hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApiKey {
-    pub id: String,
+    pub id: KeyId,
     pub name: String,
     pub role: Role,
     /// The first characters of the token (`sp_live_1a2b3c4d`), to recognise a key by.
@@ -61,7 +63,7 @@ pub struct KeyDraft {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     /// `None` when authentication is disabled.
-    pub key_id: Option<String>,
+    pub key_id: Option<KeyId>,
     pub name: String,
     pub role: Role,
 }
@@ -84,8 +86,8 @@ pub struct AuditEntry {
     /// Assigned by the store; 0 before the entry is appended.
     pub id: i64,
     pub at: DateTime<Utc>,
-    #[cfg_attr(feature = "openapi", schema(required))]
-    pub key_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required, value_type = Option<String>))]
+    pub key_id: Option<KeyId>,
     #[cfg_attr(feature = "openapi", schema(required))]
     pub key_name: Option<String>,
     #[cfg_attr(feature = "openapi", schema(required))]
@@ -108,7 +110,7 @@ pub struct AuditEntry {
 /// Which audit entries to list.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AuditFilter {
-    pub key_id: Option<String>,
+    pub key_id: Option<KeyId>,
     pub action: Option<String>,
     pub outcome: Option<String>,
     pub since: Option<DateTime<Utc>>,

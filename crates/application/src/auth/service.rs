@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::model::{ApiKey, AuditEntry, AuditFilter, KeyDraft, Principal, Role};
-use crate::AppError;
 use crate::ports::{ApiKeyStore, AuditLog, Clock, Page};
+use crate::{AppError, KeyId};
 
 /// Every token starts with this, so leaked keys are easy to find by secret scanners.
 pub const TOKEN_PREFIX: &str = "sp_live_";
@@ -67,7 +67,7 @@ pub struct AuthService {
     cache_ttl: Duration,
     cache: Mutex<HashMap<String, Cached>>,
     /// Key id → last use not yet written.
-    pending_use: Mutex<HashMap<String, chrono::DateTime<chrono::Utc>>>,
+    pending_use: Mutex<HashMap<KeyId, chrono::DateTime<chrono::Utc>>>,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -144,7 +144,7 @@ impl AuthService {
         self.pending_use
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .insert(key.id.clone(), self.clock.now());
+            .insert(key.id, self.clock.now());
         Ok(Principal {
             key_id: Some(key.id),
             name: key.name,
@@ -183,13 +183,13 @@ impl AuthService {
     }
 
     /// Revokes a key (again is harmless). It stops working on this instance at once.
-    pub async fn revoke(&self, id: &str) -> Result<ApiKey, AppError> {
+    pub async fn revoke(&self, id: KeyId) -> Result<ApiKey, AppError> {
         let key = self
             .keys
             .revoke(id, self.clock.now())
             .await
             .map_err(AppError::from)?
-            .ok_or_else(|| AppError::NotFound(format!("no API key with id '{id}'")))?;
+            .ok_or_else(|| AppError::NotFound(format!("API key '{id}' does not exist")))?;
         self.cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -231,7 +231,7 @@ impl AuthService {
 
     /// Writes the uses seen since the last flush: one write per key, however many requests.
     pub async fn flush_usage(&self) -> Result<(), AppError> {
-        let used: Vec<(String, chrono::DateTime<chrono::Utc>)> = self
+        let used: Vec<(KeyId, chrono::DateTime<chrono::Utc>)> = self
             .pending_use
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -6,14 +6,14 @@ use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::*;
-use crate::AppError;
 use crate::ports::{ApiKeyStore, AuditLog, FixedClock, Page, StoreError};
+use crate::{AppError, KeyId};
 
 #[derive(Default)]
 struct MemKeys {
     rows: Mutex<Vec<(ApiKey, String)>>,
     lookups: AtomicUsize,
-    touches: Mutex<Vec<(String, DateTime<Utc>)>>,
+    touches: Mutex<Vec<(KeyId, DateTime<Utc>)>>,
 }
 
 #[async_trait]
@@ -21,7 +21,7 @@ impl ApiKeyStore for MemKeys {
     async fn insert(&self, draft: &KeyDraft, token_hash: &str) -> Result<ApiKey, StoreError> {
         let mut rows = self.rows.lock().unwrap();
         let key = ApiKey {
-            id: format!("k{}", rows.len() + 1),
+            id: KeyId::from(uuid::Uuid::from_u128(rows.len() as u128 + 1)),
             name: draft.name.clone(),
             role: draft.role,
             prefix: draft.prefix.clone(),
@@ -43,7 +43,7 @@ impl ApiKeyStore for MemKeys {
             .find(|(_, h)| h == hash)
             .cloned())
     }
-    async fn get(&self, id: &str) -> Result<Option<ApiKey>, StoreError> {
+    async fn get(&self, id: KeyId) -> Result<Option<ApiKey>, StoreError> {
         Ok(self
             .rows
             .lock()
@@ -61,14 +61,14 @@ impl ApiKeyStore for MemKeys {
             .map(|(k, _)| k.clone())
             .collect())
     }
-    async fn revoke(&self, id: &str, at: DateTime<Utc>) -> Result<Option<ApiKey>, StoreError> {
+    async fn revoke(&self, id: KeyId, at: DateTime<Utc>) -> Result<Option<ApiKey>, StoreError> {
         let mut rows = self.rows.lock().unwrap();
         Ok(rows.iter_mut().find(|(k, _)| k.id == id).map(|(k, _)| {
             k.revoked_at.get_or_insert(at);
             k.clone()
         }))
     }
-    async fn touch(&self, used: &[(String, DateTime<Utc>)]) -> Result<(), StoreError> {
+    async fn touch(&self, used: &[(KeyId, DateTime<Utc>)]) -> Result<(), StoreError> {
         self.touches.lock().unwrap().extend(used.iter().cloned());
         Ok(())
     }
@@ -136,7 +136,7 @@ async fn a_created_token_authenticates_and_only_its_hash_is_stored() {
     let who = auth.authenticate(&created.token).await.unwrap();
     assert_eq!(who.role, Role::Analyst);
     assert_eq!(who.name, "desk-1");
-    assert_eq!(who.key_id.as_deref(), Some(created.key.id.as_str()));
+    assert_eq!(who.key_id, Some(created.key.id));
 
     // Two tokens are never the same.
     let other = auth.create("desk-2", Role::Reader, "cli").await.unwrap();
@@ -158,7 +158,7 @@ async fn unknown_malformed_and_revoked_tokens_are_refused() {
         ));
     }
     auth.authenticate(&created.token).await.unwrap();
-    let revoked = auth.revoke(&created.key.id).await.unwrap();
+    let revoked = auth.revoke(created.key.id).await.unwrap();
     assert!(revoked.revoked_at.is_some());
     // Revocation takes effect at once, even though the key was cached.
     assert!(matches!(
@@ -166,7 +166,7 @@ async fn unknown_malformed_and_revoked_tokens_are_refused() {
         Err(AppError::Unauthorized(_))
     ));
     assert!(matches!(
-        auth.revoke("nope").await,
+        auth.revoke(KeyId::from(uuid::Uuid::from_u128(999))).await,
         Err(AppError::NotFound(_))
     ));
 }
@@ -202,7 +202,7 @@ async fn bootstrap_creates_one_admin_key_only_when_none_is_usable() {
     assert_eq!(first.key.role, Role::Admin);
     assert_eq!(first.key.created_by, "bootstrap");
     assert!(auth.bootstrap().await.unwrap().is_none());
-    auth.revoke(&first.key.id).await.unwrap();
+    auth.revoke(first.key.id).await.unwrap();
     let second = auth.bootstrap().await.unwrap().unwrap();
     assert_ne!(second.token, first.token);
 }
@@ -244,7 +244,7 @@ async fn a_key_revoked_by_another_process_stops_working_at_the_next_check() {
     assert_eq!(seen, 0);
     server.authenticate(&created.token).await.unwrap();
 
-    cli.revoke(&created.key.id).await.unwrap();
+    cli.revoke(created.key.id).await.unwrap();
     // Still cached here (60 s cache) until the check runs.
     assert!(server.authenticate(&created.token).await.is_ok());
     let seen = server

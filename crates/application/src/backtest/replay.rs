@@ -416,7 +416,7 @@ impl BacktestService {
             search: None,
             provider: req.llm.provider.clone(),
             budget: Arc::new(Budget::new(req.llm.max_tokens, 0)),
-            run_id: format!("backtest-{}-{}", req.from, req.to),
+            purpose_prefix: format!("run:backtest-{}-{} ", req.from, req.to),
             debate_rounds: req.llm.debate_rounds,
             max_tokens_per_call: req.llm.max_tokens_per_call,
             temperature: 0.0,

@@ -4,6 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{Page, StoreError};
+use crate::KeyId;
 use crate::auth::{ApiKey, AuditEntry, AuditFilter, KeyDraft};
 
 /// API keys, stored by the SHA-256 of the token (the token itself is never stored).
@@ -13,13 +14,13 @@ pub trait ApiKeyStore: Send + Sync {
     async fn insert(&self, draft: &KeyDraft, token_hash: &str) -> Result<ApiKey, StoreError>;
     /// The key whose token hashes to `token_hash`, with the stored hash, revoked or not.
     async fn find_by_hash(&self, token_hash: &str) -> Result<Option<(ApiKey, String)>, StoreError>;
-    async fn get(&self, id: &str) -> Result<Option<ApiKey>, StoreError>;
+    async fn get(&self, id: KeyId) -> Result<Option<ApiKey>, StoreError>;
     /// Every key, newest first.
     async fn list(&self) -> Result<Vec<ApiKey>, StoreError>;
     /// Marks the key revoked at `at` unless it already is; `None` when no such key.
-    async fn revoke(&self, id: &str, at: DateTime<Utc>) -> Result<Option<ApiKey>, StoreError>;
+    async fn revoke(&self, id: KeyId, at: DateTime<Utc>) -> Result<Option<ApiKey>, StoreError>;
     /// Records when keys were last used (one write per key, never moving backwards).
-    async fn touch(&self, used: &[(String, DateTime<Utc>)]) -> Result<(), StoreError>;
+    async fn touch(&self, used: &[(KeyId, DateTime<Utc>)]) -> Result<(), StoreError>;
     /// How many keys are not revoked.
     async fn count_active(&self) -> Result<u64, StoreError>;
     /// How many keys are revoked: it only ever grows (keys are never un-revoked or deleted),

@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::market_store::{Page, StoreError};
+use crate::RunId;
 use crate::research::model::{
     AnalystResult, DecisionRecord, NewRun, Run, RunEvent, RunFilter, RunStatus,
 };
@@ -24,7 +25,7 @@ pub trait ResearchStore: Send + Sync {
 
     /// # Errors
     /// [`StoreError`].
-    async fn run(&self, id: &str) -> Result<Option<Run>, StoreError>;
+    async fn run(&self, id: RunId) -> Result<Option<Run>, StoreError>;
 
     /// Newest first.
     ///
@@ -44,7 +45,7 @@ pub trait ResearchStore: Send + Sync {
     /// [`StoreError`].
     async fn claim(
         &self,
-        only: Option<&str>,
+        only: Option<RunId>,
         worker: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Run>, StoreError>;
@@ -60,14 +61,14 @@ pub trait ResearchStore: Send + Sync {
         stale_before: DateTime<Utc>,
         resume: bool,
         now: DateTime<Utc>,
-    ) -> Result<Vec<String>, StoreError>;
+    ) -> Result<Vec<RunId>, StoreError>;
 
     /// Hands a run `worker` holds back to the queue (graceful shutdown); finished analysts
     /// are kept and the next claimer resumes it.
     ///
     /// # Errors
     /// [`StoreError`].
-    async fn release(&self, id: &str, worker: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn release(&self, id: RunId, worker: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
 
     /// Refreshes the heartbeat of a run `worker` holds; returns whether a cancel was asked.
     ///
@@ -75,7 +76,7 @@ pub trait ResearchStore: Send + Sync {
     /// [`StoreError`].
     async fn heartbeat(
         &self,
-        id: &str,
+        id: RunId,
         worker: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError>;
@@ -86,7 +87,7 @@ pub trait ResearchStore: Send + Sync {
     /// [`StoreError`].
     async fn append_event(
         &self,
-        id: &str,
+        id: RunId,
         event: &EventDraft,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError>;
@@ -98,7 +99,7 @@ pub trait ResearchStore: Send + Sync {
     /// [`StoreError`].
     async fn record_result(
         &self,
-        id: &str,
+        id: RunId,
         result: &AnalystResult,
         event: &EventDraft,
         now: DateTime<Utc>,
@@ -110,7 +111,7 @@ pub trait ResearchStore: Send + Sync {
     /// [`StoreError`].
     async fn record_decision(
         &self,
-        id: &str,
+        id: RunId,
         decision: &DecisionRecord,
         event: &EventDraft,
         now: DateTime<Utc>,
@@ -123,7 +124,7 @@ pub trait ResearchStore: Send + Sync {
     /// [`StoreError`].
     async fn finish(
         &self,
-        id: &str,
+        id: RunId,
         status: RunStatus,
         error: Option<String>,
         event: &EventDraft,
@@ -135,22 +136,25 @@ pub trait ResearchStore: Send + Sync {
     ///
     /// # Errors
     /// [`StoreError`].
-    async fn request_cancel(&self, id: &str, now: DateTime<Utc>)
-    -> Result<Option<Run>, StoreError>;
+    async fn request_cancel(
+        &self,
+        id: RunId,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Run>, StoreError>;
 
     /// Events with a sequence number above `after`, ascending, at most `limit`.
     ///
     /// # Errors
     /// [`StoreError`].
-    async fn events(&self, id: &str, after: i64, limit: u64) -> Result<Vec<RunEvent>, StoreError>;
+    async fn events(&self, id: RunId, after: i64, limit: u64) -> Result<Vec<RunEvent>, StoreError>;
 
     /// # Errors
     /// [`StoreError`].
-    async fn results(&self, id: &str) -> Result<Vec<AnalystResult>, StoreError>;
+    async fn results(&self, id: RunId) -> Result<Vec<AnalystResult>, StoreError>;
 
     /// # Errors
     /// [`StoreError`].
-    async fn decisions(&self, id: &str) -> Result<Vec<DecisionRecord>, StoreError>;
+    async fn decisions(&self, id: RunId) -> Result<Vec<DecisionRecord>, StoreError>;
 
     /// News stored for `symbol` published in `[since, until]`, newest first.
     ///

@@ -3,6 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::market_store::{DataBatch, Page, StoreError};
+use crate::JobId;
 use crate::sync::{BatchCommit, FailureStatus, JobStatus, NewJob, SyncFailure, SyncJob};
 
 #[async_trait::async_trait]
@@ -15,7 +16,7 @@ pub trait SyncJobStore: Send + Sync {
 
     /// # Errors
     /// [`StoreError`].
-    async fn job(&self, id: &str) -> Result<Option<SyncJob>, StoreError>;
+    async fn job(&self, id: JobId) -> Result<Option<SyncJob>, StoreError>;
 
     /// Newest first.
     ///
@@ -47,7 +48,7 @@ pub trait SyncJobStore: Send + Sync {
     /// [`StoreError`].
     async fn claim_job(
         &self,
-        job_id: &str,
+        job_id: JobId,
         worker: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<SyncJob>, StoreError>;
@@ -60,7 +61,7 @@ pub trait SyncJobStore: Send + Sync {
     /// [`StoreError`]; then nothing of the batch is written.
     async fn commit_batch(
         &self,
-        job_id: &str,
+        job_id: JobId,
         provider: &str,
         data: &[DataBatch],
         commit: &BatchCommit,
@@ -73,7 +74,7 @@ pub trait SyncJobStore: Send + Sync {
     /// [`StoreError`].
     async fn finish(
         &self,
-        job_id: &str,
+        job_id: JobId,
         status: JobStatus,
         message: Option<String>,
         resume_after: Option<DateTime<Utc>>,
@@ -87,7 +88,7 @@ pub trait SyncJobStore: Send + Sync {
     /// [`StoreError`].
     async fn request_cancel(
         &self,
-        job_id: &str,
+        job_id: JobId,
         now: DateTime<Utc>,
     ) -> Result<Option<SyncJob>, StoreError>;
 
@@ -106,7 +107,7 @@ pub trait SyncJobStore: Send + Sync {
     ///
     /// # Errors
     /// [`StoreError`].
-    async fn heartbeat(&self, job_id: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn heartbeat(&self, job_id: JobId, now: DateTime<Utc>) -> Result<(), StoreError>;
 
     /// # Errors
     /// [`StoreError`].

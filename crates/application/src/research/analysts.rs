@@ -89,7 +89,9 @@ pub struct LlmAccess {
     /// A provider by name, or the gateway's priority order.
     pub provider: Option<String>,
     pub budget: Arc<Budget>,
-    pub run_id: String,
+    /// The start of the usage ledger's `purpose` of every call (`run:<id> ` for a research
+    /// run: [`super::ResearchService::ledger_purpose`]).
+    pub purpose_prefix: String,
     pub debate_rounds: u8,
     /// Tokens one completion may produce at most (never above what the budget has left).
     pub max_tokens_per_call: u32,
@@ -102,13 +104,9 @@ pub struct LlmAccess {
 pub const RESEARCH_TEMPERATURE: f32 = 0.2;
 
 impl LlmAccess {
-    /// The usage ledger's `purpose` of a call of this run: `run:<id> <what>`, so the run's
-    /// usage is found by [`super::ResearchService::ledger_purpose`].
+    /// The usage ledger's `purpose` of a call: the prefix, then `what`.
     pub fn purpose(&self, what: impl std::fmt::Display) -> String {
-        format!(
-            "{}{what}",
-            super::ResearchService::ledger_purpose(&self.run_id)
-        )
+        format!("{}{what}", self.purpose_prefix)
     }
 
     /// Why LLM analysts cannot run at all, if they cannot.

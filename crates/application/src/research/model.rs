@@ -5,6 +5,8 @@ use serde::{Deserialize, Serialize};
 use stockpilot_domain::analysis::{AnalystSignal, Decision, PriceLevels};
 use stockpilot_domain::market::Symbol;
 
+use crate::RunId;
+
 stockpilot_domain::code_enum! {
     /// Where a research run is.
     pub enum RunStatus as "run status" {
@@ -59,7 +61,8 @@ pub struct NewRun {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Run {
-    pub id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub id: RunId,
     pub status: RunStatus,
     pub request: RunRequest,
     #[cfg_attr(feature = "openapi", schema(required))]

@@ -21,8 +21,8 @@ use super::analysts::{Analyst, AnalystError, AnalystKind, Budget, LlmAccess, ask
 use super::data::SymbolData;
 use super::model::{AnalystResult, DecisionRecord, ResultStatus, Run, RunStatus, Usage, events};
 use super::service::ResearchService;
-use crate::AppError;
 use crate::ports::{ChatMessage, EventDraft, OutputSchema};
+use crate::{AppError, RunId};
 
 /// Analysts whose horizon is months rather than weeks.
 const SLOW_ANALYSTS: [&str; 4] = [
@@ -63,7 +63,7 @@ impl ResearchService {
     /// # Errors
     /// Storage errors; the run is then left `running` and is recovered later.
     pub async fn execute(&self, run: &Run) -> Result<RunStatus, AppError> {
-        let id = run.id.as_str();
+        let id = run.id;
         let req = &run.request;
         let done: Vec<AnalystResult> = self.store.results(id).await?;
         let decided: HashSet<String> = self
@@ -125,7 +125,7 @@ impl ResearchService {
             search: self.search.clone(),
             provider: req.llm_provider.clone(),
             budget,
-            run_id: id.to_owned(),
+            purpose_prefix: super::ResearchService::ledger_purpose(id),
             debate_rounds: req.debate_rounds,
             max_tokens_per_call: self.settings.max_tokens_per_call,
             temperature: super::analysts::RESEARCH_TEMPERATURE,
@@ -189,7 +189,7 @@ impl ResearchService {
         }
     }
 
-    async fn event(&self, id: &str, event: EventDraft) -> Result<i64, AppError> {
+    async fn event(&self, id: RunId, event: EventDraft) -> Result<i64, AppError> {
         let seq = self
             .store
             .append_event(id, &event, self.clock.now())
@@ -202,7 +202,7 @@ impl ResearchService {
     #[allow(clippy::too_many_arguments)]
     async fn symbol(
         &self,
-        id: &str,
+        id: RunId,
         data: &SymbolData,
         analysts: &[Arc<dyn Analyst>],
         previous: Vec<AnalystResult>,
@@ -228,7 +228,7 @@ impl ResearchService {
 
     async fn one(
         &self,
-        id: &str,
+        id: RunId,
         data: &SymbolData,
         analyst: &dyn Analyst,
         llm: &LlmAccess,
@@ -335,7 +335,7 @@ impl ResearchService {
     /// LLM-written rationale when an LLM is available and the budget allows.
     async fn decide(
         &self,
-        id: &str,
+        id: RunId,
         data: &SymbolData,
         analysts: &[Arc<dyn Analyst>],
         results: &[AnalystResult],
@@ -492,7 +492,7 @@ impl ResearchService {
             return Ok(false);
         };
         if let Err(e) = self.execute(&run).await {
-            self.fail(&run.id, &e).await;
+            self.fail(run.id, &e).await;
         }
         Ok(true)
     }
@@ -518,7 +518,7 @@ impl ResearchService {
         Ok(())
     }
 
-    async fn fail(&self, id: &str, error: &AppError) {
+    async fn fail(&self, id: RunId, error: &AppError) {
         let reason = match error {
             AppError::Internal(e) => format!("{e:#}"),
             other => other.to_string(),
@@ -546,7 +546,7 @@ impl ResearchService {
         self.notify.notify_waiters();
     }
 
-    async fn cancelled(&self, id: &str) {
+    async fn cancelled(&self, id: RunId) {
         let event = draft(
             events::RUN_CANCELLED,
             json!({"reason": "cancelled on request"}),
@@ -576,7 +576,7 @@ impl ResearchService {
     ///
     /// # Errors
     /// Storage errors.
-    pub async fn claim(&self, id: &str, worker: &str) -> Result<Option<Run>, AppError> {
+    pub async fn claim(&self, id: RunId, worker: &str) -> Result<Option<Run>, AppError> {
         Ok(self.store.claim(Some(id), worker, self.clock.now()).await?)
     }
 
@@ -600,15 +600,15 @@ impl ResearchService {
                 result = &mut exec => {
                     match result {
                         Ok(status) => tracing::info!(run_id = %run.id, status = status.as_str(), "research run ended"),
-                        Err(e) => self.fail(&run.id, &e).await,
+                        Err(e) => self.fail(run.id, &e).await,
                     }
                     return true;
                 }
                 _ = beat.tick() => {
-                    match self.store.heartbeat(&run.id, worker, self.clock.now()).await {
+                    match self.store.heartbeat(run.id, worker, self.clock.now()).await {
                         Ok(true) => {
                             tracing::info!(run_id = %run.id, "research run cancelled on request");
-                            self.cancelled(&run.id).await;
+                            self.cancelled(run.id).await;
                             return true;
                         }
                         Ok(false) => {}
@@ -617,7 +617,7 @@ impl ResearchService {
                 }
                 _ = shutdown.changed() => {
                     tracing::info!(run_id = %run.id, "shutting down; the research run returns to the queue");
-                    let _ = self.store.release(&run.id, worker, self.clock.now()).await;
+                    let _ = self.store.release(run.id, worker, self.clock.now()).await;
                     self.notify.notify_waiters();
                     return false;
                 }

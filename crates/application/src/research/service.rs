@@ -16,7 +16,7 @@ use super::model::{
 use crate::ports::{
     Clock, LlmGateway, LlmUsageStore, MarketDataStore, Page, ResearchStore, WebSearch,
 };
-use crate::{AppError, FieldProblem};
+use crate::{AppError, FieldProblem, RunId};
 
 /// Most symbols one run may analyse.
 pub const MAX_SYMBOLS: usize = 20;
@@ -157,7 +157,7 @@ impl ResearchService {
     }
 
     /// The prefix of the ledger's `purpose` of every LLM call of run `id`.
-    pub fn ledger_purpose(id: &str) -> String {
+    pub fn ledger_purpose(id: RunId) -> String {
         format!("run:{id} ")
     }
 
@@ -334,7 +334,7 @@ impl ResearchService {
 
     /// # Errors
     /// `NotFound`; storage errors.
-    pub async fn run(&self, id: &str) -> Result<Run, AppError> {
+    pub async fn run(&self, id: RunId) -> Result<Run, AppError> {
         self.store
             .run(id)
             .await?
@@ -345,7 +345,7 @@ impl ResearchService {
     ///
     /// # Errors
     /// `NotFound`; storage errors.
-    pub async fn view(&self, id: &str) -> Result<RunView, AppError> {
+    pub async fn view(&self, id: RunId) -> Result<RunView, AppError> {
         let run = self.run(id).await?;
         let results = self.store.results(id).await?;
         let decisions = self.store.decisions(id).await?;
@@ -408,7 +408,7 @@ impl ResearchService {
     ///
     /// # Errors
     /// `NotFound`; `Conflict` when the run has already ended.
-    pub async fn cancel(&self, id: &str) -> Result<Run, AppError> {
+    pub async fn cancel(&self, id: RunId) -> Result<Run, AppError> {
         let run = self.run(id).await?;
         if run.status.is_final() {
             return Err(AppError::Conflict(format!(
@@ -435,7 +435,7 @@ impl ResearchService {
     /// `NotFound`; storage errors.
     pub async fn events(
         &self,
-        id: &str,
+        id: RunId,
         after: i64,
         limit: u64,
     ) -> Result<Vec<RunEvent>, AppError> {

@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use stockpilot_domain::market::{Market, Symbol};
 
+use crate::JobId;
 use crate::ports::Dataset;
 
 stockpilot_domain::code_enum! {
@@ -134,7 +135,8 @@ pub struct NewJob {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SyncJob {
-    pub id: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub id: JobId,
     pub kind: JobKind,
     pub provider: String,
     pub status: JobStatus,
@@ -184,8 +186,8 @@ pub struct SyncFailure {
     pub status: FailureStatus,
     #[cfg_attr(feature = "openapi", schema(required))]
     pub next_retry_at: Option<DateTime<Utc>>,
-    #[cfg_attr(feature = "openapi", schema(required))]
-    pub last_job_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required, value_type = Option<String>))]
+    pub last_job_id: Option<JobId>,
     pub first_failed_at: DateTime<Utc>,
     pub last_failed_at: DateTime<Utc>,
 }

@@ -109,7 +109,7 @@ impl SyncService {
             commit.cursor = u32::try_from(done).unwrap_or(u32::MAX);
             let cancel = self
                 .jobs
-                .commit_batch(&job.id, &job.provider, &data, &commit, self.clock.now())
+                .commit_batch(job.id, &job.provider, &data, &commit, self.clock.now())
                 .await?;
             for b in &data {
                 metrics::counter!("stockpilot_sync_rows_total", "dataset" => dataset_of(b), "provider" => job.provider.clone())
@@ -122,7 +122,7 @@ impl SyncService {
                 tracing::warn!(status = status.as_str(), %message, "sync job stopped");
                 self.jobs
                     .finish(
-                        &job.id,
+                        job.id,
                         status,
                         Some(message),
                         resume_after,
@@ -160,7 +160,7 @@ impl SyncService {
         message: Option<String>,
     ) -> Result<(), AppError> {
         self.jobs
-            .finish(&job.id, status, message, None, self.clock.now())
+            .finish(job.id, status, message, None, self.clock.now())
             .await?;
         metrics::counter!("stockpilot_sync_jobs_total", "kind" => job.kind.as_str(), "status" => status.as_str()).increment(1);
         tracing::info!(status = status.as_str(), "sync job ended");

@@ -10,8 +10,8 @@ use super::model::{
     FailureStatus, JobKind, JobParams, JobStatus, NewJob, RetryTarget, SyncFailure, SyncJob,
 };
 use super::sources::Sources;
-use crate::AppError;
 use crate::ports::{Clock, MarketDataStore, Page, SyncJobStore};
+use crate::{AppError, JobId};
 
 /// Engine settings from configuration.
 #[derive(Debug, Clone)]
@@ -182,7 +182,7 @@ impl SyncService {
                     .filter(|f| f.provider == source.provider() && f.symbol.market() == market)
                 {
                     let origin = match &f.last_job_id {
-                        Some(id) => self.jobs.job(id).await?,
+                        Some(id) => self.jobs.job(*id).await?,
                         None => None,
                     };
                     let (kind, start, end) = match origin {
@@ -247,7 +247,7 @@ impl SyncService {
 
     /// # Errors
     /// `NotFound` naming the id.
-    pub async fn job(&self, id: &str) -> Result<SyncJob, AppError> {
+    pub async fn job(&self, id: JobId) -> Result<SyncJob, AppError> {
         self.jobs
             .job(id)
             .await?
@@ -267,7 +267,7 @@ impl SyncService {
 
     /// # Errors
     /// `NotFound`, or `Conflict` when the job already ended.
-    pub async fn cancel(&self, id: &str) -> Result<SyncJob, AppError> {
+    pub async fn cancel(&self, id: JobId) -> Result<SyncJob, AppError> {
         let job = self.job(id).await?;
         if job.status.is_final() {
             return Err(AppError::Conflict(format!(

@@ -7,6 +7,7 @@ use tokio::sync::watch;
 
 use super::model::JobStatus;
 use super::service::SyncService;
+use crate::JobId;
 
 impl SyncService {
     /// Claims and runs at most one job. Returns whether one ran.
@@ -39,7 +40,7 @@ impl SyncService {
     /// Storage errors, or `NotFound` for an unknown id.
     pub async fn run_to_end(
         &self,
-        id: &str,
+        id: JobId,
         worker: &str,
     ) -> Result<super::model::SyncJob, crate::AppError> {
         loop {
@@ -93,11 +94,11 @@ impl SyncService {
                         break;
                     }
                     _ = beat.tick() => {
-                        let _ = self.jobs.heartbeat(&job.id, self.clock.now()).await;
+                        let _ = self.jobs.heartbeat(job.id, self.clock.now()).await;
                     }
                     _ = shutdown.changed() => {
                         tracing::info!(job_id = %job.id, "shutting down; job returns to the queue");
-                        let _ = self.jobs.finish(&job.id, JobStatus::Queued, Some("interrupted by shutdown; resumes from its cursor".into()), None, self.clock.now()).await;
+                        let _ = self.jobs.finish(job.id, JobStatus::Queued, Some("interrupted by shutdown; resumes from its cursor".into()), None, self.clock.now()).await;
                         return;
                     }
                 }

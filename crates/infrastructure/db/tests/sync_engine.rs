@@ -271,7 +271,7 @@ async fn a_killed_history_sync_resumes_from_its_last_batch_without_duplicates_or
         run.abort(); // the process dies mid-batch
         let _ = run.await;
 
-        let stored = env.store.job(&job.id).await.unwrap().unwrap();
+        let stored = env.store.job(job.id).await.unwrap().unwrap();
         assert_eq!(
             stored.status,
             JobStatus::Running,
@@ -293,7 +293,7 @@ async fn a_killed_history_sync_resumes_from_its_last_batch_without_duplicates_or
         let sync = service(&env, second.clone());
         assert!(sync.work_once("worker-b").await.unwrap());
 
-        let done = env.store.job(&job.id).await.unwrap().unwrap();
+        let done = env.store.job(job.id).await.unwrap().unwrap();
         assert_eq!(done.status, JobStatus::Succeeded);
         assert_eq!(done.cursor, 6);
         assert_eq!(done.rows_written, 6 * BARS_PER_SYMBOL as u64);
@@ -326,7 +326,7 @@ async fn a_killed_history_sync_resumes_from_its_last_batch_without_duplicates_or
         let again = sync.submit(&history(&symbols)).await.unwrap();
         assert!(sync.work_once("worker-b").await.unwrap());
         assert_eq!(
-            env.store.job(&again.id).await.unwrap().unwrap().status,
+            env.store.job(again.id).await.unwrap().unwrap().status,
             JobStatus::Succeeded
         );
         assert_eq!(
@@ -349,7 +349,7 @@ async fn failed_symbols_go_to_the_ledger_are_retried_and_become_permanent_at_the
         let sync = service(&env, source.clone());
         let job = sync.submit(&history(&["AAA", "BBB", "CCC"])).await.unwrap();
         assert!(sync.work_once("w").await.unwrap());
-        let job = sync.job(&job.id).await.unwrap();
+        let job = sync.job(job.id).await.unwrap();
         assert_eq!(job.status, JobStatus::Succeeded);
         assert_eq!(job.symbols_failed, 2);
         assert_eq!(
@@ -423,7 +423,7 @@ async fn a_daily_quota_pauses_the_job_which_resumes_after_the_reset() {
             .await
             .unwrap();
         assert!(sync.work_once("w").await.unwrap());
-        let paused = sync.job(&job.id).await.unwrap();
+        let paused = sync.job(job.id).await.unwrap();
         assert_eq!(paused.status, JobStatus::Paused);
         assert_eq!(
             paused.cursor, 2,
@@ -438,7 +438,7 @@ async fn a_daily_quota_pauses_the_job_which_resumes_after_the_reset() {
         env.clock.set(t("2026-11-20T16:06:00Z"));
         source.script("CCC", Script::Bars);
         assert!(sync.work_once("w").await.unwrap());
-        let done = sync.job(&job.id).await.unwrap();
+        let done = sync.job(job.id).await.unwrap();
         assert_eq!(
             (done.status, done.cursor, done.rows_written),
             (JobStatus::Succeeded, 4, 400)
@@ -461,7 +461,7 @@ async fn bad_credentials_fail_the_job_with_the_reason_and_cancel_stops_a_queued_
         let sync = service(&env, source.clone());
         let job = sync.submit(&history(&["AAA", "BBB"])).await.unwrap();
         assert!(sync.work_once("w").await.unwrap());
-        let failed = sync.job(&job.id).await.unwrap();
+        let failed = sync.job(job.id).await.unwrap();
         assert_eq!(failed.status, JobStatus::Failed);
         assert_eq!(
             failed.message.as_deref(),
@@ -470,10 +470,10 @@ async fn bad_credentials_fail_the_job_with_the_reason_and_cancel_stops_a_queued_
         assert_eq!(source.calls(), ["AAA"], "no point trying the other symbols");
 
         let queued = sync.submit(&history(&["AAA"])).await.unwrap();
-        let cancelled = sync.cancel(&queued.id).await.unwrap();
+        let cancelled = sync.cancel(queued.id).await.unwrap();
         assert_eq!(cancelled.status, JobStatus::Cancelled);
         assert!(!sync.work_once("w").await.unwrap());
-        let err = sync.cancel(&queued.id).await.unwrap_err();
+        let err = sync.cancel(queued.id).await.unwrap_err();
         assert!(
             err.to_string().contains("already ended (cancelled)"),
             "{err}"

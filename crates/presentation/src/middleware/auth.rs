@@ -150,7 +150,7 @@ pub async fn authenticate(
     let audit = is_write.then(|| AuditEntry {
         id: 0,
         at: auth.service.now(),
-        key_id: principal.as_ref().and_then(|p| p.key_id.clone()),
+        key_id: principal.as_ref().and_then(|p| p.key_id),
         key_name: principal.as_ref().map(|p| p.name.clone()),
         role: principal.as_ref().map(|p| p.role),
         action: action.to_owned(),

@@ -176,7 +176,7 @@ pub async fn rate_limit(
     let key_id = req
         .extensions()
         .get::<Principal>()
-        .and_then(|p| p.key_id.clone());
+        .and_then(|p| p.key_id);
     let client = match key_id {
         Some(id) => format!("key:{id}"),
         None => {

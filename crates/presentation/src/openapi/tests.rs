@@ -402,8 +402,9 @@ fn typed_bodies_match_their_former_json() {
 
     let symbols = vec![stockpilot_domain::market::Symbol::parse("AAPL").unwrap()];
     let status = stockpilot_application::research::model::RunStatus::Queued;
+    const RUN: &str = "0194f0a0-0000-7000-8000-000000000001";
     let typed = serde_json::to_value(routes::research::create::Created {
-        id: "r1".into(),
+        id: RUN.parse().unwrap(),
         status,
         as_of: from,
         symbols: symbols.clone(),
@@ -415,7 +416,7 @@ fn typed_bodies_match_their_former_json() {
     assert_eq!(
         typed,
         json!({
-            "id": "r1", "status": status, "as_of": from, "symbols": symbols,
+            "id": RUN, "status": status, "as_of": from, "symbols": symbols,
             "analysts": ["technical"], "url": "/api/v1/research/runs/r1",
             "events_url": "/api/v1/research/runs/r1/events",
         })

@@ -142,7 +142,7 @@ pub async fn run(config: &Config, submission: Submission, json: bool) -> anyhow:
     };
     let worker = wiring::worker_id();
     let claimed = research
-        .claim(&run.id, &worker)
+        .claim(run.id, &worker)
         .await
         .map_err(AppError::into_anyhow)?
         .context(
@@ -156,10 +156,7 @@ pub async fn run(config: &Config, submission: Submission, json: bool) -> anyhow:
     });
     let completed = research.drive(&claimed, &worker, &mut stopped).await;
     ctrl_c.abort();
-    let view = research
-        .view(&run.id)
-        .await
-        .map_err(AppError::into_anyhow)?;
+    let view = research.view(run.id).await.map_err(AppError::into_anyhow)?;
     if json {
         crate::say!("{}", serde_json::to_string_pretty(&view)?);
     } else {

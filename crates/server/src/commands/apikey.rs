@@ -33,7 +33,7 @@ pub async fn run(config: &Config, action: &ApikeyAction) -> anyhow::Result<bool>
             auth.record(wiring::cli_audit(
                 &auth,
                 "api_key.create",
-                &created.key.id,
+                &created.key.id.to_string(),
                 "cli",
             ))
             .await;
@@ -72,10 +72,18 @@ pub async fn run(config: &Config, action: &ApikeyAction) -> anyhow::Result<bool>
                 }
             }
         }
-        ApikeyAction::Revoke { id } => match auth.revoke(id).await {
+        ApikeyAction::Revoke { id } => match auth
+            .revoke(id.parse().map_err(|e| anyhow::anyhow!("{e}"))?)
+            .await
+        {
             Ok(key) => {
-                auth.record(wiring::cli_audit(&auth, "api_key.revoke", &key.id, "cli"))
-                    .await;
+                auth.record(wiring::cli_audit(
+                    &auth,
+                    "api_key.revoke",
+                    &key.id.to_string(),
+                    "cli",
+                ))
+                .await;
                 crate::say!(
                     "revoked {} '{}' at {}",
                     key.id,

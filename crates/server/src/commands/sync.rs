@@ -66,12 +66,12 @@ pub async fn run(config: &Config, action: &SyncAction) -> anyhow::Result<bool> {
             crate::say!("queued   {}", describe(&job));
             // Run here; when a server on the same database took the job first, follow it.
             let runner = tokio::spawn({
-                let (sync, id, worker) = (sync.clone(), job.id.clone(), wiring::worker_id());
-                async move { sync.run_to_end(&id, &worker).await }
+                let (sync, id, worker) = (sync.clone(), job.id, wiring::worker_id());
+                async move { sync.run_to_end(id, &worker).await }
             });
             let mut last = (u32::MAX, JobStatus::Queued);
             while !runner.is_finished() {
-                let current = sync.job(&job.id).await.map_err(AppError::into_anyhow)?;
+                let current = sync.job(job.id).await.map_err(AppError::into_anyhow)?;
                 if (current.cursor, current.status) != last {
                     crate::say!("progress {}", describe(&current));
                     last = (current.cursor, current.status);

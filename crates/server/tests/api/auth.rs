@@ -599,7 +599,11 @@ async fn a_key_revoked_with_the_cli_is_refused_by_a_running_server_within_a_seco
     let url = format!("{}/api/v1/instruments", app.address);
     assert_eq!(desk.get(&url).send().await.unwrap().status(), 200);
 
-    crate::helpers::cli(&app._db.url, &["apikey", "revoke", &created.key.id]).await;
+    crate::helpers::cli(
+        &app._db.url,
+        &["apikey", "revoke", &created.key.id.to_string()],
+    )
+    .await;
     let revoked_at = std::time::Instant::now();
     let mut status = 200;
     // Bounded: 100 polls; the server checks for revocations every second.

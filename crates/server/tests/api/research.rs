@@ -608,8 +608,8 @@ async fn a_runner_killed_mid_run_is_resumed_without_repeating_finished_analysts(
     // stored and MSFT's LLM analyst is in flight behind the gate.
     let mut ready = false;
     for _ in 0..500 {
-        let results = store.results(&run.id).await.unwrap();
-        let decided = store.decisions(&run.id).await.unwrap();
+        let results = store.results(run.id).await.unwrap();
+        let decided = store.decisions(run.id).await.unwrap();
         let msft_asked = gateway
             .calls
             .lock()
@@ -625,7 +625,7 @@ async fn a_runner_killed_mid_run_is_resumed_without_repeating_finished_analysts(
     // Kill: the worker's task is dropped mid-call, with no chance to clean up.
     worker.abort();
     assert!(worker.await.unwrap_err().is_cancelled());
-    let killed = store.run(&run.id).await.unwrap().unwrap();
+    let killed = store.run(run.id).await.unwrap().unwrap();
     assert_eq!(killed.status, RunStatus::Running);
 
     // A new runner (another process) sees the run's heartbeat is stale and resumes it.
@@ -633,13 +633,13 @@ async fn a_runner_killed_mid_run_is_resumed_without_repeating_finished_analysts(
     gateway.opened.notify_waiters();
     let (second, _) = service(&app._db, gateway.clone(), Duration::from_millis(1)).await;
     assert!(second.work_once("second").await.unwrap());
-    let view = second.view(&run.id).await.unwrap();
+    let view = second.view(run.id).await.unwrap();
     assert_eq!(view.run.status, RunStatus::Succeeded);
     assert_eq!(view.run.attempts, 2);
     assert_eq!(view.results.len(), 4);
     assert_eq!(view.decisions.len(), 2);
 
-    let events = store.events(&run.id, 0, 1000).await.unwrap();
+    let events = store.events(run.id, 0, 1000).await.unwrap();
     let started = |symbol: &str, analyst: &str| {
         events
             .iter()

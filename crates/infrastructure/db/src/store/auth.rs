@@ -6,6 +6,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
     Set,
 };
+use stockpilot_application::KeyId;
 use stockpilot_application::auth::{ApiKey, AuditEntry, AuditFilter, KeyDraft, Role};
 use stockpilot_application::ports::{ApiKeyStore, AuditLog, Page, StoreError};
 use uuid::Uuid;
@@ -15,7 +16,7 @@ use crate::entities::{api_key, audit_entry};
 
 fn key(m: api_key::Model) -> Result<ApiKey, StoreError> {
     Ok(ApiKey {
-        id: m.id.to_string(),
+        id: m.id.into(),
         role: m.role.parse::<Role>().map_err(data_err)?,
         name: m.name,
         prefix: m.prefix,
@@ -30,7 +31,7 @@ fn entry(m: audit_entry::Model) -> Result<AuditEntry, StoreError> {
     Ok(AuditEntry {
         id: m.id,
         at: m.at,
-        key_id: m.key_id.map(|id| id.to_string()),
+        key_id: m.key_id.map(Into::into),
         key_name: m.key_name,
         role: m
             .role
@@ -82,11 +83,8 @@ impl ApiKeyStore for SeaStore {
             .transpose()
     }
 
-    async fn get(&self, id: &str) -> Result<Option<ApiKey>, StoreError> {
-        let Ok(id) = Uuid::parse_str(id) else {
-            return Ok(None);
-        };
-        api_key::Entity::find_by_id(id)
+    async fn get(&self, id: KeyId) -> Result<Option<ApiKey>, StoreError> {
+        api_key::Entity::find_by_id(id.uuid())
             .one(&self.db)
             .await
             .map_err(db_err)?
@@ -106,10 +104,8 @@ impl ApiKeyStore for SeaStore {
             .collect()
     }
 
-    async fn revoke(&self, id: &str, at: DateTime<Utc>) -> Result<Option<ApiKey>, StoreError> {
-        let Ok(uuid) = Uuid::parse_str(id) else {
-            return Ok(None);
-        };
+    async fn revoke(&self, id: KeyId, at: DateTime<Utc>) -> Result<Option<ApiKey>, StoreError> {
+        let uuid = id.uuid();
         // Only the first revocation sets the time.
         api_key::Entity::update_many()
             .col_expr(api_key::Column::RevokedAt, Expr::value(at))
@@ -121,11 +117,9 @@ impl ApiKeyStore for SeaStore {
         self.get(id).await
     }
 
-    async fn touch(&self, used: &[(String, DateTime<Utc>)]) -> Result<(), StoreError> {
+    async fn touch(&self, used: &[(KeyId, DateTime<Utc>)]) -> Result<(), StoreError> {
         for (id, at) in used {
-            let Ok(uuid) = Uuid::parse_str(id) else {
-                continue;
-            };
+            let uuid = id.uuid();
             api_key::Entity::update_many()
                 .col_expr(api_key::Column::LastUsedAt, Expr::value(*at))
                 .filter(api_key::Column::Id.eq(uuid))
@@ -163,7 +157,7 @@ impl AuditLog for SeaStore {
     async fn append(&self, e: &AuditEntry) -> Result<(), StoreError> {
         let row = audit_entry::ActiveModel {
             at: Set(e.at),
-            key_id: Set(e.key_id.as_deref().and_then(|id| Uuid::parse_str(id).ok())),
+            key_id: Set(e.key_id.map(KeyId::uuid)),
             key_name: Set(e.key_name.as_deref().map(|n| fit(n, 64))),
             role: Set(e.role.map(|r| r.as_str().to_owned())),
             action: Set(fit(&e.action, 64)),
@@ -189,17 +183,8 @@ impl AuditLog for SeaStore {
     ) -> Result<Page<AuditEntry>, StoreError> {
         use audit_entry::Column as C;
         let mut select = audit_entry::Entity::find();
-        if let Some(id) = &f.key_id {
-            // An id that is not a UUID matches nothing (it cannot be a key's).
-            match Uuid::parse_str(id) {
-                Ok(uuid) => select = select.filter(C::KeyId.eq(uuid)),
-                Err(_) => {
-                    return Ok(Page {
-                        items: Vec::new(),
-                        total: 0,
-                    });
-                }
-            }
+        if let Some(id) = f.key_id {
+            select = select.filter(C::KeyId.eq(id.uuid()));
         }
         if let Some(action) = &f.action {
             select = select.filter(C::Action.eq(action.as_str()));

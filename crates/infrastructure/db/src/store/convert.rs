@@ -315,7 +315,7 @@ pub fn insider_row(
 
 pub fn job(m: sync_job::Model) -> Result<SyncJob, StoreError> {
     Ok(SyncJob {
-        id: m.id.to_string(),
+        id: m.id.into(),
         kind: m.kind.parse::<JobKind>().map_err(data_err)?,
         provider: m.provider,
         status: m.status.parse::<JobStatus>().map_err(data_err)?,
@@ -349,7 +349,7 @@ pub fn failure(m: sync_failure::Model) -> Result<SyncFailure, StoreError> {
         attempts: u32::try_from(m.attempts).unwrap_or(0),
         status: m.status.parse::<FailureStatus>().map_err(data_err)?,
         next_retry_at: m.next_retry_at,
-        last_job_id: m.last_job_id.map(|u| u.to_string()),
+        last_job_id: m.last_job_id.map(Into::into),
         first_failed_at: m.first_failed_at,
         last_failed_at: m.last_failed_at,
     })

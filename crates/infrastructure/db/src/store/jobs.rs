@@ -6,6 +6,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
 };
+use stockpilot_application::JobId;
 use stockpilot_application::ports::{DataBatch, Page, StoreError, SyncJobStore};
 use stockpilot_application::sync::{
     BatchCommit, FailureStatus, JobStatus, NewJob, SyncFailure, SyncJob,
@@ -15,10 +16,6 @@ use uuid::Uuid;
 use super::convert as c;
 use super::{SeaStore, data_err, db_err, page, upsert_batch};
 use crate::entities::{schedule_claim, sync_failure, sync_job};
-
-fn job_uuid(id: &str) -> Option<Uuid> {
-    Uuid::parse_str(id).ok()
-}
 
 fn new_job_row(job: &NewJob, now: DateTime<Utc>) -> Result<sync_job::ActiveModel, StoreError> {
     Ok(sync_job::Model {
@@ -206,10 +203,8 @@ impl SyncJobStore for SeaStore {
         insert_job(&self.db, &job, now).await
     }
 
-    async fn job(&self, id: &str) -> Result<Option<SyncJob>, StoreError> {
-        let Some(uuid) = job_uuid(id) else {
-            return Ok(None);
-        };
+    async fn job(&self, id: JobId) -> Result<Option<SyncJob>, StoreError> {
+        let uuid = id.uuid();
         sync_job::Entity::find_by_id(uuid)
             .one(&self.db)
             .await
@@ -242,25 +237,23 @@ impl SyncJobStore for SeaStore {
 
     async fn claim_job(
         &self,
-        job_id: &str,
+        job_id: JobId,
         worker: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<SyncJob>, StoreError> {
-        let Some(uuid) = job_uuid(job_id) else {
-            return Ok(None);
-        };
+        let uuid = job_id.uuid();
         self.claim(Some(uuid), worker, now).await
     }
 
     async fn commit_batch(
         &self,
-        job_id: &str,
+        job_id: JobId,
         provider: &str,
         data: &[DataBatch],
         commit: &BatchCommit,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let uuid = job_uuid(job_id).ok_or_else(|| data_err(format!("job id '{job_id}'")))?;
+        let uuid = job_id.uuid();
         let txn = self.write_txn().await?;
         for batch in data {
             upsert_batch(&txn, provider, batch).await?;
@@ -299,13 +292,13 @@ impl SyncJobStore for SeaStore {
 
     async fn finish(
         &self,
-        job_id: &str,
+        job_id: JobId,
         status: JobStatus,
         message: Option<String>,
         resume_after: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let uuid = job_uuid(job_id).ok_or_else(|| data_err(format!("job id '{job_id}'")))?;
+        let uuid = job_id.uuid();
         let finished = status.is_final().then_some(now);
         sync_job::Entity::update_many()
             .col_expr(sync_job::Column::Status, Expr::value(status.as_str()))
@@ -326,12 +319,10 @@ impl SyncJobStore for SeaStore {
 
     async fn request_cancel(
         &self,
-        job_id: &str,
+        job_id: JobId,
         now: DateTime<Utc>,
     ) -> Result<Option<SyncJob>, StoreError> {
-        let Some(uuid) = job_uuid(job_id) else {
-            return Ok(None);
-        };
+        let uuid = job_id.uuid();
         let txn = self.write_txn().await?;
         let Some(job) = sync_job::Entity::find_by_id(uuid)
             .one(&txn)
@@ -385,10 +376,8 @@ impl SyncJobStore for SeaStore {
         Ok(res.rows_affected)
     }
 
-    async fn heartbeat(&self, job_id: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let Some(uuid) = job_uuid(job_id) else {
-            return Ok(());
-        };
+    async fn heartbeat(&self, job_id: JobId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let uuid = job_id.uuid();
         sync_job::Entity::update_many()
             .col_expr(sync_job::Column::HeartbeatAt, Expr::value(now))
             .filter(sync_job::Column::Id.eq(uuid))
@@ -451,7 +440,7 @@ impl SyncJobStore for SeaStore {
     ) -> Result<Option<SyncJob>, StoreError> {
         let txn = self.write_txn().await?;
         let created = insert_job(&txn, &job, now).await?;
-        let id = job_uuid(&created.id).ok_or_else(|| data_err("job id"))?;
+        let id = created.id.uuid();
         let claim = schedule_claim::Model {
             schedule_name: schedule.to_owned(),
             slot,

@@ -6,6 +6,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
+use stockpilot_application::RunId;
 use stockpilot_application::ports::{EventDraft, Page, ResearchStore, StoreError};
 use stockpilot_application::research::model::{
     AnalystResult, DecisionRecord, NewRun, Run, RunEvent, RunFilter, RunRequest, RunStatus, Usage,
@@ -19,14 +20,10 @@ use crate::entities::{
     news_article, research_decision, research_event, research_result, research_run,
 };
 
-fn run_uuid(id: &str) -> Option<Uuid> {
-    Uuid::parse_str(id).ok()
-}
-
 fn to_run(m: research_run::Model) -> Result<Run, StoreError> {
     let request: RunRequest = serde_json::from_value(m.request).map_err(data_err)?;
     Ok(Run {
-        id: m.id.to_string(),
+        id: m.id.into(),
         status: m.status.parse::<RunStatus>().map_err(data_err)?,
         request,
         error: m.error,
@@ -182,11 +179,8 @@ impl ResearchStore for SeaStore {
         to_run(active.insert(&self.db).await.map_err(db_err)?)
     }
 
-    async fn run(&self, id: &str) -> Result<Option<Run>, StoreError> {
-        match run_uuid(id) {
-            Some(uuid) => Self::get_run(&self.db, uuid).await,
-            None => Ok(None),
-        }
+    async fn run(&self, id: RunId) -> Result<Option<Run>, StoreError> {
+        Self::get_run(&self.db, id.uuid()).await
     }
 
     async fn list_runs(
@@ -223,17 +217,11 @@ impl ResearchStore for SeaStore {
 
     async fn claim(
         &self,
-        only: Option<&str>,
+        only: Option<RunId>,
         worker: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Run>, StoreError> {
-        let only = match only {
-            Some(id) => match run_uuid(id) {
-                Some(uuid) => Some(uuid),
-                None => return Ok(None),
-            },
-            None => None,
-        };
+        let only = only.map(RunId::uuid);
         let txn = self.write_txn().await?;
         let mut select = research_run::Entity::find()
             .filter(research_run::Column::Status.eq(RunStatus::Queued.as_str()))
@@ -284,7 +272,7 @@ impl ResearchStore for SeaStore {
         stale_before: DateTime<Utc>,
         resume: bool,
         now: DateTime<Utc>,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<RunId>, StoreError> {
         let txn = self.write_txn().await?;
         let stale: Vec<Uuid> = research_run::Entity::find()
             .select_only()
@@ -333,13 +321,11 @@ impl ResearchStore for SeaStore {
             }
         }
         txn.commit().await?;
-        Ok(stale.iter().map(ToString::to_string).collect())
+        Ok(stale.into_iter().map(RunId::from).collect())
     }
 
-    async fn release(&self, id: &str, worker: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let Some(uuid) = run_uuid(id) else {
-            return Ok(());
-        };
+    async fn release(&self, id: RunId, worker: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let uuid = id.uuid();
         research_run::Entity::update_many()
             .col_expr(
                 research_run::Column::Status,
@@ -361,13 +347,11 @@ impl ResearchStore for SeaStore {
 
     async fn heartbeat(
         &self,
-        id: &str,
+        id: RunId,
         worker: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let Some(uuid) = run_uuid(id) else {
-            return Ok(false);
-        };
+        let uuid = id.uuid();
         research_run::Entity::update_many()
             .col_expr(research_run::Column::HeartbeatAt, Expr::value(now))
             .filter(research_run::Column::Id.eq(uuid))
@@ -383,11 +367,11 @@ impl ResearchStore for SeaStore {
 
     async fn append_event(
         &self,
-        id: &str,
+        id: RunId,
         event: &EventDraft,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let uuid = run_uuid(id).ok_or_else(|| data_err(format!("run id '{id}'")))?;
+        let uuid = id.uuid();
         let txn = self.write_txn().await?;
         let seq = Self::append_in(&txn, uuid, event, None, now).await?;
         txn.commit().await?;
@@ -396,12 +380,12 @@ impl ResearchStore for SeaStore {
 
     async fn record_result(
         &self,
-        id: &str,
+        id: RunId,
         result: &AnalystResult,
         event: &EventDraft,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let uuid = run_uuid(id).ok_or_else(|| data_err(format!("run id '{id}'")))?;
+        let uuid = id.uuid();
         let txn = self.write_txn().await?;
         let row: research_result::ActiveModel = research_result::Model {
             run_id: uuid,
@@ -424,12 +408,12 @@ impl ResearchStore for SeaStore {
 
     async fn record_decision(
         &self,
-        id: &str,
+        id: RunId,
         decision: &DecisionRecord,
         event: &EventDraft,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let uuid = run_uuid(id).ok_or_else(|| data_err(format!("run id '{id}'")))?;
+        let uuid = id.uuid();
         let txn = self.write_txn().await?;
         let row: research_decision::ActiveModel = research_decision::Model {
             run_id: uuid,
@@ -449,13 +433,13 @@ impl ResearchStore for SeaStore {
 
     async fn finish(
         &self,
-        id: &str,
+        id: RunId,
         status: RunStatus,
         error: Option<String>,
         event: &EventDraft,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let uuid = run_uuid(id).ok_or_else(|| data_err(format!("run id '{id}'")))?;
+        let uuid = id.uuid();
         let txn = self.write_txn().await?;
         let updated = research_run::Entity::update_many()
             .col_expr(research_run::Column::Status, Expr::value(status.as_str()))
@@ -485,12 +469,10 @@ impl ResearchStore for SeaStore {
 
     async fn request_cancel(
         &self,
-        id: &str,
+        id: RunId,
         now: DateTime<Utc>,
     ) -> Result<Option<Run>, StoreError> {
-        let Some(uuid) = run_uuid(id) else {
-            return Ok(None);
-        };
+        let uuid = id.uuid();
         let txn = self.write_txn().await?;
         let cancelled = research_run::Entity::update_many()
             .col_expr(
@@ -530,10 +512,8 @@ impl ResearchStore for SeaStore {
         Ok(run)
     }
 
-    async fn events(&self, id: &str, after: i64, limit: u64) -> Result<Vec<RunEvent>, StoreError> {
-        let Some(uuid) = run_uuid(id) else {
-            return Ok(Vec::new());
-        };
+    async fn events(&self, id: RunId, after: i64, limit: u64) -> Result<Vec<RunEvent>, StoreError> {
+        let uuid = id.uuid();
         research_event::Entity::find()
             .filter(research_event::Column::RunId.eq(uuid))
             .filter(research_event::Column::Seq.gt(after))
@@ -554,10 +534,8 @@ impl ResearchStore for SeaStore {
             .collect()
     }
 
-    async fn results(&self, id: &str) -> Result<Vec<AnalystResult>, StoreError> {
-        let Some(uuid) = run_uuid(id) else {
-            return Ok(Vec::new());
-        };
+    async fn results(&self, id: RunId) -> Result<Vec<AnalystResult>, StoreError> {
+        let uuid = id.uuid();
         research_result::Entity::find()
             .filter(research_result::Column::RunId.eq(uuid))
             .order_by_asc(research_result::Column::CreatedAt)
@@ -571,10 +549,8 @@ impl ResearchStore for SeaStore {
             .collect()
     }
 
-    async fn decisions(&self, id: &str) -> Result<Vec<DecisionRecord>, StoreError> {
-        let Some(uuid) = run_uuid(id) else {
-            return Ok(Vec::new());
-        };
+    async fn decisions(&self, id: RunId) -> Result<Vec<DecisionRecord>, StoreError> {
+        let uuid = id.uuid();
         research_decision::Entity::find()
             .filter(research_decision::Column::RunId.eq(uuid))
             .order_by_asc(research_decision::Column::CreatedAt)

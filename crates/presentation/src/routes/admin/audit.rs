@@ -4,6 +4,7 @@
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use stockpilot_application::KeyId;
 use stockpilot_application::auth::{AuditEntry, AuditFilter};
 
 use crate::AppState;
@@ -18,7 +19,7 @@ page_schema!(AuditPage of AuditEntry, "One page of the audit log, newest first."
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct Query {
-    /// Only this key's entries.
+    /// Only this key's entries (its id, a UUID).
     key_id: Option<String>,
     /// Only this action (`research.run.create`, `api_key.revoke`, …).
     action: Option<String>,
@@ -83,7 +84,13 @@ pub async fn list(
         ));
     }
     let filter = AuditFilter {
-        key_id: nonempty(&query.key_id),
+        key_id: nonempty(&query.key_id)
+            .map(|text| {
+                text.parse::<KeyId>().map_err(|_| {
+                    params::invalid("key_id", format!("'{text}' is not an API key id (a UUID)"))
+                })
+            })
+            .transpose()?,
         action: nonempty(&query.action),
         outcome,
         since: time("since", query.since.as_deref())?,

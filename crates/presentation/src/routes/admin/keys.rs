@@ -11,6 +11,8 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::{ErrorBody, InvalidParams, JsonBodyErrors, ProtectedErrors};
 use crate::params;
+use crate::params::IdPath;
+use stockpilot_application::KeyId;
 
 /// A key to create.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -26,8 +28,8 @@ pub struct NewKey {
 /// A key as listed: never its token or hash.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct KeyView {
-    #[schema(format = Uuid)]
-    id: String,
+    #[schema(value_type = String, format = Uuid)]
+    id: KeyId,
     name: String,
     role: Role,
     /// The first 16 characters of the token, to recognise the key by.
@@ -156,8 +158,8 @@ pub async fn create(
 )]
 pub async fn revoke(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    IdPath(id): IdPath<KeyId>,
 ) -> Result<HttpResponse, ApiError> {
-    let key = state.auth.revoke(&path).await?;
+    let key = state.auth.revoke(id).await?;
     Ok(HttpResponse::Ok().json(KeyView::from(key)))
 }

@@ -6,6 +6,8 @@ use actix_web::{HttpResponse, web};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
+use crate::params::IdPath;
+use stockpilot_application::RunId;
 use stockpilot_application::research::model::Run;
 
 /// Cancel a research run.
@@ -27,8 +29,8 @@ use stockpilot_application::research::model::Run;
 )]
 pub async fn handle(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    IdPath(id): IdPath<RunId>,
 ) -> Result<HttpResponse, ApiError> {
-    let run = state.research.cancel(&path.into_inner()).await?;
+    let run = state.research.cancel(id).await?;
     Ok(HttpResponse::Accepted().json(run))
 }

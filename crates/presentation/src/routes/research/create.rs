@@ -4,6 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpResponse, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use stockpilot_application::RunId;
 use stockpilot_application::research::Submission;
 use stockpilot_application::research::model::RunStatus;
 use stockpilot_domain::market::Symbol;
@@ -44,7 +45,8 @@ pub struct Body {
 #[derive(Serialize, ToSchema)]
 #[schema(as = ResearchRunCreated)]
 pub struct Created {
-    pub id: String,
+    #[schema(value_type = String)]
+    pub id: RunId,
     pub status: RunStatus,
     /// The date the analysis is as of (resolved when not given).
     pub as_of: NaiveDate,

@@ -18,6 +18,8 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
 use crate::params;
+use crate::params::IdPath;
+use stockpilot_application::RunId;
 
 /// How long the stream waits for new events before looking at the store again (events of
 /// other replicas are seen this late at most).
@@ -46,7 +48,7 @@ pub struct LastEventIdHeader {
 
 struct Cursor {
     service: Arc<ResearchService>,
-    id: String,
+    id: RunId,
     after: i64,
     buffer: VecDeque<RunEvent>,
     done: bool,
@@ -71,7 +73,7 @@ async fn next(mut c: Cursor) -> Option<(Result<Bytes, actix_web::Error>, Cursor)
         if c.done {
             return None;
         }
-        let fetched = match c.service.events(&c.id, c.after, BATCH).await {
+        let fetched = match c.service.events(c.id, c.after, BATCH).await {
             Ok(events) => events,
             Err(e) => {
                 tracing::warn!(run_id = %c.id, error = %e, "event stream ended by a storage error");
@@ -90,11 +92,11 @@ async fn next(mut c: Cursor) -> Option<(Result<Bytes, actix_web::Error>, Cursor)
         }
         // Nothing new: if the run has ended, everything has been sent (its final event is
         // stored in the same transaction as its final status).
-        match c.service.run(&c.id).await {
+        match c.service.run(c.id).await {
             Ok(run) if run.status.is_final() => {
                 let rest = c
                     .service
-                    .events(&c.id, c.after, BATCH)
+                    .events(c.id, c.after, BATCH)
                     .await
                     .unwrap_or_default();
                 if rest.is_empty() {
@@ -146,12 +148,11 @@ async fn next(mut c: Cursor) -> Option<(Result<Bytes, actix_web::Error>, Cursor)
 )]
 pub async fn handle(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    IdPath(id): IdPath<RunId>,
     query: web::Query<Query>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let id = path.into_inner();
-    state.research.run(&id).await?;
+    state.research.run(id).await?;
     let header_value = req
         .headers()
         .get("Last-Event-ID")

@@ -5,6 +5,8 @@ use actix_web::{HttpResponse, web};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
+use crate::params::IdPath;
+use stockpilot_application::RunId;
 use stockpilot_application::research::RunView;
 
 /// Get a research run.
@@ -25,8 +27,8 @@ use stockpilot_application::research::RunView;
 )]
 pub async fn handle(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    IdPath(id): IdPath<RunId>,
 ) -> Result<HttpResponse, ApiError> {
-    let view = state.research.view(&path.into_inner()).await?;
+    let view = state.research.view(id).await?;
     Ok(HttpResponse::Ok().json(view))
 }

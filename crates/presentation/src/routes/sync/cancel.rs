@@ -7,6 +7,8 @@ use stockpilot_application::sync::JobStatus;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
+use crate::params::IdPath;
+use stockpilot_application::JobId;
 use stockpilot_application::sync::SyncJob;
 
 /// Cancel a sync job.
@@ -32,9 +34,9 @@ use stockpilot_application::sync::SyncJob;
 )]
 pub async fn handle(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    IdPath(id): IdPath<JobId>,
 ) -> Result<HttpResponse, ApiError> {
-    let job = state.sync.cancel(&path).await?;
+    let job = state.sync.cancel(id).await?;
     Ok(if job.status == JobStatus::Cancelled {
         HttpResponse::Ok().json(job)
     } else {

@@ -5,6 +5,8 @@ use actix_web::{HttpResponse, web};
 use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::{ErrorBody, InvalidParams, ProtectedErrors};
+use crate::params::IdPath;
+use stockpilot_application::JobId;
 use stockpilot_application::sync::SyncJob;
 
 /// Get a sync job.
@@ -25,7 +27,7 @@ use stockpilot_application::sync::SyncJob;
 )]
 pub async fn handle(
     state: web::Data<AppState>,
-    path: web::Path<String>,
+    IdPath(id): IdPath<JobId>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(state.sync.job(&path).await?))
+    Ok(HttpResponse::Ok().json(state.sync.job(id).await?))
 }
