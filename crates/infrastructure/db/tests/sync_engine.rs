@@ -748,3 +748,68 @@ async fn a_sync_invalidates_the_cached_bars_of_the_symbols_it_wrote() {
         assert_eq!(after.as_of, NaiveDate::from_ymd_opt(2010, 4, 10));
     }
 }
+
+/// The queue's recovery of jobs whose worker died: the first time at once, then after a
+/// growing wait, and the fifth time the job is dead-lettered instead of looping forever.
+#[tokio::test]
+async fn a_job_whose_worker_keeps_dying_backs_off_then_is_dead_lettered() {
+    let minutes = chrono::Duration::minutes;
+    for env in envs().await {
+        let sync = service(&env, ScriptedSource::new());
+        let job = sync.submit(&history(&["AAA"])).await.unwrap();
+        // Seconds the job waits after its 1st, 2nd, 3rd and 4th recovery.
+        for (recovery, wait) in [0, 15, 30, 60].into_iter().enumerate() {
+            let claimed = env.store.claim_next("w", env.clock.now()).await.unwrap();
+            assert_eq!(
+                claimed.map(|j| j.id),
+                Some(job.id),
+                "claim {}",
+                recovery + 1
+            );
+            // The worker dies: no heartbeat for longer than the stale limit.
+            env.clock.set(env.clock.now() + minutes(2));
+            let now = env.clock.now();
+            let recovered = env
+                .store
+                .requeue_stale(now - minutes(1), now)
+                .await
+                .unwrap();
+            assert_eq!(recovered, 1);
+            let queued = env.store.job(job.id).await.unwrap().unwrap();
+            assert_eq!(queued.status, JobStatus::Queued);
+            let not_before = (wait > 0).then(|| now + chrono::Duration::seconds(wait));
+            assert_eq!(queued.resume_after, not_before);
+            if let Some(later) = not_before {
+                let early = env.store.claim_next("w", now).await.unwrap();
+                assert!(
+                    early.is_none(),
+                    "recovery {}: claimed before its backoff",
+                    recovery + 1
+                );
+                env.clock.set(later);
+            }
+        }
+        env.store
+            .claim_next("w", env.clock.now())
+            .await
+            .unwrap()
+            .unwrap();
+        env.clock.set(env.clock.now() + minutes(2));
+        let now = env.clock.now();
+        assert_eq!(
+            env.store
+                .requeue_stale(now - minutes(1), now)
+                .await
+                .unwrap(),
+            1
+        );
+        let dead = env.store.job(job.id).await.unwrap().unwrap();
+        assert_eq!(dead.status, JobStatus::Failed);
+        assert_eq!(
+            dead.message.as_deref(),
+            Some("gave up: its worker stopped 5 times")
+        );
+        assert_eq!(dead.finished_at, Some(now));
+        assert!(env.store.claim_next("w", now).await.unwrap().is_none());
+    }
+}

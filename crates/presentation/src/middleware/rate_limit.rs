@@ -173,10 +173,7 @@ pub async fn rate_limit(
     };
     let group = group.as_str();
     // Per key when the caller presented one, else per client address.
-    let key_id = req
-        .extensions()
-        .get::<Principal>()
-        .and_then(|p| p.key_id);
+    let key_id = req.extensions().get::<Principal>().and_then(|p| p.key_id);
     let client = match key_id {
         Some(id) => format!("key:{id}"),
         None => {

@@ -25,6 +25,10 @@ pub struct Model {
     pub finished_at: Option<DateTimeUtc>,
     pub heartbeat_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
+    /// Not claimed before this time (a recovered run backing off).
+    pub run_after: Option<DateTimeUtc>,
+    /// Times its worker was found dead and it was recovered.
+    pub recoveries: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -25,6 +25,10 @@ pub struct Model {
     pub started_at: Option<DateTimeUtc>,
     pub finished_at: Option<DateTimeUtc>,
     pub updated_at: DateTimeUtc,
+    /// Times a worker claimed it.
+    pub attempts: i32,
+    /// Times its worker was found dead and it was recovered.
+    pub recoveries: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

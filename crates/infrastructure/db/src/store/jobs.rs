@@ -1,10 +1,10 @@
 //! Sync jobs, the failure ledger and schedule claims.
 
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use stockpilot_application::JobId;
 use stockpilot_application::ports::{DataBatch, Page, StoreError, SyncJobStore};
@@ -14,8 +14,30 @@ use stockpilot_application::sync::{
 use uuid::Uuid;
 
 use super::convert as c;
+use super::queue::{self, Lifecycle, QueueTable};
 use super::{SeaStore, data_err, db_err, page, upsert_batch};
 use crate::entities::{schedule_claim, sync_failure, sync_job};
+
+impl QueueTable for sync_job::Entity {
+    const COLUMNS: Lifecycle<sync_job::Column> = {
+        use sync_job::Column as C;
+        Lifecycle {
+            id: C::Id,
+            status: C::Status,
+            claimed_by: C::ClaimedBy,
+            heartbeat_at: C::HeartbeatAt,
+            attempts: C::Attempts,
+            recoveries: C::Recoveries,
+            run_after: C::ResumeAfter,
+            cancel_requested: C::CancelRequested,
+            message: C::Message,
+            created_at: C::CreatedAt,
+            started_at: C::StartedAt,
+            finished_at: C::FinishedAt,
+            updated_at: C::UpdatedAt,
+        }
+    };
+}
 
 fn new_job_row(job: &NewJob, now: DateTime<Utc>) -> Result<sync_job::ActiveModel, StoreError> {
     Ok(sync_job::Model {
@@ -38,6 +60,8 @@ fn new_job_row(job: &NewJob, now: DateTime<Utc>) -> Result<sync_job::ActiveModel
         started_at: None,
         finished_at: None,
         updated_at: now,
+        attempts: 0,
+        recoveries: 0,
     }
     .into())
 }
@@ -59,7 +83,7 @@ fn next_retry(base: std::time::Duration, attempts: i32, now: DateTime<Utc>) -> D
 }
 
 impl SeaStore {
-    /// Claims the oldest runnable job, or only `only` when given.
+    /// Claims the oldest runnable job, or only `only` when given (the queue's claim).
     async fn claim(
         &self,
         only: Option<Uuid>,
@@ -67,57 +91,15 @@ impl SeaStore {
         now: DateTime<Utc>,
     ) -> Result<Option<SyncJob>, StoreError> {
         let txn = self.write_txn().await?;
-        let runnable = Condition::any()
-            .add(sync_job::Column::Status.eq(JobStatus::Queued.as_str()))
-            .add(
-                Condition::all()
-                    .add(sync_job::Column::Status.eq(JobStatus::Paused.as_str()))
-                    .add(sync_job::Column::ResumeAfter.lte(now)),
-            );
-        let mut select = sync_job::Entity::find()
-            .filter(runnable)
-            .order_by_asc(sync_job::Column::CreatedAt)
-            .limit(1);
-        if let Some(id) = only {
-            select = select.filter(sync_job::Column::Id.eq(id));
-        }
-        if self.is_postgres() {
-            select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let Some(candidate) = select.one(&txn).await.map_err(db_err)? else {
-            txn.commit().await?;
-            return Ok(None);
+        let claimed =
+            queue::claim::<sync_job::Entity>(&txn, self.is_postgres(), only, worker, now).await?;
+        let job = match claimed {
+            Some(id) => sync_job::Entity::find_by_id(id)
+                .one(&txn)
+                .await
+                .map_err(db_err)?,
+            None => None,
         };
-        // Guarded by the status seen, so a concurrent claimer on SQLite cannot take it twice.
-        let updated = sync_job::Entity::update_many()
-            .col_expr(
-                sync_job::Column::Status,
-                Expr::value(JobStatus::Running.as_str()),
-            )
-            .col_expr(sync_job::Column::ClaimedBy, Expr::value(worker))
-            .col_expr(sync_job::Column::HeartbeatAt, Expr::value(now))
-            .col_expr(
-                sync_job::Column::StartedAt,
-                Expr::value(candidate.started_at.unwrap_or(now)),
-            )
-            .col_expr(
-                sync_job::Column::ResumeAfter,
-                Expr::value(Option::<DateTime<Utc>>::None),
-            )
-            .col_expr(sync_job::Column::UpdatedAt, Expr::value(now))
-            .filter(sync_job::Column::Id.eq(candidate.id))
-            .filter(sync_job::Column::Status.eq(candidate.status.clone()))
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
-        if updated.rows_affected == 0 {
-            txn.rollback().await?;
-            return Ok(None);
-        }
-        let job = sync_job::Entity::find_by_id(candidate.id)
-            .one(&txn)
-            .await
-            .map_err(db_err)?;
         txn.commit().await?;
         job.map(c::job).transpose()
     }
@@ -298,22 +280,13 @@ impl SyncJobStore for SeaStore {
         resume_after: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let uuid = job_id.uuid();
-        let finished = status.is_final().then_some(now);
-        sync_job::Entity::update_many()
-            .col_expr(sync_job::Column::Status, Expr::value(status.as_str()))
-            .col_expr(sync_job::Column::Message, Expr::value(message))
-            .col_expr(sync_job::Column::ResumeAfter, Expr::value(resume_after))
-            .col_expr(sync_job::Column::FinishedAt, Expr::value(finished))
-            .col_expr(
-                sync_job::Column::ClaimedBy,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(sync_job::Column::UpdatedAt, Expr::value(now))
-            .filter(sync_job::Column::Id.eq(uuid))
-            .exec(&self.db)
-            .await
-            .map_err(db_err)?;
+        let ending = queue::Ending {
+            status: status.as_str(),
+            message,
+            run_after: resume_after,
+            finished: status.is_final(),
+        };
+        queue::end::<sync_job::Entity>(&self.db, job_id.uuid(), None, ending, now).await?;
         Ok(())
     }
 
@@ -322,27 +295,16 @@ impl SyncJobStore for SeaStore {
         job_id: JobId,
         now: DateTime<Utc>,
     ) -> Result<Option<SyncJob>, StoreError> {
-        let uuid = job_id.uuid();
         let txn = self.write_txn().await?;
-        let Some(job) = sync_job::Entity::find_by_id(uuid)
+        let waiting = [JobStatus::Queued.as_str(), JobStatus::Paused.as_str()];
+        let message = "cancelled on request before it ran";
+        queue::cancel::<sync_job::Entity>(&txn, job_id.uuid(), &waiting, message, now).await?;
+        let job = sync_job::Entity::find_by_id(job_id.uuid())
             .one(&txn)
             .await
-            .map_err(db_err)?
-        else {
-            txn.rollback().await?;
-            return Ok(None);
-        };
-        let mut active: sync_job::ActiveModel = job.clone().into();
-        active.cancel_requested = Set(true);
-        active.updated_at = Set(now);
-        if job.status == JobStatus::Queued.as_str() || job.status == JobStatus::Paused.as_str() {
-            active.status = Set(JobStatus::Cancelled.as_str().to_owned());
-            active.finished_at = Set(Some(now));
-            active.message = Set(Some("cancelled on request before it ran".into()));
-        }
-        let model = active.update(&txn).await.map_err(db_err)?;
+            .map_err(db_err)?;
         txn.commit().await?;
-        c::job(model).map(Some)
+        job.map(c::job).transpose()
     }
 
     async fn requeue_stale(
@@ -350,41 +312,23 @@ impl SyncJobStore for SeaStore {
         stale_before: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
-        let res = sync_job::Entity::update_many()
-            .col_expr(
-                sync_job::Column::Status,
-                Expr::value(JobStatus::Queued.as_str()),
-            )
-            .col_expr(
-                sync_job::Column::ClaimedBy,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(
-                sync_job::Column::Message,
-                Expr::value("its worker stopped; resumed from the last committed batch"),
-            )
-            .col_expr(sync_job::Column::UpdatedAt, Expr::value(now))
-            .filter(sync_job::Column::Status.eq(JobStatus::Running.as_str()))
-            .filter(
-                Condition::any()
-                    .add(sync_job::Column::HeartbeatAt.lt(stale_before))
-                    .add(sync_job::Column::HeartbeatAt.is_null()),
-            )
-            .exec(&self.db)
-            .await
-            .map_err(db_err)?;
-        Ok(res.rows_affected)
+        let txn = self.write_txn().await?;
+        let message = "its worker stopped; resumed from the last committed batch";
+        let mut recovered = 0;
+        for (id, recoveries) in queue::stale::<sync_job::Entity>(&txn, stale_before).await? {
+            let outcome =
+                queue::recover::<sync_job::Entity>(&txn, id, recoveries, Some(message), now)
+                    .await?;
+            if outcome != queue::Recovery::Untouched {
+                recovered += 1;
+            }
+        }
+        txn.commit().await?;
+        Ok(recovered)
     }
 
     async fn heartbeat(&self, job_id: JobId, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let uuid = job_id.uuid();
-        sync_job::Entity::update_many()
-            .col_expr(sync_job::Column::HeartbeatAt, Expr::value(now))
-            .filter(sync_job::Column::Id.eq(uuid))
-            .filter(sync_job::Column::Status.eq(JobStatus::Running.as_str()))
-            .exec(&self.db)
-            .await
-            .map_err(db_err)?;
+        queue::heartbeat::<sync_job::Entity>(&self.db, job_id.uuid(), None, now).await?;
         Ok(())
     }
 

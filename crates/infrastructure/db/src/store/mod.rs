@@ -9,6 +9,7 @@ mod convert;
 mod jobs;
 mod llm;
 mod market;
+pub mod queue;
 mod research;
 mod upsert;
 

@@ -1,10 +1,10 @@
 //! Research runs, their event log, results and decisions.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use stockpilot_application::RunId;
 use stockpilot_application::ports::{EventDraft, Page, ResearchStore, StoreError};
@@ -15,10 +15,32 @@ use stockpilot_domain::market::{NewsArticle, Symbol};
 use uuid::Uuid;
 
 use super::convert as c;
+use super::queue::{self, Lifecycle, QueueTable};
 use super::{SeaStore, Txn, data_err, db_err, page};
 use crate::entities::{
     news_article, research_decision, research_event, research_result, research_run,
 };
+
+impl QueueTable for research_run::Entity {
+    const COLUMNS: Lifecycle<research_run::Column> = {
+        use research_run::Column as C;
+        Lifecycle {
+            id: C::Id,
+            status: C::Status,
+            claimed_by: C::ClaimedBy,
+            heartbeat_at: C::HeartbeatAt,
+            attempts: C::Attempts,
+            recoveries: C::Recoveries,
+            run_after: C::RunAfter,
+            cancel_requested: C::CancelRequested,
+            message: C::Error,
+            created_at: C::CreatedAt,
+            started_at: C::StartedAt,
+            finished_at: C::FinishedAt,
+            updated_at: C::UpdatedAt,
+        }
+    };
+}
 
 fn to_run(m: research_run::Model) -> Result<Run, StoreError> {
     let request: RunRequest = serde_json::from_value(m.request).map_err(data_err)?;
@@ -174,6 +196,8 @@ impl ResearchStore for SeaStore {
             finished_at: None,
             heartbeat_at: None,
             updated_at: now,
+            run_after: None,
+            recoveries: 0,
         };
         let active: research_run::ActiveModel = model.into();
         to_run(active.insert(&self.db).await.map_err(db_err)?)
@@ -223,46 +247,13 @@ impl ResearchStore for SeaStore {
     ) -> Result<Option<Run>, StoreError> {
         let only = only.map(RunId::uuid);
         let txn = self.write_txn().await?;
-        let mut select = research_run::Entity::find()
-            .filter(research_run::Column::Status.eq(RunStatus::Queued.as_str()))
-            .order_by_asc(research_run::Column::CreatedAt)
-            .limit(1);
-        if let Some(uuid) = only {
-            select = select.filter(research_run::Column::Id.eq(uuid));
-        }
-        if self.is_postgres() {
-            select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
-        }
-        let Some(candidate) = select.one(&txn).await.map_err(db_err)? else {
-            txn.commit().await?;
-            return Ok(None);
+        let claimed =
+            queue::claim::<research_run::Entity>(&txn, self.is_postgres(), only, worker, now)
+                .await?;
+        let run = match claimed {
+            Some(id) => Self::get_run(&txn, id).await?,
+            None => None,
         };
-        let updated = research_run::Entity::update_many()
-            .col_expr(
-                research_run::Column::Status,
-                Expr::value(RunStatus::Running.as_str()),
-            )
-            .col_expr(research_run::Column::ClaimedBy, Expr::value(worker))
-            .col_expr(research_run::Column::HeartbeatAt, Expr::value(now))
-            .col_expr(
-                research_run::Column::StartedAt,
-                Expr::value(candidate.started_at.unwrap_or(now)),
-            )
-            .col_expr(
-                research_run::Column::Attempts,
-                Expr::col(research_run::Column::Attempts).add(1),
-            )
-            .col_expr(research_run::Column::UpdatedAt, Expr::value(now))
-            .filter(research_run::Column::Id.eq(candidate.id))
-            .filter(research_run::Column::Status.eq(RunStatus::Queued.as_str()))
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
-        if updated.rows_affected == 0 {
-            txn.rollback().await?;
-            return Ok(None);
-        }
-        let run = Self::get_run(&txn, candidate.id).await?;
         txn.commit().await?;
         Ok(run)
     }
@@ -274,74 +265,52 @@ impl ResearchStore for SeaStore {
         now: DateTime<Utc>,
     ) -> Result<Vec<RunId>, StoreError> {
         let txn = self.write_txn().await?;
-        let stale: Vec<Uuid> = research_run::Entity::find()
-            .select_only()
-            .column(research_run::Column::Id)
-            .filter(research_run::Column::Status.eq(RunStatus::Running.as_str()))
-            .filter(
-                Condition::any()
-                    .add(research_run::Column::HeartbeatAt.lt(stale_before))
-                    .add(research_run::Column::HeartbeatAt.is_null()),
-            )
-            .into_tuple()
-            .all(&txn)
-            .await
-            .map_err(db_err)?;
-        for id in &stale {
-            let (status, error) = if resume {
-                (RunStatus::Queued, None)
+        let mut recovered = Vec::new();
+        for (id, recoveries) in queue::stale::<research_run::Entity>(&txn, stale_before).await? {
+            let failed = if resume {
+                match queue::recover::<research_run::Entity>(&txn, id, recoveries, None, now)
+                    .await?
+                {
+                    queue::Recovery::Untouched => continue,
+                    queue::Recovery::Requeued { .. } => None,
+                    queue::Recovery::DeadLettered => Some((
+                        RunStatus::Failed,
+                        Self::get_run(&txn, id).await?.and_then(|r| r.error),
+                    )),
+                }
             } else {
-                (
-                    RunStatus::Interrupted,
-                    Some("its worker stopped and research.on_interrupted is \"mark\"".to_owned()),
-                )
+                let reason = "its worker stopped and research.on_interrupted is \"mark\"";
+                let running = [RunStatus::Running.as_str()];
+                let status = RunStatus::Interrupted;
+                let ending = queue::Ending {
+                    status: status.as_str(),
+                    message: Some(reason.to_owned()),
+                    run_after: None,
+                    finished: true,
+                };
+                let changed =
+                    queue::end::<research_run::Entity>(&txn, id, Some(&running), ending, now)
+                        .await?;
+                if !changed {
+                    continue;
+                }
+                Some((status, Some(reason.to_owned())))
             };
-            research_run::Entity::update_many()
-                .col_expr(research_run::Column::Status, Expr::value(status.as_str()))
-                .col_expr(
-                    research_run::Column::ClaimedBy,
-                    Expr::value(Option::<String>::None),
-                )
-                .col_expr(research_run::Column::Error, Expr::value(error.clone()))
-                .col_expr(
-                    research_run::Column::FinishedAt,
-                    Expr::value(if resume { None } else { Some(now) }),
-                )
-                .col_expr(research_run::Column::UpdatedAt, Expr::value(now))
-                .filter(research_run::Column::Id.eq(*id))
-                .exec(&txn)
-                .await
-                .map_err(db_err)?;
-            if !resume {
+            if let Some((status, reason)) = failed {
                 let event = EventDraft {
                     kind: "run_failed",
-                    data: serde_json::json!({"reason": error, "status": "interrupted"}),
+                    data: serde_json::json!({"reason": reason, "status": status.as_str()}),
                 };
-                Self::append_in(&txn, *id, &event, None, now).await?;
+                Self::append_in(&txn, id, &event, None, now).await?;
             }
+            recovered.push(RunId::from(id));
         }
         txn.commit().await?;
-        Ok(stale.into_iter().map(RunId::from).collect())
+        Ok(recovered)
     }
 
     async fn release(&self, id: RunId, worker: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        let uuid = id.uuid();
-        research_run::Entity::update_many()
-            .col_expr(
-                research_run::Column::Status,
-                Expr::value(RunStatus::Queued.as_str()),
-            )
-            .col_expr(
-                research_run::Column::ClaimedBy,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(research_run::Column::UpdatedAt, Expr::value(now))
-            .filter(research_run::Column::Id.eq(uuid))
-            .filter(research_run::Column::Status.eq(RunStatus::Running.as_str()))
-            .filter(research_run::Column::ClaimedBy.eq(worker))
-            .exec(&self.db)
-            .await
-            .map_err(db_err)?;
+        queue::release::<research_run::Entity>(&self.db, id.uuid(), worker, None, now).await?;
         Ok(())
     }
 
@@ -351,18 +320,7 @@ impl ResearchStore for SeaStore {
         worker: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let uuid = id.uuid();
-        research_run::Entity::update_many()
-            .col_expr(research_run::Column::HeartbeatAt, Expr::value(now))
-            .filter(research_run::Column::Id.eq(uuid))
-            .filter(research_run::Column::Status.eq(RunStatus::Running.as_str()))
-            .filter(research_run::Column::ClaimedBy.eq(worker))
-            .exec(&self.db)
-            .await
-            .map_err(db_err)?;
-        Ok(Self::get_run(&self.db, uuid)
-            .await?
-            .is_some_and(|r| r.cancel_requested))
+        queue::heartbeat::<research_run::Entity>(&self.db, id.uuid(), Some(worker), now).await
     }
 
     async fn append_event(
@@ -439,26 +397,18 @@ impl ResearchStore for SeaStore {
         event: &EventDraft,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let uuid = id.uuid();
         let txn = self.write_txn().await?;
-        let updated = research_run::Entity::update_many()
-            .col_expr(research_run::Column::Status, Expr::value(status.as_str()))
-            .col_expr(research_run::Column::Error, Expr::value(error))
-            .col_expr(research_run::Column::FinishedAt, Expr::value(now))
-            .col_expr(
-                research_run::Column::ClaimedBy,
-                Expr::value(Option::<String>::None),
-            )
-            .col_expr(research_run::Column::UpdatedAt, Expr::value(now))
-            .filter(research_run::Column::Id.eq(uuid))
-            .filter(
-                research_run::Column::Status
-                    .is_in([RunStatus::Queued.as_str(), RunStatus::Running.as_str()]),
-            )
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
-        if updated.rows_affected == 0 {
+        let open = [RunStatus::Queued.as_str(), RunStatus::Running.as_str()];
+        let uuid = id.uuid();
+        let ending = queue::Ending {
+            status: status.as_str(),
+            message: error,
+            run_after: None,
+            finished: true,
+        };
+        let changed =
+            queue::end::<research_run::Entity>(&txn, uuid, Some(&open), ending, now).await?;
+        if !changed {
             txn.rollback().await?;
             return Ok(false);
         }
@@ -474,38 +424,16 @@ impl ResearchStore for SeaStore {
     ) -> Result<Option<Run>, StoreError> {
         let uuid = id.uuid();
         let txn = self.write_txn().await?;
-        let cancelled = research_run::Entity::update_many()
-            .col_expr(
-                research_run::Column::Status,
-                Expr::value(RunStatus::Cancelled.as_str()),
-            )
-            .col_expr(research_run::Column::CancelRequested, Expr::value(true))
-            .col_expr(
-                research_run::Column::Error,
-                Expr::value("cancelled on request before it started"),
-            )
-            .col_expr(research_run::Column::FinishedAt, Expr::value(now))
-            .col_expr(research_run::Column::UpdatedAt, Expr::value(now))
-            .filter(research_run::Column::Id.eq(uuid))
-            .filter(research_run::Column::Status.eq(RunStatus::Queued.as_str()))
-            .exec(&txn)
-            .await
-            .map_err(db_err)?;
-        if cancelled.rows_affected > 0 {
+        let reason = "cancelled on request before it started";
+        let waiting = [RunStatus::Queued.as_str()];
+        if queue::cancel::<research_run::Entity>(&txn, uuid, &waiting, reason, now).await?
+            == queue::Cancel::Ended
+        {
             let event = EventDraft {
                 kind: "run_cancelled",
-                data: serde_json::json!({"reason": "cancelled on request before it started"}),
+                data: serde_json::json!({"reason": reason}),
             };
             Self::append_in(&txn, uuid, &event, None, now).await?;
-        } else {
-            research_run::Entity::update_many()
-                .col_expr(research_run::Column::CancelRequested, Expr::value(true))
-                .col_expr(research_run::Column::UpdatedAt, Expr::value(now))
-                .filter(research_run::Column::Id.eq(uuid))
-                .filter(research_run::Column::Status.eq(RunStatus::Running.as_str()))
-                .exec(&txn)
-                .await
-                .map_err(db_err)?;
         }
         let run = Self::get_run(&txn, uuid).await?;
         txn.commit().await?;
