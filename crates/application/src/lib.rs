@@ -12,6 +12,7 @@ pub mod ids;
 pub mod llm;
 pub mod market;
 pub mod ports;
+pub mod queue;
 pub mod research;
 pub mod sync;
 

@@ -206,7 +206,9 @@ async fn run() {
             .unwrap();
         let claimed = service.claim(run.id, "bench").await.unwrap().unwrap();
         let (_stop, mut shutdown) = tokio::sync::watch::channel(false);
-        assert!(service.drive(&claimed, "bench", &mut shutdown).await);
+        assert!(
+            stockpilot_application::queue::drive(&service, &claimed, "bench", &mut shutdown).await
+        );
         let wall = started.elapsed();
         let view = service.view(run.id).await.unwrap();
         assert_eq!(view.run.status, RunStatus::Succeeded);

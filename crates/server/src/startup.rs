@@ -13,6 +13,7 @@ use secrecy::ExposeSecret;
 use stockpilot_application::health::HealthService;
 use stockpilot_application::market::MarketQueries;
 use stockpilot_application::ports::{Cache, Clock, DependencyProbe, MarketDataStore, SystemClock};
+use stockpilot_application::queue;
 use stockpilot_application::sync::{Scheduler, SyncService};
 use stockpilot_db::{DatabaseConnection, DatabaseProbe, DbSettings, SeaStore};
 use stockpilot_presentation::{AppState, HttpSettings, Shared};
@@ -180,12 +181,6 @@ impl Application {
         ));
         let (stop_background, stop_rx) = watch::channel(false);
         let mut background = Vec::new();
-        for i in 0..config.sync.workers {
-            background.push(tokio::spawn(
-                sync.clone()
-                    .run_worker(format!("{worker}-{i}"), stop_rx.clone()),
-            ));
-        }
         if config.scheduler.enabled {
             let scheduler = Scheduler::new(
                 sync.clone(),
@@ -215,12 +210,22 @@ impl Application {
             search.clone(),
             Arc::new(SystemClock),
         );
+        // Every kind of queued work is registered here: one worker loop per configured worker.
+        for i in 0..config.sync.workers {
+            let name = format!("{worker}-{i}");
+            background.push(tokio::spawn(queue::run_worker(
+                sync.clone(),
+                name,
+                stop_rx.clone(),
+            )));
+        }
         for i in 0..config.research.workers {
-            background.push(tokio::spawn(
-                research
-                    .clone()
-                    .run_worker(format!("{worker}-research-{i}"), stop_rx.clone()),
-            ));
+            let name = format!("{worker}-research-{i}");
+            background.push(tokio::spawn(queue::run_worker(
+                research.clone(),
+                name,
+                stop_rx.clone(),
+            )));
         }
         let auth = wiring::auth_service(config, store.clone());
         if config.auth.enabled {

@@ -15,7 +15,7 @@ use stockpilot_domain::analysis::{
     AnalystSignal, Decision, DecisionWeights, PositionLimit, RiskParams, decide, price_levels,
     risk_limits,
 };
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::Semaphore;
 
 use super::analysts::{Analyst, AnalystError, AnalystKind, Budget, LlmAccess, ask};
 use super::data::SymbolData;
@@ -481,20 +481,13 @@ impl ResearchService {
             })
     }
 
-    /// Recovers runs whose worker died, claims at most one queued run and executes it.
-    /// Returns whether one ran.
+    /// Recovers runs whose worker died, claims at most one queued run and executes it
+    /// ([`crate::queue::work_once`]). Returns whether one ran.
     ///
     /// # Errors
     /// Storage errors.
     pub async fn work_once(&self, worker: &str) -> Result<bool, AppError> {
-        self.recover().await?;
-        let Some(run) = self.store.claim(None, worker, self.clock.now()).await? else {
-            return Ok(false);
-        };
-        if let Err(e) = self.execute(&run).await {
-            self.fail(run.id, &e).await;
-        }
-        Ok(true)
+        crate::queue::work_once(self, worker).await
     }
 
     async fn recover(&self) -> Result<(), AppError> {
@@ -579,82 +572,61 @@ impl ResearchService {
     pub async fn claim(&self, id: RunId, worker: &str) -> Result<Option<Run>, AppError> {
         Ok(self.store.claim(Some(id), worker, self.clock.now()).await?)
     }
+}
 
-    /// Executes a claimed run while beating its heartbeat and watching for a cancel request.
-    /// Returns false when `shutdown` interrupted it (the run then goes back to the queue).
-    pub async fn drive(
-        &self,
-        run: &Run,
-        worker: &str,
-        shutdown: &mut watch::Receiver<bool>,
-    ) -> bool {
-        tracing::info!(run_id = %run.id, attempt = run.attempts, "research run started");
-        let exec = self.execute(run);
-        tokio::pin!(exec);
-        let mut beat = tokio::time::interval(
-            (self.settings.stale_after / 3).max(std::time::Duration::from_millis(10)),
-        );
-        beat.tick().await;
-        loop {
-            tokio::select! {
-                result = &mut exec => {
-                    match result {
-                        Ok(status) => tracing::info!(run_id = %run.id, status = status.as_str(), "research run ended"),
-                        Err(e) => self.fail(run.id, &e).await,
-                    }
-                    return true;
-                }
-                _ = beat.tick() => {
-                    match self.store.heartbeat(run.id, worker, self.clock.now()).await {
-                        Ok(true) => {
-                            tracing::info!(run_id = %run.id, "research run cancelled on request");
-                            self.cancelled(run.id).await;
-                            return true;
-                        }
-                        Ok(false) => {}
-                        Err(e) => tracing::warn!(run_id = %run.id, error = %e, "research heartbeat failed"),
-                    }
-                }
-                _ = shutdown.changed() => {
-                    tracing::info!(run_id = %run.id, "shutting down; the research run returns to the queue");
-                    let _ = self.store.release(run.id, worker, self.clock.now()).await;
-                    self.notify.notify_waiters();
-                    return false;
-                }
-            }
+#[async_trait::async_trait]
+impl crate::queue::QueueWork for ResearchService {
+    type Job = Run;
+    const KIND: &'static str = "research";
+
+    fn timing(&self) -> crate::queue::QueueTiming {
+        crate::queue::QueueTiming {
+            poll_interval: self.settings.poll_interval,
+            stale_after: self.settings.stale_after,
         }
     }
 
-    /// Runs research until `shutdown` turns true. A run interrupted by shutdown goes back to
-    /// the queue and resumes (finished analysts kept) on this or another instance.
-    pub async fn run_worker(self: Arc<Self>, worker: String, mut shutdown: watch::Receiver<bool>) {
-        tracing::info!(%worker, "research worker started");
-        let mut backoff = crate::backoff::Backoff::new(self.settings.poll_interval);
-        loop {
-            if *shutdown.borrow() {
-                break;
-            }
-            let claimed = match self.recover().await {
-                Ok(()) => self
-                    .store
-                    .claim(None, &worker, self.clock.now())
-                    .await
-                    .map_err(AppError::from),
-                Err(e) => Err(e),
-            };
-            let wait = backoff.after("claiming research runs", &claimed);
-            let Ok(Some(run)) = claimed else {
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => continue,
-                    // A run submitted through this process is claimed at once.
-                    _ = self.notify.notified() => continue,
-                    _ = shutdown.changed() => break,
-                }
-            };
-            if !self.drive(&run, &worker, &mut shutdown).await {
-                return;
-            }
-        }
-        tracing::info!(%worker, "research worker stopped");
+    fn job_id(run: &Run) -> String {
+        run.id.to_string()
+    }
+
+    async fn recover(&self) -> Result<(), AppError> {
+        ResearchService::recover(self).await
+    }
+
+    async fn claim(&self, worker: &str) -> Result<Option<Run>, AppError> {
+        Ok(self.store.claim(None, worker, self.clock.now()).await?)
+    }
+
+    async fn execute(&self, run: &Run) -> Result<(), AppError> {
+        tracing::info!(run_id = %run.id, attempt = run.attempts, "research run started");
+        let status = ResearchService::execute(self, run).await?;
+        tracing::info!(run_id = %run.id, status = status.as_str(), "research run ended");
+        Ok(())
+    }
+
+    async fn failed(&self, run: &Run, error: &AppError) {
+        self.fail(run.id, error).await;
+    }
+
+    async fn beat(&self, run: &Run, worker: &str) -> Result<bool, AppError> {
+        Ok(self
+            .store
+            .heartbeat(run.id, worker, self.clock.now())
+            .await?)
+    }
+
+    async fn cancelled(&self, run: &Run) {
+        ResearchService::cancelled(self, run.id).await;
+    }
+
+    /// Finished analysts are kept; the next claimer resumes the run.
+    async fn hand_back(&self, run: &Run, worker: &str) {
+        let _ = self.store.release(run.id, worker, self.clock.now()).await;
+        self.notify.notify_waiters();
+    }
+
+    fn wake(&self) -> Option<&tokio::sync::Notify> {
+        Some(&self.notify)
     }
 }

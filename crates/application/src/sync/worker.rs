@@ -1,35 +1,86 @@
-//! The background worker: requeue stale jobs, claim the next runnable one, run it with a
-//! heartbeat, and on shutdown hand an unfinished job back to the queue (its cursor kept).
+//! Sync jobs on the queue ([`crate::queue::QueueWork`]): a job whose worker stopped resumes
+//! from its last committed batch, a cancel is seen at the next batch commit, and on shutdown
+//! an unfinished job goes back to the queue with its cursor.
 
-use std::sync::Arc;
-
-use tokio::sync::watch;
-
-use super::model::JobStatus;
+use super::model::{JobStatus, SyncJob};
 use super::service::SyncService;
-use crate::JobId;
+use crate::queue::{QueueTiming, QueueWork};
+use crate::{AppError, JobId};
 
-impl SyncService {
-    /// Claims and runs at most one job. Returns whether one ran.
-    ///
-    /// # Errors
-    /// Storage errors.
-    pub async fn work_once(&self, worker: &str) -> Result<bool, crate::AppError> {
+#[async_trait::async_trait]
+impl QueueWork for SyncService {
+    type Job = SyncJob;
+    const KIND: &'static str = "sync";
+
+    fn timing(&self) -> QueueTiming {
+        QueueTiming {
+            poll_interval: self.settings.poll_interval,
+            stale_after: self.settings.stale_after,
+        }
+    }
+
+    fn job_id(job: &SyncJob) -> String {
+        job.id.to_string()
+    }
+
+    async fn recover(&self) -> Result<(), AppError> {
         let now = self.clock.now();
         let stale = chrono::Duration::from_std(self.settings.stale_after)
             .unwrap_or(chrono::Duration::minutes(2));
-        let requeued = self.jobs.requeue_stale(now - stale, now).await?;
-        if requeued > 0 {
+        let recovered = self.jobs.requeue_stale(now - stale, now).await?;
+        if recovered > 0 {
             tracing::warn!(
-                requeued,
-                "requeued jobs whose worker stopped; they resume from their cursor"
+                recovered,
+                "recovered sync jobs whose worker stopped; they resume from their cursor"
             );
         }
-        let Some(job) = self.jobs.claim_next(worker, now).await? else {
-            return Ok(false);
-        };
-        self.run_job(&job).await?;
-        Ok(true)
+        Ok(())
+    }
+
+    async fn claim(&self, worker: &str) -> Result<Option<SyncJob>, AppError> {
+        Ok(self.jobs.claim_next(worker, self.clock.now()).await?)
+    }
+
+    async fn execute(&self, job: &SyncJob) -> Result<(), AppError> {
+        self.run_job(job).await.map(|_| ())
+    }
+
+    /// The job stays running: once its heartbeat is stale it is recovered and resumes from
+    /// its last committed batch.
+    async fn failed(&self, job: &SyncJob, error: &AppError) {
+        tracing::error!(job_id = %job.id, error = format!("{error:#}"), "sync job aborted; it will be recovered");
+    }
+
+    /// A cancel is seen by the job itself at its next batch commit.
+    async fn beat(&self, job: &SyncJob, _worker: &str) -> Result<bool, AppError> {
+        self.jobs.heartbeat(job.id, self.clock.now()).await?;
+        Ok(false)
+    }
+
+    async fn cancelled(&self, _job: &SyncJob) {}
+
+    async fn hand_back(&self, job: &SyncJob, _worker: &str) {
+        let message = "interrupted by shutdown; resumes from its cursor";
+        let _ = self
+            .jobs
+            .finish(
+                job.id,
+                JobStatus::Queued,
+                Some(message.into()),
+                None,
+                self.clock.now(),
+            )
+            .await;
+    }
+}
+
+impl SyncService {
+    /// Claims and runs at most one job ([`crate::queue::work_once`]). Returns whether one ran.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub async fn work_once(&self, worker: &str) -> Result<bool, AppError> {
+        crate::queue::work_once(self, worker).await
     }
 
     /// Runs the job `id` (just submitted) in this process and returns it once it has ended or
@@ -38,11 +89,7 @@ impl SyncService {
     ///
     /// # Errors
     /// Storage errors, or `NotFound` for an unknown id.
-    pub async fn run_to_end(
-        &self,
-        id: JobId,
-        worker: &str,
-    ) -> Result<super::model::SyncJob, crate::AppError> {
+    pub async fn run_to_end(&self, id: JobId, worker: &str) -> Result<SyncJob, AppError> {
         loop {
             let job = self.job(id).await?;
             if job.status.is_final() || job.status == JobStatus::Paused {
@@ -56,54 +103,5 @@ impl SyncService {
             }
             tokio::time::sleep(self.settings.poll_interval).await;
         }
-    }
-
-    /// Runs jobs until `shutdown` turns true. A job interrupted by shutdown is put back in the
-    /// queue and resumes from its last committed batch on this or another instance.
-    pub async fn run_worker(self: Arc<Self>, worker: String, mut shutdown: watch::Receiver<bool>) {
-        tracing::info!(%worker, "sync worker started");
-        let mut backoff = crate::backoff::Backoff::new(self.settings.poll_interval);
-        loop {
-            if *shutdown.borrow() {
-                break;
-            }
-            let now = self.clock.now();
-            let stale = chrono::Duration::from_std(self.settings.stale_after)
-                .unwrap_or(chrono::Duration::minutes(2));
-            let claimed = match self.jobs.requeue_stale(now - stale, now).await {
-                Ok(_) => self.jobs.claim_next(&worker, now).await,
-                Err(e) => Err(e),
-            };
-            let wait = backoff.after("claiming sync jobs", &claimed);
-            let Ok(Some(job)) = claimed else {
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => continue,
-                    _ = shutdown.changed() => break,
-                }
-            };
-            let run = self.run_job(&job);
-            tokio::pin!(run);
-            let mut beat = tokio::time::interval(self.settings.stale_after / 3);
-            beat.tick().await;
-            loop {
-                tokio::select! {
-                    result = &mut run => {
-                        if let Err(e) = result {
-                            tracing::error!(job_id = %job.id, error = format!("{e:#}"), "sync job aborted; it will be requeued");
-                        }
-                        break;
-                    }
-                    _ = beat.tick() => {
-                        let _ = self.jobs.heartbeat(job.id, self.clock.now()).await;
-                    }
-                    _ = shutdown.changed() => {
-                        tracing::info!(job_id = %job.id, "shutting down; job returns to the queue");
-                        let _ = self.jobs.finish(job.id, JobStatus::Queued, Some("interrupted by shutdown; resumes from its cursor".into()), None, self.clock.now()).await;
-                        return;
-                    }
-                }
-            }
-        }
-        tracing::info!(%worker, "sync worker stopped");
     }
 }

@@ -154,7 +154,9 @@ pub async fn run(config: &Config, submission: Submission, json: bool) -> anyhow:
             let _ = stop.send(true);
         }
     });
-    let completed = research.drive(&claimed, &worker, &mut stopped).await;
+    let completed =
+        stockpilot_application::queue::drive(research.as_ref(), &claimed, &worker, &mut stopped)
+            .await;
     ctrl_c.abort();
     let view = research.view(run.id).await.map_err(AppError::into_anyhow)?;
     if json {

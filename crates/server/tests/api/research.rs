@@ -602,7 +602,11 @@ async fn a_runner_killed_mid_run_is_resumed_without_repeating_finished_analysts(
         .await
         .unwrap();
     let (_stop, shutdown) = tokio::sync::watch::channel(false);
-    let worker = tokio::spawn(first.clone().run_worker("first".into(), shutdown));
+    let worker = tokio::spawn(stockpilot_application::queue::run_worker(
+        first.clone(),
+        "first".into(),
+        shutdown,
+    ));
 
     // Wait (woken by each stored event) until AAPL is decided, MSFT's technical view is
     // stored and MSFT's LLM analyst is in flight behind the gate.
