@@ -3,6 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use stockpilot_application::ports::{BarText, Dataset, InstrumentRecord, StoreError};
+use stockpilot_application::research::model::{Run, RunRequest, RunStatus};
 use stockpilot_application::sync::{FailureStatus, JobKind, JobStatus, SyncFailure, SyncJob};
 use stockpilot_domain::market::{
     AdjustmentFactor, DailyBar, DailyValuation, Exchange, FinancialIndicators, FinancialStatement,
@@ -12,7 +13,7 @@ use stockpilot_domain::market::{
 use super::data_err;
 use crate::entities::{
     adjustment_factor, daily_bar, daily_valuation, financial_indicator, financial_statement,
-    insider_trade, instrument, news_article, sync_failure, sync_job, trading_day,
+    insider_trade, instrument, news_article, research_run, sync_failure, sync_job, trading_day,
 };
 
 pub fn symbol(s: &str) -> Result<Symbol, StoreError> {
@@ -352,5 +353,25 @@ pub fn failure(m: sync_failure::Model) -> Result<SyncFailure, StoreError> {
         last_job_id: m.last_job_id.map(Into::into),
         first_failed_at: m.first_failed_at,
         last_failed_at: m.last_failed_at,
+    })
+}
+
+pub fn run(m: research_run::Model) -> Result<Run, StoreError> {
+    let request: RunRequest = serde_json::from_value(m.request).map_err(data_err)?;
+    Ok(Run {
+        id: m.id.into(),
+        status: m.status.parse::<RunStatus>().map_err(data_err)?,
+        request,
+        error: m.error,
+        cancel_requested: m.cancel_requested,
+        claimed_by: m.claimed_by,
+        attempts: u32::try_from(m.attempts).unwrap_or(0),
+        prompt_tokens: u64::try_from(m.prompt_tokens).unwrap_or(0),
+        completion_tokens: u64::try_from(m.completion_tokens).unwrap_or(0),
+        cost_usd: m.cost_usd,
+        created_at: m.created_at,
+        started_at: m.started_at,
+        finished_at: m.finished_at,
+        heartbeat_at: m.heartbeat_at,
     })
 }

@@ -14,30 +14,9 @@ use stockpilot_application::sync::{
 use uuid::Uuid;
 
 use super::convert as c;
-use super::queue::{self, Lifecycle, QueueTable};
+use super::queue;
 use super::{SeaStore, data_err, db_err, page, upsert_batch};
 use crate::entities::{schedule_claim, sync_failure, sync_job};
-
-impl QueueTable for sync_job::Entity {
-    const COLUMNS: Lifecycle<sync_job::Column> = {
-        use sync_job::Column as C;
-        Lifecycle {
-            id: C::Id,
-            status: C::Status,
-            claimed_by: C::ClaimedBy,
-            heartbeat_at: C::HeartbeatAt,
-            attempts: C::Attempts,
-            recoveries: C::Recoveries,
-            run_after: C::ResumeAfter,
-            cancel_requested: C::CancelRequested,
-            message: C::Message,
-            created_at: C::CreatedAt,
-            started_at: C::StartedAt,
-            finished_at: C::FinishedAt,
-            updated_at: C::UpdatedAt,
-        }
-    };
-}
 
 fn new_job_row(job: &NewJob, now: DateTime<Utc>) -> Result<sync_job::ActiveModel, StoreError> {
     Ok(sync_job::Model {

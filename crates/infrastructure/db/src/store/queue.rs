@@ -14,6 +14,7 @@ use stockpilot_application::ports::StoreError;
 use uuid::Uuid;
 
 use super::db_err;
+use crate::entities::{research_run, sync_job};
 
 /// Waiting for a worker (also after a recovery or a graceful hand-back).
 pub(crate) const QUEUED: &str = "queued";
@@ -345,6 +346,50 @@ pub(crate) async fn cancel<T: QueueTable>(
     } else {
         Cancel::Untouched
     })
+}
+
+// The tables on the queue.
+
+impl QueueTable for sync_job::Entity {
+    const COLUMNS: Lifecycle<sync_job::Column> = {
+        use sync_job::Column as C;
+        Lifecycle {
+            id: C::Id,
+            status: C::Status,
+            claimed_by: C::ClaimedBy,
+            heartbeat_at: C::HeartbeatAt,
+            attempts: C::Attempts,
+            recoveries: C::Recoveries,
+            run_after: C::ResumeAfter,
+            cancel_requested: C::CancelRequested,
+            message: C::Message,
+            created_at: C::CreatedAt,
+            started_at: C::StartedAt,
+            finished_at: C::FinishedAt,
+            updated_at: C::UpdatedAt,
+        }
+    };
+}
+
+impl QueueTable for research_run::Entity {
+    const COLUMNS: Lifecycle<research_run::Column> = {
+        use research_run::Column as C;
+        Lifecycle {
+            id: C::Id,
+            status: C::Status,
+            claimed_by: C::ClaimedBy,
+            heartbeat_at: C::HeartbeatAt,
+            attempts: C::Attempts,
+            recoveries: C::Recoveries,
+            run_after: C::RunAfter,
+            cancel_requested: C::CancelRequested,
+            message: C::Error,
+            created_at: C::CreatedAt,
+            started_at: C::StartedAt,
+            finished_at: C::FinishedAt,
+            updated_at: C::UpdatedAt,
+        }
+    };
 }
 
 #[cfg(test)]

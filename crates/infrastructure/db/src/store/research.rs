@@ -9,58 +9,17 @@ use sea_orm::{
 use stockpilot_application::RunId;
 use stockpilot_application::ports::{EventDraft, Page, ResearchStore, StoreError};
 use stockpilot_application::research::model::{
-    AnalystResult, DecisionRecord, NewRun, Run, RunEvent, RunFilter, RunRequest, RunStatus, Usage,
+    AnalystResult, DecisionRecord, NewRun, Run, RunEvent, RunFilter, RunStatus, Usage,
 };
 use stockpilot_domain::market::{NewsArticle, Symbol};
 use uuid::Uuid;
 
 use super::convert as c;
-use super::queue::{self, Lifecycle, QueueTable};
+use super::queue;
 use super::{SeaStore, Txn, data_err, db_err, page};
 use crate::entities::{
     news_article, research_decision, research_event, research_result, research_run,
 };
-
-impl QueueTable for research_run::Entity {
-    const COLUMNS: Lifecycle<research_run::Column> = {
-        use research_run::Column as C;
-        Lifecycle {
-            id: C::Id,
-            status: C::Status,
-            claimed_by: C::ClaimedBy,
-            heartbeat_at: C::HeartbeatAt,
-            attempts: C::Attempts,
-            recoveries: C::Recoveries,
-            run_after: C::RunAfter,
-            cancel_requested: C::CancelRequested,
-            message: C::Error,
-            created_at: C::CreatedAt,
-            started_at: C::StartedAt,
-            finished_at: C::FinishedAt,
-            updated_at: C::UpdatedAt,
-        }
-    };
-}
-
-fn to_run(m: research_run::Model) -> Result<Run, StoreError> {
-    let request: RunRequest = serde_json::from_value(m.request).map_err(data_err)?;
-    Ok(Run {
-        id: m.id.into(),
-        status: m.status.parse::<RunStatus>().map_err(data_err)?,
-        request,
-        error: m.error,
-        cancel_requested: m.cancel_requested,
-        claimed_by: m.claimed_by,
-        attempts: u32::try_from(m.attempts).unwrap_or(0),
-        prompt_tokens: u64::try_from(m.prompt_tokens).unwrap_or(0),
-        completion_tokens: u64::try_from(m.completion_tokens).unwrap_or(0),
-        cost_usd: m.cost_usd,
-        created_at: m.created_at,
-        started_at: m.started_at,
-        finished_at: m.finished_at,
-        heartbeat_at: m.heartbeat_at,
-    })
-}
 
 fn tokens(n: u64) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
@@ -160,7 +119,7 @@ impl SeaStore {
             .one(conn)
             .await
             .map_err(db_err)?
-            .map(to_run)
+            .map(c::run)
             .transpose()
     }
 }
@@ -200,7 +159,7 @@ impl ResearchStore for SeaStore {
             recoveries: 0,
         };
         let active: research_run::ActiveModel = model.into();
-        to_run(active.insert(&self.db).await.map_err(db_err)?)
+        c::run(active.insert(&self.db).await.map_err(db_err)?)
     }
 
     async fn run(&self, id: RunId) -> Result<Option<Run>, StoreError> {
@@ -236,7 +195,7 @@ impl ResearchStore for SeaStore {
                 .map(|d| d.and_utc());
             select = select.filter(research_run::Column::CreatedAt.lt(next));
         }
-        page(&self.db, select, offset, limit, to_run).await
+        page(&self.db, select, offset, limit, c::run).await
     }
 
     async fn claim(
