@@ -4,6 +4,7 @@
 mod auth;
 mod cache;
 mod clock;
+mod job_queue;
 mod llm;
 mod market_data;
 mod market_store;
@@ -15,6 +16,7 @@ mod sync_store;
 pub use auth::{ApiKeyStore, AuditLog};
 pub use cache::{Cache, CacheError};
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use job_queue::{JobQueue, WorkKind};
 pub use llm::{
     ChatMessage, ChatRole, CircuitState, Completion, CompletionRequest, Freshness, LlmError,
     LlmGateway, LlmProviderStore, LlmUsageStore, OutputSchema, ProviderConfig, ProviderStatus,

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::job_queue::{JobQueue, WorkKind};
 use super::market_store::{Page, StoreError};
 use crate::RunId;
 use crate::research::model::{
@@ -16,7 +17,9 @@ pub struct EventDraft {
 }
 
 #[async_trait::async_trait]
-pub trait ResearchStore: Send + Sync {
+/// Research runs on the [`JobQueue`]: creating, reading and ending them with their events,
+/// results and decisions.
+pub trait ResearchStore: JobQueue {
     /// Stores a queued run.
     ///
     /// # Errors
@@ -39,7 +42,7 @@ pub trait ResearchStore: Send + Sync {
     ) -> Result<Page<Run>, StoreError>;
 
     /// Claims the oldest queued run (or only `only`) for `worker` (`running`, heartbeat now);
-    /// at most one claimer wins.
+    /// at most one claimer wins ([`JobQueue::claim_work`]).
     ///
     /// # Errors
     /// [`StoreError`].
@@ -48,7 +51,16 @@ pub trait ResearchStore: Send + Sync {
         only: Option<RunId>,
         worker: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<Run>, StoreError>;
+    ) -> Result<Option<Run>, StoreError> {
+        let only = only.map(RunId::uuid);
+        match self
+            .claim_work(WorkKind::Research, only, worker, now)
+            .await?
+        {
+            Some(id) => self.run(RunId::from(id)).await,
+            None => Ok(None),
+        }
+    }
 
     /// Runs still `running` whose heartbeat is older than `stale_before` (their process
     /// died): back to `queued` when `resume`, else `interrupted` with a `run_failed` event.
@@ -68,7 +80,11 @@ pub trait ResearchStore: Send + Sync {
     ///
     /// # Errors
     /// [`StoreError`].
-    async fn release(&self, id: RunId, worker: &str, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn release(&self, id: RunId, worker: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.hand_back(WorkKind::Research, id.uuid(), worker, None, now)
+            .await
+            .map(|_| ())
+    }
 
     /// Refreshes the heartbeat of a run `worker` holds; returns whether a cancel was asked.
     ///
@@ -79,7 +95,10 @@ pub trait ResearchStore: Send + Sync {
         id: RunId,
         worker: &str,
         now: DateTime<Utc>,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<bool, StoreError> {
+        self.beat(WorkKind::Research, id.uuid(), Some(worker), now)
+            .await
+    }
 
     /// Appends one event; returns its sequence number (1, 2, … per run).
     ///

@@ -2,12 +2,15 @@
 
 use chrono::{DateTime, Utc};
 
+use super::job_queue::{JobQueue, WorkKind};
 use super::market_store::{DataBatch, Page, StoreError};
 use crate::JobId;
 use crate::sync::{BatchCommit, FailureStatus, JobStatus, NewJob, SyncFailure, SyncJob};
 
 #[async_trait::async_trait]
-pub trait SyncJobStore: Send + Sync {
+/// Sync jobs on the [`JobQueue`]: creating, reading and ending them with their batches and
+/// the failure ledger.
+pub trait SyncJobStore: JobQueue {
     /// Records a queued job and returns it with its id.
     ///
     /// # Errors
@@ -29,9 +32,7 @@ pub trait SyncJobStore: Send + Sync {
         limit: u64,
     ) -> Result<Page<SyncJob>, StoreError>;
 
-    /// Atomically takes the oldest runnable job (queued, or paused whose `resume_after` has
-    /// passed) for `worker` and marks it running. Replicas never take the same job:
-    /// `FOR UPDATE SKIP LOCKED` on PostgreSQL, the single writer on SQLite.
+    /// Takes the oldest runnable sync job for `worker` ([`JobQueue::claim_work`]).
     ///
     /// # Errors
     /// [`StoreError`].
@@ -39,10 +40,15 @@ pub trait SyncJobStore: Send + Sync {
         &self,
         worker: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<SyncJob>, StoreError>;
+    ) -> Result<Option<SyncJob>, StoreError> {
+        match self.claim_work(WorkKind::Sync, None, worker, now).await? {
+            Some(id) => self.job(JobId::from(id)).await,
+            None => Ok(None),
+        }
+    }
 
-    /// Takes one specific runnable job (queued, or paused and due) for `worker`, as
-    /// [`Self::claim_next`] does; `None` if it is not runnable or another worker has it.
+    /// Takes one specific runnable job for `worker`, as [`Self::claim_next`] does; `None` if
+    /// it is not runnable or another worker has it.
     ///
     /// # Errors
     /// [`StoreError`].
@@ -51,7 +57,15 @@ pub trait SyncJobStore: Send + Sync {
         job_id: JobId,
         worker: &str,
         now: DateTime<Utc>,
-    ) -> Result<Option<SyncJob>, StoreError>;
+    ) -> Result<Option<SyncJob>, StoreError> {
+        match self
+            .claim_work(WorkKind::Sync, Some(job_id.uuid()), worker, now)
+            .await?
+        {
+            Some(id) => self.job(JobId::from(id)).await,
+            None => Ok(None),
+        }
+    }
 
     /// Writes the batch's rows, the job's new cursor and counts, and ledger changes in one
     /// transaction: after a crash a job resumes exactly after its last committed batch.
@@ -103,11 +117,15 @@ pub trait SyncJobStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<u64, StoreError>;
 
-    /// Marks the job as alive.
+    /// Marks the job as alive (a cancel is seen at the next batch commit).
     ///
     /// # Errors
     /// [`StoreError`].
-    async fn heartbeat(&self, job_id: JobId, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn heartbeat(&self, job_id: JobId, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.beat(WorkKind::Sync, job_id.uuid(), None, now)
+            .await
+            .map(|_| ())
+    }
 
     /// # Errors
     /// [`StoreError`].

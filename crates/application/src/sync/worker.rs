@@ -4,6 +4,7 @@
 
 use super::model::{JobStatus, SyncJob};
 use super::service::SyncService;
+use crate::ports::WorkKind;
 use crate::queue::{QueueTiming, QueueWork};
 use crate::{AppError, JobId};
 
@@ -59,17 +60,12 @@ impl QueueWork for SyncService {
 
     async fn cancelled(&self, _job: &SyncJob) {}
 
-    async fn hand_back(&self, job: &SyncJob, _worker: &str) {
+    async fn hand_back(&self, job: &SyncJob, worker: &str) {
         let message = "interrupted by shutdown; resumes from its cursor";
+        let now = self.clock.now();
         let _ = self
             .jobs
-            .finish(
-                job.id,
-                JobStatus::Queued,
-                Some(message.into()),
-                None,
-                self.clock.now(),
-            )
+            .hand_back(WorkKind::Sync, job.id.uuid(), worker, Some(message), now)
             .await;
     }
 }

@@ -62,27 +62,6 @@ fn next_retry(base: std::time::Duration, attempts: i32, now: DateTime<Utc>) -> D
 }
 
 impl SeaStore {
-    /// Claims the oldest runnable job, or only `only` when given (the queue's claim).
-    async fn claim(
-        &self,
-        only: Option<Uuid>,
-        worker: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<SyncJob>, StoreError> {
-        let txn = self.write_txn().await?;
-        let claimed =
-            queue::claim::<sync_job::Entity>(&txn, self.is_postgres(), only, worker, now).await?;
-        let job = match claimed {
-            Some(id) => sync_job::Entity::find_by_id(id)
-                .one(&txn)
-                .await
-                .map_err(db_err)?,
-            None => None,
-        };
-        txn.commit().await?;
-        job.map(c::job).transpose()
-    }
-
     async fn record_failures<C: ConnectionTrait>(
         &self,
         conn: &C,
@@ -188,24 +167,6 @@ impl SyncJobStore for SeaStore {
         page(&self.db, select, offset, limit, c::job).await
     }
 
-    async fn claim_next(
-        &self,
-        worker: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<SyncJob>, StoreError> {
-        self.claim(None, worker, now).await
-    }
-
-    async fn claim_job(
-        &self,
-        job_id: JobId,
-        worker: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<SyncJob>, StoreError> {
-        let uuid = job_id.uuid();
-        self.claim(Some(uuid), worker, now).await
-    }
-
     async fn commit_batch(
         &self,
         job_id: JobId,
@@ -304,11 +265,6 @@ impl SyncJobStore for SeaStore {
         }
         txn.commit().await?;
         Ok(recovered)
-    }
-
-    async fn heartbeat(&self, job_id: JobId, now: DateTime<Utc>) -> Result<(), StoreError> {
-        queue::heartbeat::<sync_job::Entity>(&self.db, job_id.uuid(), None, now).await?;
-        Ok(())
     }
 
     async fn failures(

@@ -10,10 +10,10 @@ use sea_orm::sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use stockpilot_application::ports::StoreError;
+use stockpilot_application::ports::{JobQueue, StoreError, WorkKind};
 use uuid::Uuid;
 
-use super::db_err;
+use super::{SeaStore, db_err};
 use crate::entities::{research_run, sync_job};
 
 /// Waiting for a worker (also after a recovery or a graceful hand-back).
@@ -346,6 +346,59 @@ pub(crate) async fn cancel<T: QueueTable>(
     } else {
         Cancel::Untouched
     })
+}
+
+#[async_trait::async_trait]
+impl JobQueue for SeaStore {
+    async fn claim_work(
+        &self,
+        kind: WorkKind,
+        only: Option<Uuid>,
+        worker: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Uuid>, StoreError> {
+        let txn = self.write_txn().await?;
+        let postgres = self.is_postgres();
+        let claimed = match kind {
+            WorkKind::Sync => claim::<sync_job::Entity>(&txn, postgres, only, worker, now).await?,
+            WorkKind::Research => {
+                claim::<research_run::Entity>(&txn, postgres, only, worker, now).await?
+            }
+        };
+        txn.commit().await?;
+        Ok(claimed)
+    }
+
+    async fn beat(
+        &self,
+        kind: WorkKind,
+        id: Uuid,
+        worker: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        match kind {
+            WorkKind::Sync => heartbeat::<sync_job::Entity>(&self.db, id, worker, now).await,
+            WorkKind::Research => {
+                heartbeat::<research_run::Entity>(&self.db, id, worker, now).await
+            }
+        }
+    }
+
+    async fn hand_back(
+        &self,
+        kind: WorkKind,
+        id: Uuid,
+        worker: &str,
+        message: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        match kind {
+            WorkKind::Sync => release::<sync_job::Entity>(&self.db, id, worker, message, now).await,
+            WorkKind::Research => {
+                release::<research_run::Entity>(&self.db, id, worker, message, now).await
+            }
+        }
+    }
 }
 
 // The tables on the queue.

@@ -198,25 +198,6 @@ impl ResearchStore for SeaStore {
         page(&self.db, select, offset, limit, c::run).await
     }
 
-    async fn claim(
-        &self,
-        only: Option<RunId>,
-        worker: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Run>, StoreError> {
-        let only = only.map(RunId::uuid);
-        let txn = self.write_txn().await?;
-        let claimed =
-            queue::claim::<research_run::Entity>(&txn, self.is_postgres(), only, worker, now)
-                .await?;
-        let run = match claimed {
-            Some(id) => Self::get_run(&txn, id).await?,
-            None => None,
-        };
-        txn.commit().await?;
-        Ok(run)
-    }
-
     async fn recover_stale(
         &self,
         stale_before: DateTime<Utc>,
@@ -266,20 +247,6 @@ impl ResearchStore for SeaStore {
         }
         txn.commit().await?;
         Ok(recovered)
-    }
-
-    async fn release(&self, id: RunId, worker: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        queue::release::<research_run::Entity>(&self.db, id.uuid(), worker, None, now).await?;
-        Ok(())
-    }
-
-    async fn heartbeat(
-        &self,
-        id: RunId,
-        worker: &str,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        queue::heartbeat::<research_run::Entity>(&self.db, id.uuid(), Some(worker), now).await
     }
 
     async fn append_event(
