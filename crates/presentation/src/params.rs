@@ -99,12 +99,19 @@ impl actix_web::FromRequest for SymbolPath {
         req: &actix_web::HttpRequest,
         payload: &mut actix_web::dev::Payload,
     ) -> Self::Future {
-        let text = actix_web::web::Path::<String>::from_request(req, payload);
-        Box::pin(async move {
-            let text = text.await?;
-            Ok(SymbolPath(symbol(&text)?))
-        })
+        parsed_path(req, payload, |text| symbol(text).map(SymbolPath))
     }
+}
+
+/// The route's one path parameter, parsed with `parse` before the handler runs.
+fn parsed_path<T: 'static>(
+    req: &actix_web::HttpRequest,
+    payload: &mut actix_web::dev::Payload,
+    parse: fn(&str) -> Result<T, ApiError>,
+) -> futures_util::future::LocalBoxFuture<'static, Result<T, actix_web::Error>> {
+    use actix_web::FromRequest;
+    let text = actix_web::web::Path::<String>::from_request(req, payload);
+    Box::pin(async move { Ok(parse(&text.await?)?) })
 }
 
 impl utoipa::IntoParams for SymbolPath {
@@ -147,13 +154,10 @@ where
         req: &actix_web::HttpRequest,
         payload: &mut actix_web::dev::Payload,
     ) -> Self::Future {
-        let text = actix_web::web::Path::<String>::from_request(req, payload);
-        Box::pin(async move {
-            let text = text.await?;
-            let id = text
-                .parse::<T>()
-                .map_err(|e| ApiError::from(AppError::NotFound(e.to_string())))?;
-            Ok(IdPath(id))
+        parsed_path(req, payload, |text| {
+            text.parse::<T>()
+                .map(IdPath)
+                .map_err(|e| AppError::NotFound(e.to_string()).into())
         })
     }
 }

@@ -65,6 +65,14 @@ fn cols<T: QueueTable>() -> Lifecycle<T::Column> {
     T::COLUMNS
 }
 
+/// Runs an update of one job; whether it changed the row (its filters matched).
+async fn changed<T: EntityTrait>(
+    update: sea_orm::UpdateMany<T>,
+    conn: &impl ConnectionTrait,
+) -> Result<bool, StoreError> {
+    Ok(update.exec(conn).await.map_err(db_err)?.rows_affected == 1)
+}
+
 /// How long the `n`-th recovery (1, 2, …) waits before the job may be claimed again.
 pub(crate) fn recovery_backoff(n: i32) -> Duration {
     if n <= 1 {
@@ -112,7 +120,7 @@ pub(crate) async fn claim<T: QueueTable>(
         return Ok(None);
     };
     // Guarded by the status seen: of two claimers on SQLite, the second changes nothing.
-    let updated = T::update_many()
+    let update = T::update_many()
         .col_expr(c.status, Expr::value(RUNNING))
         .col_expr(c.claimed_by, Expr::value(worker))
         .col_expr(c.heartbeat_at, Expr::value(now))
@@ -124,11 +132,8 @@ pub(crate) async fn claim<T: QueueTable>(
         .col_expr(c.attempts, Expr::col(c.attempts).add(1))
         .col_expr(c.updated_at, Expr::value(now))
         .filter(c.id.eq(id))
-        .filter(c.status.eq(status))
-        .exec(conn)
-        .await
-        .map_err(db_err)?;
-    Ok((updated.rows_affected == 1).then_some(id))
+        .filter(c.status.eq(status));
+    Ok(changed(update, conn).await?.then_some(id))
 }
 
 /// Marks a running job as alive (only while `worker`, when given, holds it). Returns whether
@@ -176,14 +181,11 @@ pub(crate) async fn release<T: QueueTable>(
     if let Some(message) = message {
         update = update.col_expr(c.message, Expr::value(message));
     }
-    let updated = update
+    let update = update
         .filter(c.id.eq(id))
         .filter(c.status.eq(RUNNING))
-        .filter(c.claimed_by.eq(worker))
-        .exec(conn)
-        .await
-        .map_err(db_err)?;
-    Ok(updated.rows_affected == 1)
+        .filter(c.claimed_by.eq(worker));
+    changed(update, conn).await
 }
 
 /// Running jobs whose heartbeat is older than `stale_before` (or missing): their worker died.
@@ -247,16 +249,13 @@ pub(crate) async fn recover<T: QueueTable>(
             .col_expr(c.run_after, Expr::value(run_after));
         (Recovery::Requeued { run_after }, update)
     };
-    let updated = update
+    let update = update
         .col_expr(c.claimed_by, Expr::value(Option::<String>::None))
         .col_expr(c.recoveries, Expr::value(n))
         .col_expr(c.updated_at, Expr::value(now))
         .filter(c.id.eq(id))
-        .filter(c.status.eq(RUNNING))
-        .exec(conn)
-        .await
-        .map_err(db_err)?;
-    Ok(if updated.rows_affected == 1 {
+        .filter(c.status.eq(RUNNING));
+    Ok(if changed(update, conn).await? {
         outcome
     } else {
         Recovery::Untouched
@@ -294,7 +293,7 @@ pub(crate) async fn end<T: QueueTable>(
     if let Some(from) = from {
         update = update.filter(c.status.is_in(from.iter().copied()));
     }
-    Ok(update.exec(conn).await.map_err(db_err)?.rows_affected == 1)
+    changed(update, conn).await
 }
 
 /// What [`cancel`] did.
@@ -318,7 +317,7 @@ pub(crate) async fn cancel<T: QueueTable>(
     now: DateTime<Utc>,
 ) -> Result<Cancel, StoreError> {
     let c = cols::<T>();
-    let ended = T::update_many()
+    let end_now = T::update_many()
         .col_expr(c.status, Expr::value(CANCELLED))
         .col_expr(c.cancel_requested, Expr::value(true))
         .col_expr(c.message, Expr::value(message))
@@ -326,22 +325,16 @@ pub(crate) async fn cancel<T: QueueTable>(
         .col_expr(c.finished_at, Expr::value(now))
         .col_expr(c.updated_at, Expr::value(now))
         .filter(c.id.eq(id))
-        .filter(c.status.is_in(waiting.iter().copied()))
-        .exec(conn)
-        .await
-        .map_err(db_err)?;
-    if ended.rows_affected == 1 {
+        .filter(c.status.is_in(waiting.iter().copied()));
+    if changed(end_now, conn).await? {
         return Ok(Cancel::Ended);
     }
-    let flagged = T::update_many()
+    let flag = T::update_many()
         .col_expr(c.cancel_requested, Expr::value(true))
         .col_expr(c.updated_at, Expr::value(now))
         .filter(c.id.eq(id))
-        .filter(c.status.eq(RUNNING))
-        .exec(conn)
-        .await
-        .map_err(db_err)?;
-    Ok(if flagged.rows_affected == 1 {
+        .filter(c.status.eq(RUNNING));
+    Ok(if changed(flag, conn).await? {
         Cancel::Flagged
     } else {
         Cancel::Untouched
