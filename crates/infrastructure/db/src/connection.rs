@@ -30,6 +30,9 @@ impl Backend {
 /// Pooled connections idle at least this long are pinged before they are handed out.
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(5);
 
+/// How long the readiness probe keeps retrying after a failed ping (see `DatabaseProbe`).
+const QUICK_RETRIES: Duration = Duration::from_millis(250);
+
 /// Pool settings, already validated by the configuration loader.
 #[derive(Debug, Clone)]
 pub struct DbSettings {
@@ -129,11 +132,33 @@ impl DependencyProbe for DatabaseProbe {
         "database"
     }
 
+    /// A failed ping closes its connection (sqlx tests a connection when it is released),
+    /// but a pool that lived through an outage may hold several dead connections. After a
+    /// failure the probe tries again, once per open connection, for at most
+    /// [`QUICK_RETRIES`]: dead sockets fail at once and are dropped, so readiness comes back
+    /// with the first probe after the database does, while a database that is really down
+    /// is still reported within that time.
     async fn probe(&self) -> Result<(), ProbeFailure> {
-        self.db
-            .ping()
-            .await
-            .map_err(|e| ProbeFailure(format!("database unreachable: {}", short(&e))))
+        let started = std::time::Instant::now();
+        let Err(mut failure) = self.db.ping().await else {
+            return Ok(());
+        };
+        let (open, _, _) = pool_stats(&self.db, 0);
+        for _ in 0..open {
+            let left = QUICK_RETRIES.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                break;
+            }
+            match tokio::time::timeout(left, self.db.ping()).await {
+                Ok(Ok(())) => return Ok(()),
+                Ok(Err(e)) => failure = e,
+                Err(_) => break,
+            }
+        }
+        Err(ProbeFailure(format!(
+            "database unreachable: {}",
+            short(&failure)
+        )))
     }
 }
 
