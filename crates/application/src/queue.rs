@@ -8,6 +8,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
+
 use tokio::sync::{Notify, watch};
 
 use crate::AppError;
@@ -22,6 +24,15 @@ pub struct QueueTiming {
 }
 
 impl QueueTiming {
+    /// The time before which a running job's last heartbeat means its worker stopped (the
+    /// earliest time there is when the limit reaches further back).
+    pub fn stale_before(self, now: DateTime<Utc>) -> DateTime<Utc> {
+        chrono::Duration::from_std(self.stale_after)
+            .ok()
+            .and_then(|limit| now.checked_sub_signed(limit))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+
     /// A third of the stale limit (at least 10 ms): two beats may be missed before a job
     /// counts as abandoned.
     pub fn beat_interval(self) -> Duration {

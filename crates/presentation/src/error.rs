@@ -8,7 +8,7 @@ use serde::Serialize;
 use stockpilot_application::{AppError, FieldProblem};
 use utoipa::ToSchema;
 use utoipa::openapi::RefOr;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::Schema;
 
 use crate::middleware::current_request_id;
 
@@ -151,11 +151,10 @@ impl utoipa::PartialSchema for ErrorCode {
             "Stable error code; clients may rely on it. Each code and its HTTP status:\n\n{}",
             table.join("\n")
         );
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .enum_values(Some(ErrorCode::ALL.iter().map(|c| c.as_str())))
-            .description(Some(description))
-            .into()
+        stockpilot_domain::market::closed_set_schema(
+            description,
+            ErrorCode::ALL.iter().map(|c| c.as_str()),
+        )
     }
 }
 

@@ -28,11 +28,10 @@ macro_rules! code_schema {
 
         impl utoipa::PartialSchema for $name {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                utoipa::openapi::schema::ObjectBuilder::new()
-                    .schema_type(utoipa::openapi::schema::Type::String)
-                    .enum_values(Some($values))
-                    .description(Some(concat!($($doc),+).trim()))
-                    .into()
+                stockpilot_domain::market::closed_set_schema(
+                    concat!($($doc),+).trim().to_owned(),
+                    $values,
+                )
             }
         }
 

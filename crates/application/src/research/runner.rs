@@ -492,11 +492,10 @@ impl ResearchService {
 
     async fn recover(&self) -> Result<(), AppError> {
         let now = self.clock.now();
-        let stale = chrono::Duration::from_std(self.settings.stale_after)
-            .unwrap_or(chrono::Duration::minutes(1));
+        let stale_before = crate::queue::QueueWork::timing(self).stale_before(now);
         let ids = self
             .store
-            .recover_stale(now - stale, self.settings.resume_interrupted, now)
+            .recover_stale(stale_before, self.settings.resume_interrupted, now)
             .await?;
         if !ids.is_empty() {
             if self.settings.resume_interrupted {

@@ -26,9 +26,8 @@ impl QueueWork for SyncService {
 
     async fn recover(&self) -> Result<(), AppError> {
         let now = self.clock.now();
-        let stale = chrono::Duration::from_std(self.settings.stale_after)
-            .unwrap_or(chrono::Duration::minutes(2));
-        let recovered = self.jobs.requeue_stale(now - stale, now).await?;
+        let stale_before = self.timing().stale_before(now);
+        let recovered = self.jobs.requeue_stale(stale_before, now).await?;
         if recovered > 0 {
             tracing::warn!(
                 recovered,

@@ -141,8 +141,6 @@ pub fn code_schema(
     doc: &[&str],
     codes: &[(&str, &[&str])],
 ) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-    use utoipa::openapi::schema::{ObjectBuilder, Type};
-
     let text = |lines: &[&str]| {
         lines
             .iter()
@@ -160,9 +158,21 @@ pub fn code_schema(
             description.push_str(&format!("\n- `{code}`: {doc}"));
         }
     }
+    closed_set_schema(description, codes.iter().map(|(code, _)| *code))
+}
+
+/// A string schema whose values are `values`, described by `description`: the schema of every
+/// closed set in the API document.
+#[cfg(feature = "openapi")]
+pub fn closed_set_schema<'a>(
+    description: String,
+    values: impl IntoIterator<Item = &'a str>,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+
     ObjectBuilder::new()
         .schema_type(Type::String)
-        .enum_values(Some(codes.iter().map(|(code, _)| *code)))
+        .enum_values(Some(values))
         .description(Some(description))
         .into()
 }

@@ -18,7 +18,7 @@ pub use bars::{BarProblem, DailyBar, InvalidBar};
 pub use calendar::{MixedExchanges, TradingCalendar, TradingDay};
 pub use code::UnknownCode;
 #[cfg(feature = "openapi")]
-pub use code::code_schema;
+pub use code::{closed_set_schema, code_schema};
 pub use exchange::{Exchange, Market};
 pub use fundamentals::{
     ANNUAL_PUBLICATION_LAG_DAYS, FinancialIndicators, FinancialLineItems, FinancialStatement,

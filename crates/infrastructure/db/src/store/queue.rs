@@ -61,10 +61,6 @@ pub(crate) trait QueueTable: EntityTrait {
     const COLUMNS: Lifecycle<Self::Column>;
 }
 
-fn cols<T: QueueTable>() -> Lifecycle<T::Column> {
-    T::COLUMNS
-}
-
 /// Runs an update of one job; whether it changed the row (its filters matched).
 async fn changed<T: EntityTrait>(
     update: sea_orm::UpdateMany<T>,
@@ -92,7 +88,7 @@ pub(crate) async fn claim<T: QueueTable>(
     worker: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Uuid>, StoreError> {
-    let c = cols::<T>();
+    let c = T::COLUMNS;
     let runnable = Condition::all().add(c.status.is_in([QUEUED, PAUSED])).add(
         Condition::any()
             .add(c.run_after.is_null())
@@ -144,7 +140,7 @@ pub(crate) async fn heartbeat<T: QueueTable>(
     worker: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let c = cols::<T>();
+    let c = T::COLUMNS;
     let mut update = T::update_many()
         .col_expr(c.heartbeat_at, Expr::value(now))
         .filter(c.id.eq(id))
@@ -173,7 +169,7 @@ pub(crate) async fn release<T: QueueTable>(
     message: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let c = cols::<T>();
+    let c = T::COLUMNS;
     let mut update = T::update_many()
         .col_expr(c.status, Expr::value(QUEUED))
         .col_expr(c.claimed_by, Expr::value(Option::<String>::None))
@@ -193,7 +189,7 @@ pub(crate) async fn stale<T: QueueTable>(
     conn: &impl ConnectionTrait,
     stale_before: DateTime<Utc>,
 ) -> Result<Vec<(Uuid, i32)>, StoreError> {
-    let c = cols::<T>();
+    let c = T::COLUMNS;
     T::find()
         .select_only()
         .column(c.id)
@@ -214,8 +210,8 @@ pub(crate) async fn stale<T: QueueTable>(
 /// What [`recover`] did with a job whose worker died.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Recovery {
-    /// Queued again, claimable at once or from `run_after`.
-    Requeued { run_after: Option<DateTime<Utc>> },
+    /// Queued again, claimable at once or, after a backoff, from its `run_after`.
+    Requeued,
     /// Recovered [`MAX_RECOVERIES`] times: ended `failed`.
     DeadLettered,
     /// Someone else recovered or ended it first.
@@ -231,7 +227,7 @@ pub(crate) async fn recover<T: QueueTable>(
     message: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Recovery, StoreError> {
-    let c = cols::<T>();
+    let c = T::COLUMNS;
     let n = recoveries.saturating_add(1);
     let (outcome, update) = if n >= MAX_RECOVERIES {
         let dead = format!("gave up: its worker stopped {n} times");
@@ -247,7 +243,7 @@ pub(crate) async fn recover<T: QueueTable>(
             .col_expr(c.status, Expr::value(QUEUED))
             .col_expr(c.message, Expr::value(message))
             .col_expr(c.run_after, Expr::value(run_after));
-        (Recovery::Requeued { run_after }, update)
+        (Recovery::Requeued, update)
     };
     let update = update
         .col_expr(c.claimed_by, Expr::value(Option::<String>::None))
@@ -281,7 +277,7 @@ pub(crate) async fn end<T: QueueTable>(
     ending: Ending<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let c = cols::<T>();
+    let c = T::COLUMNS;
     let mut update = T::update_many()
         .col_expr(c.status, Expr::value(ending.status))
         .col_expr(c.message, Expr::value(ending.message))
@@ -316,7 +312,7 @@ pub(crate) async fn cancel<T: QueueTable>(
     message: &str,
     now: DateTime<Utc>,
 ) -> Result<Cancel, StoreError> {
-    let c = cols::<T>();
+    let c = T::COLUMNS;
     let end_now = T::update_many()
         .col_expr(c.status, Expr::value(CANCELLED))
         .col_expr(c.cancel_requested, Expr::value(true))

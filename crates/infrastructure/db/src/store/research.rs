@@ -212,7 +212,7 @@ impl ResearchStore for SeaStore {
                     .await?
                 {
                     queue::Recovery::Untouched => continue,
-                    queue::Recovery::Requeued { .. } => None,
+                    queue::Recovery::Requeued => None,
                     queue::Recovery::DeadLettered => Some((
                         RunStatus::Failed,
                         Self::get_run(&txn, id).await?.and_then(|r| r.error),
