@@ -49,5 +49,6 @@ revisions! {
     m20261122_000006_api_keys_and_audit,
     m20261206_000007_llm_usage_purpose,
     m20261207_000008_queue_lifecycle,
+    m20261207_000009_one_jobs_table,
     // end of revisions
 }

@@ -202,10 +202,11 @@ async fn plan_upgrade<C: ConnectionTrait>(
     })
 }
 
-/// Reverts applied revisions down to the target; returns the ids reverted, newest first.
+/// Reverts applied revisions down to the target, in one transaction; returns the ids
+/// reverted, newest first.
 ///
 /// # Errors
-/// Unknown revisions, or the database error of the failing `down`.
+/// Unknown revisions, or the database error of the failing `down` (then none is reverted).
 pub async fn downgrade(
     db: &DatabaseConnection,
     target: &DowngradeTarget,
@@ -226,8 +227,12 @@ pub async fn downgrade(
     if to_revert.is_empty() {
         return Ok(Vec::new());
     }
-    let steps = <u32 as TryFrom<usize>>::try_from(to_revert.len()).unwrap_or(u32::MAX);
-    Migrator::down(db, Some(steps)).await?;
+    // One transaction, so one connection: all or nothing, and on SQLite no pooled
+    // connection works from a schema another one changed (a `DROP COLUMN` there fails with
+    // "no such column" when an earlier `down` in the same run re-added that column).
+    let txn = db.begin().await?;
+    Migrator::down(&txn, Some(steps(&to_revert))).await?;
+    txn.commit().await?;
     Ok(to_revert.into_iter().map(|i| REVISIONS[i].id).collect())
 }
 

@@ -1,5 +1,6 @@
 //! The job queue every kind of background work runs on, for what does not depend on the kind:
-//! claiming the next job, beating its heartbeat, handing it back. The kind's own store port
+//! claiming the next job of a kind (a kind is named by its worker's `QueueWork::KIND`),
+//! beating its heartbeat, handing it back. The kind's own store port
 //! (`SyncJobStore`, `ResearchStore`) extends it with creating its jobs, reading them and
 //! ending them together with the kind's results.
 
@@ -7,16 +8,6 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::market_store::StoreError;
-
-stockpilot_domain::code_enum! {
-    /// A kind of queued work.
-    pub enum WorkKind as "kind of work" {
-        /// Sync jobs (`JobId`).
-        Sync = "sync",
-        /// Research runs (`RunId`).
-        Research = "research",
-    }
-}
 
 #[async_trait::async_trait]
 pub trait JobQueue: Send + Sync {
@@ -29,7 +20,7 @@ pub trait JobQueue: Send + Sync {
     /// [`StoreError`].
     async fn claim_work(
         &self,
-        kind: WorkKind,
+        kind: &str,
         only: Option<Uuid>,
         worker: &str,
         now: DateTime<Utc>,
@@ -42,7 +33,6 @@ pub trait JobQueue: Send + Sync {
     /// [`StoreError`].
     async fn beat(
         &self,
-        kind: WorkKind,
         id: Uuid,
         worker: Option<&str>,
         now: DateTime<Utc>,
@@ -55,7 +45,6 @@ pub trait JobQueue: Send + Sync {
     /// [`StoreError`].
     async fn hand_back(
         &self,
-        kind: WorkKind,
         id: Uuid,
         worker: &str,
         message: Option<&str>,

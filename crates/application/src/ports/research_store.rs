@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::job_queue::{JobQueue, WorkKind};
+use super::job_queue::JobQueue;
 use super::market_store::{Page, StoreError};
 use crate::RunId;
 use crate::research::model::{
@@ -54,7 +54,7 @@ pub trait ResearchStore: JobQueue {
     ) -> Result<Option<Run>, StoreError> {
         let only = only.map(RunId::uuid);
         match self
-            .claim_work(WorkKind::Research, only, worker, now)
+            .claim_work(crate::research::QUEUE_KIND, only, worker, now)
             .await?
         {
             Some(id) => self.run(RunId::from(id)).await,
@@ -81,7 +81,7 @@ pub trait ResearchStore: JobQueue {
     /// # Errors
     /// [`StoreError`].
     async fn release(&self, id: RunId, worker: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.hand_back(WorkKind::Research, id.uuid(), worker, None, now)
+        self.hand_back(id.uuid(), worker, None, now)
             .await
             .map(|_| ())
     }
@@ -96,8 +96,7 @@ pub trait ResearchStore: JobQueue {
         worker: &str,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        self.beat(WorkKind::Research, id.uuid(), Some(worker), now)
-            .await
+        self.beat(id.uuid(), Some(worker), now).await
     }
 
     /// Appends one event; returns its sequence number (1, 2, … per run).

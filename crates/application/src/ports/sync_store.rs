@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::job_queue::{JobQueue, WorkKind};
+use super::job_queue::JobQueue;
 use super::market_store::{DataBatch, Page, StoreError};
 use crate::JobId;
 use crate::sync::{BatchCommit, FailureStatus, JobStatus, NewJob, SyncFailure, SyncJob};
@@ -41,7 +41,10 @@ pub trait SyncJobStore: JobQueue {
         worker: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<SyncJob>, StoreError> {
-        match self.claim_work(WorkKind::Sync, None, worker, now).await? {
+        match self
+            .claim_work(crate::sync::QUEUE_KIND, None, worker, now)
+            .await?
+        {
             Some(id) => self.job(JobId::from(id)).await,
             None => Ok(None),
         }
@@ -59,7 +62,7 @@ pub trait SyncJobStore: JobQueue {
         now: DateTime<Utc>,
     ) -> Result<Option<SyncJob>, StoreError> {
         match self
-            .claim_work(WorkKind::Sync, Some(job_id.uuid()), worker, now)
+            .claim_work(crate::sync::QUEUE_KIND, Some(job_id.uuid()), worker, now)
             .await?
         {
             Some(id) => self.job(JobId::from(id)).await,
@@ -122,9 +125,7 @@ pub trait SyncJobStore: JobQueue {
     /// # Errors
     /// [`StoreError`].
     async fn heartbeat(&self, job_id: JobId, now: DateTime<Utc>) -> Result<(), StoreError> {
-        self.beat(WorkKind::Sync, job_id.uuid(), None, now)
-            .await
-            .map(|_| ())
+        self.beat(job_id.uuid(), None, now).await.map(|_| ())
     }
 
     /// # Errors

@@ -7,6 +7,10 @@ pub mod model;
 mod runner;
 mod service;
 
+/// The kind research runs have on the job queue (`jobs.kind`; the migration that moved them
+/// there spells it too).
+pub const QUEUE_KIND: &str = "research";
+
 pub use runner::vote;
 
 pub use service::{

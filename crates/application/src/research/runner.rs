@@ -576,7 +576,7 @@ impl ResearchService {
 #[async_trait::async_trait]
 impl crate::queue::QueueWork for ResearchService {
     type Job = Run;
-    const KIND: &'static str = "research";
+    const KIND: &'static str = super::QUEUE_KIND;
 
     fn timing(&self) -> crate::queue::QueueTiming {
         crate::queue::QueueTiming {

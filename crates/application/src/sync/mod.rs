@@ -8,6 +8,10 @@ mod service;
 mod sources;
 mod worker;
 
+/// The kind sync jobs have on the job queue (`jobs.kind`; the migration that moved them
+/// there spells it too).
+pub const QUEUE_KIND: &str = "sync";
+
 pub use model::{
     BatchCommit, FailureStatus, FailureUpdate, JobKind, JobParams, JobStatus, NewJob, RetryTarget,
     SyncFailure, SyncJob,

@@ -4,14 +4,13 @@
 
 use super::model::{JobStatus, SyncJob};
 use super::service::SyncService;
-use crate::ports::WorkKind;
 use crate::queue::{QueueTiming, QueueWork};
 use crate::{AppError, JobId};
 
 #[async_trait::async_trait]
 impl QueueWork for SyncService {
     type Job = SyncJob;
-    const KIND: &'static str = "sync";
+    const KIND: &'static str = super::QUEUE_KIND;
 
     fn timing(&self) -> QueueTiming {
         QueueTiming {
@@ -64,7 +63,7 @@ impl QueueWork for SyncService {
         let now = self.clock.now();
         let _ = self
             .jobs
-            .hand_back(WorkKind::Sync, job.id.uuid(), worker, Some(message), now)
+            .hand_back(job.id.uuid(), worker, Some(message), now)
             .await;
     }
 }

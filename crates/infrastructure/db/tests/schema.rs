@@ -10,7 +10,7 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, EntityName, EntityTrait, Iter
 use stockpilot_db::Backend;
 use stockpilot_db::entities::{
     adjustment_factor, api_key, audit_entry, daily_bar, daily_valuation, financial_indicator,
-    financial_statement, insider_trade, instrument, llm_provider, llm_usage, news_article,
+    financial_statement, insider_trade, instrument, job, llm_provider, llm_usage, news_article,
     research_decision, research_event, research_result, research_run, schedule_claim, sync_failure,
     sync_job, trading_day,
 };
@@ -58,6 +58,7 @@ async fn assert_schema_matches_entities(db: &DatabaseConnection, backend: Backen
         financial_indicator,
         news_article,
         insider_trade,
+        job,
         sync_job,
         sync_failure,
         schedule_claim,
@@ -99,7 +100,10 @@ async fn upgrade_downgrade_upgrade_round_trip_keeps_schema_and_entities_in_step(
         Migrator::up(&db, None).await.unwrap();
         assert_schema_matches_entities(&db, tdb.backend).await;
 
-        Migrator::down(&db, None).await.unwrap();
+        // As `stockpilot migrate downgrade base` does it.
+        migration::ops::downgrade(&db, &migration::ops::DowngradeTarget::Base)
+            .await
+            .unwrap();
         let left: Vec<String> = user_tables(&db, tdb.backend)
             .await
             .into_iter()
@@ -248,6 +252,284 @@ async fn jobs_and_runs_stored_before_the_queue_revision_read_the_same_and_run_on
         );
         let claimed = store.claim(None, "w", at(11)).await.unwrap().unwrap();
         assert_eq!((claimed.id, claimed.attempts), (run.id, 2));
+        db.close().await.unwrap();
+    }
+}
+
+/// Every column of `table` as text (JSON columns parsed), rows ordered by id.
+async fn table_rows(
+    db: &DatabaseConnection,
+    table: &str,
+    columns: &[&str],
+    json: &[&str],
+) -> Vec<Vec<serde_json::Value>> {
+    let sqlite = db.get_database_backend() == sea_orm::DatabaseBackend::Sqlite;
+    let select = columns
+        .iter()
+        // SQLite keeps UUIDs as blobs: `quote` shows any value as text.
+        .map(|c| match sqlite && !json.contains(c) {
+            true => format!("quote({c}) AS {c}"),
+            false => format!("CAST({c} AS TEXT) AS {c}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!("SELECT {select} FROM {table} ORDER BY id");
+    let rows = db
+        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|r| {
+            columns
+                .iter()
+                .map(|c| match r.try_get::<Option<String>>("", c).unwrap() {
+                    None => serde_json::Value::Null,
+                    Some(text) if json.contains(c) => serde_json::from_str(&text).unwrap(),
+                    Some(text) => serde_json::Value::String(text),
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// Jobs and runs of the release before the one jobs table, in every state it has (running
+/// and claimed, cancel asked, recovered, ended), move to `jobs` and read the same through the
+/// store; downgrading puts every value back in its column unchanged.
+#[tokio::test]
+async fn jobs_and_runs_move_to_the_jobs_table_and_back_unchanged() {
+    use chrono::{DateTime, TimeZone, Utc};
+    use sea_orm::Value;
+    use stockpilot_application::ports::{ResearchStore, SyncJobStore};
+    use stockpilot_application::research::model::RunStatus;
+    use stockpilot_application::sync::{JobKind, JobStatus};
+    use stockpilot_application::{JobId, RunId};
+    use uuid::Uuid;
+
+    const SYNC_COLUMNS: &[&str] = &[
+        "id",
+        "kind",
+        "provider",
+        "status",
+        "params",
+        "cursor",
+        "total",
+        "rows_written",
+        "symbols_failed",
+        "message",
+        "schedule_name",
+        "cancel_requested",
+        "claimed_by",
+        "heartbeat_at",
+        "resume_after",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "updated_at",
+        "attempts",
+        "recoveries",
+    ];
+    const RUN_COLUMNS: &[&str] = &[
+        "id",
+        "status",
+        "request",
+        "as_of",
+        "symbols",
+        "error",
+        "cancel_requested",
+        "claimed_by",
+        "attempts",
+        "prompt_tokens",
+        "completion_tokens",
+        "cost_usd",
+        "last_seq",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "heartbeat_at",
+        "updated_at",
+        "run_after",
+        "recoveries",
+    ];
+    let at = |h: u32| -> DateTime<Utc> { Utc.with_ymd_and_hms(2026, 12, 7, h, 0, 0).unwrap() };
+    let running = Uuid::from_u128(0x0195_0000_0000_7000_8000_0000_0000_0001);
+    let ended = Uuid::from_u128(0x0195_0000_0000_7000_8000_0000_0000_0002);
+    let run_id = Uuid::from_u128(0x0195_0000_0000_7000_8000_0000_0000_0003);
+    let params = serde_json::json!({"market": "US", "symbols": ["AAPL"], "start": "2012-01-03",
+        "end": null, "batch_size": 50, "limit_days": 0, "retry": []});
+    let request = serde_json::json!({"symbols": ["AAPL", "MSFT"], "analysts": ["technical"],
+        "as_of": "2012-12-31", "as_of_given": true, "llm_provider": null,
+        "debate_rounds": 0, "max_tokens": 1000});
+    for tdb in TestDatabase::all().await.unwrap() {
+        let db = tdb.connect().await.unwrap();
+        let before = migration::REVISIONS
+            .iter()
+            .position(|r| r.id == "m20261207_000009_one_jobs_table")
+            .unwrap();
+        Migrator::up(&db, Some(u32::try_from(before).unwrap()))
+            .await
+            .unwrap();
+        let backend = db.get_database_backend();
+        let marks = |n: usize| -> String {
+            (1..=n)
+                .map(|i| match tdb.backend {
+                    Backend::Postgres => format!("${i}"),
+                    Backend::Sqlite => "?".to_owned(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let none_ts = || Value::from(Option::<DateTime<Utc>>::None);
+        let none_text = || Value::from(Option::<String>::None);
+        let sync_rows: [Vec<Value>; 2] = [
+            vec![
+                running.into(),
+                "daily_history".into(),
+                "csv".into(),
+                "running".into(),
+                params.clone().into(),
+                3.into(),
+                10.into(),
+                1200i64.into(),
+                1.into(),
+                "its worker stopped; resumed from the last committed batch".into(),
+                "nightly".into(),
+                true.into(),
+                "api-1".into(),
+                at(9).into(),
+                none_ts(),
+                at(7).into(),
+                at(8).into(),
+                none_ts(),
+                at(9).into(),
+                2.into(),
+                1.into(),
+            ],
+            vec![
+                ended.into(),
+                "instruments".into(),
+                "tushare".into(),
+                "paused".into(),
+                serde_json::json!({"market": "CN", "symbols": [], "start": null, "end": null,
+                    "batch_size": 1, "limit_days": 0, "retry": []})
+                .into(),
+                0.into(),
+                1.into(),
+                0i64.into(),
+                0.into(),
+                "daily quota reached".into(),
+                none_text(),
+                false.into(),
+                none_text(),
+                none_ts(),
+                at(12).into(),
+                at(6).into(),
+                at(6).into(),
+                none_ts(),
+                at(6).into(),
+                1.into(),
+                0.into(),
+            ],
+        ];
+        for row in sync_rows {
+            let sql = format!(
+                "INSERT INTO sync_jobs ({}) VALUES ({})",
+                SYNC_COLUMNS.join(", "),
+                marks(SYNC_COLUMNS.len())
+            );
+            db.execute_raw(Statement::from_sql_and_values(backend, sql, row))
+                .await
+                .unwrap();
+        }
+        let run_row: Vec<Value> = vec![
+            run_id.into(),
+            "failed".into(),
+            request.clone().into(),
+            chrono::NaiveDate::from_ymd_opt(2012, 12, 31)
+                .unwrap()
+                .into(),
+            ",AAPL,MSFT,".into(),
+            "gave up: its worker stopped 5 times".into(),
+            false.into(),
+            none_text(),
+            5.into(),
+            120i64.into(),
+            30i64.into(),
+            0.0042f64.into(),
+            5i64.into(),
+            at(5).into(),
+            at(5).into(),
+            at(10).into(),
+            at(9).into(),
+            at(10).into(),
+            at(11).into(),
+            5.into(),
+        ];
+        let sql = format!(
+            "INSERT INTO research_runs ({}) VALUES ({})",
+            RUN_COLUMNS.join(", "),
+            marks(RUN_COLUMNS.len())
+        );
+        db.execute_raw(Statement::from_sql_and_values(backend, sql, run_row))
+            .await
+            .unwrap();
+        let jobs_before = table_rows(&db, "sync_jobs", SYNC_COLUMNS, &["params"]).await;
+        let runs_before = table_rows(&db, "research_runs", RUN_COLUMNS, &["request"]).await;
+
+        Migrator::up(&db, None).await.unwrap();
+        let store = stockpilot_db::SeaStore::new(db.clone());
+        let job = store.job(JobId::from(running)).await.unwrap().unwrap();
+        assert_eq!(
+            (job.kind, job.status, job.provider.as_str()),
+            (JobKind::DailyHistory, JobStatus::Running, "csv")
+        );
+        assert_eq!(
+            (job.cursor, job.total, job.rows_written, job.symbols_failed),
+            (3, 10, 1200, 1)
+        );
+        assert_eq!(job.schedule_name.as_deref(), Some("nightly"));
+        assert!(job.cancel_requested);
+        assert_eq!(
+            (job.created_at, job.started_at, job.updated_at),
+            (at(7), Some(at(8)), at(9))
+        );
+        assert_eq!(serde_json::to_value(&job.params).unwrap(), params);
+        let paused = store.job(JobId::from(ended)).await.unwrap().unwrap();
+        assert_eq!(
+            (paused.kind, paused.status, paused.resume_after),
+            (JobKind::Instruments, JobStatus::Paused, Some(at(12)))
+        );
+        assert_eq!(paused.message.as_deref(), Some("daily quota reached"));
+        let page = store.list_jobs(None, 0, 10).await.unwrap();
+        assert_eq!(
+            page.items.iter().map(|j| j.id).collect::<Vec<_>>(),
+            [JobId::from(running), JobId::from(ended)],
+            "newest first"
+        );
+        let run = store.run(RunId::from(run_id)).await.unwrap().unwrap();
+        assert_eq!((run.status, run.attempts), (RunStatus::Failed, 5));
+        assert_eq!(
+            run.error.as_deref(),
+            Some("gave up: its worker stopped 5 times")
+        );
+        assert_eq!((run.prompt_tokens, run.completion_tokens), (120, 30));
+        assert!((run.cost_usd - 0.0042).abs() < 1e-12);
+        assert_eq!(
+            (run.finished_at, run.heartbeat_at),
+            (Some(at(10)), Some(at(9)))
+        );
+        assert_eq!(serde_json::to_value(&run.request).unwrap(), request);
+
+        migration::ops::downgrade(&db, &migration::ops::DowngradeTarget::Steps(1))
+            .await
+            .unwrap();
+        assert_eq!(
+            table_rows(&db, "sync_jobs", SYNC_COLUMNS, &["params"]).await,
+            jobs_before
+        );
+        assert_eq!(
+            table_rows(&db, "research_runs", RUN_COLUMNS, &["request"]).await,
+            runs_before
+        );
         db.close().await.unwrap();
     }
 }

@@ -10,6 +10,7 @@ pub mod financial_indicator;
 pub mod financial_statement;
 pub mod insider_trade;
 pub mod instrument;
+pub mod job;
 pub mod llm_provider;
 pub mod llm_usage;
 pub mod news_article;

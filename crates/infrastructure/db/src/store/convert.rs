@@ -13,7 +13,8 @@ use stockpilot_domain::market::{
 use super::data_err;
 use crate::entities::{
     adjustment_factor, daily_bar, daily_valuation, financial_indicator, financial_statement,
-    insider_trade, instrument, news_article, research_run, sync_failure, sync_job, trading_day,
+    insider_trade, instrument, job, news_article, research_run, sync_failure, sync_job,
+    trading_day,
 };
 
 pub fn symbol(s: &str) -> Result<Symbol, StoreError> {
@@ -314,25 +315,36 @@ pub fn insider_row(
     .into())
 }
 
-pub fn job(m: sync_job::Model) -> Result<SyncJob, StoreError> {
+/// What a sync job does: the payload of its row in `jobs`.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct SyncPayload {
+    pub kind: String,
+    pub provider: String,
+    pub params: serde_json::Value,
+    pub schedule_name: Option<String>,
+}
+
+/// A sync job from its row in `jobs` and its progress row.
+pub fn job(j: job::Model, p: sync_job::Model) -> Result<SyncJob, StoreError> {
+    let payload: SyncPayload = serde_json::from_value(j.payload).map_err(data_err)?;
     Ok(SyncJob {
-        id: m.id.into(),
-        kind: m.kind.parse::<JobKind>().map_err(data_err)?,
-        provider: m.provider,
-        status: m.status.parse::<JobStatus>().map_err(data_err)?,
-        params: serde_json::from_value(m.params).map_err(data_err)?,
-        cursor: u32::try_from(m.cursor).unwrap_or(0),
-        total: u32::try_from(m.total).unwrap_or(0),
-        rows_written: u64::try_from(m.rows_written).unwrap_or(0),
-        symbols_failed: u32::try_from(m.symbols_failed).unwrap_or(0),
-        message: m.message,
-        schedule_name: m.schedule_name,
-        cancel_requested: m.cancel_requested,
-        resume_after: m.resume_after,
-        created_at: m.created_at,
-        started_at: m.started_at,
-        finished_at: m.finished_at,
-        updated_at: m.updated_at,
+        id: j.id.into(),
+        kind: payload.kind.parse::<JobKind>().map_err(data_err)?,
+        provider: payload.provider,
+        status: j.status.parse::<JobStatus>().map_err(data_err)?,
+        params: serde_json::from_value(payload.params).map_err(data_err)?,
+        cursor: u32::try_from(p.cursor).unwrap_or(0),
+        total: u32::try_from(p.total).unwrap_or(0),
+        rows_written: u64::try_from(p.rows_written).unwrap_or(0),
+        symbols_failed: u32::try_from(p.symbols_failed).unwrap_or(0),
+        message: j.message,
+        schedule_name: payload.schedule_name,
+        cancel_requested: j.cancel_requested,
+        resume_after: j.run_after,
+        created_at: j.created_at,
+        started_at: j.started_at,
+        finished_at: j.finished_at,
+        updated_at: j.updated_at,
     })
 }
 
@@ -356,22 +368,23 @@ pub fn failure(m: sync_failure::Model) -> Result<SyncFailure, StoreError> {
     })
 }
 
-pub fn run(m: research_run::Model) -> Result<Run, StoreError> {
-    let request: RunRequest = serde_json::from_value(m.request).map_err(data_err)?;
+/// A research run from its row in `jobs` (its request is the payload) and its usage row.
+pub fn run(j: job::Model, u: research_run::Model) -> Result<Run, StoreError> {
+    let request: RunRequest = serde_json::from_value(j.payload).map_err(data_err)?;
     Ok(Run {
-        id: m.id.into(),
-        status: m.status.parse::<RunStatus>().map_err(data_err)?,
+        id: j.id.into(),
+        status: j.status.parse::<RunStatus>().map_err(data_err)?,
         request,
-        error: m.error,
-        cancel_requested: m.cancel_requested,
-        claimed_by: m.claimed_by,
-        attempts: u32::try_from(m.attempts).unwrap_or(0),
-        prompt_tokens: u64::try_from(m.prompt_tokens).unwrap_or(0),
-        completion_tokens: u64::try_from(m.completion_tokens).unwrap_or(0),
-        cost_usd: m.cost_usd,
-        created_at: m.created_at,
-        started_at: m.started_at,
-        finished_at: m.finished_at,
-        heartbeat_at: m.heartbeat_at,
+        error: j.message,
+        cancel_requested: j.cancel_requested,
+        claimed_by: j.claimed_by,
+        attempts: u32::try_from(j.attempts).unwrap_or(0),
+        prompt_tokens: u64::try_from(u.prompt_tokens).unwrap_or(0),
+        completion_tokens: u64::try_from(u.completion_tokens).unwrap_or(0),
+        cost_usd: u.cost_usd,
+        created_at: j.created_at,
+        started_at: j.started_at,
+        finished_at: j.finished_at,
+        heartbeat_at: j.heartbeat_at,
     })
 }

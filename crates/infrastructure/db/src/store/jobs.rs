@@ -9,49 +9,54 @@ use sea_orm::{
 use stockpilot_application::JobId;
 use stockpilot_application::ports::{DataBatch, Page, StoreError, SyncJobStore};
 use stockpilot_application::sync::{
-    BatchCommit, FailureStatus, JobStatus, NewJob, SyncFailure, SyncJob,
+    BatchCommit, FailureStatus, JobStatus, NewJob, QUEUE_KIND, SyncFailure, SyncJob,
 };
 use uuid::Uuid;
 
 use super::convert as c;
 use super::queue;
-use super::{SeaStore, data_err, db_err, page, upsert_batch};
-use crate::entities::{schedule_claim, sync_failure, sync_job};
+use super::{SeaStore, data_err, db_err, joined, page, page_of_jobs, upsert_batch};
+use crate::entities::{job, schedule_claim, sync_failure, sync_job};
 
-fn new_job_row(job: &NewJob, now: DateTime<Utc>) -> Result<sync_job::ActiveModel, StoreError> {
-    Ok(sync_job::Model {
-        id: Uuid::now_v7(),
-        kind: job.kind.as_str().to_owned(),
-        provider: job.provider.clone(),
-        status: JobStatus::Queued.as_str().to_owned(),
-        params: serde_json::to_value(&job.params).map_err(data_err)?,
-        cursor: 0,
-        total: i32::try_from(job.total).unwrap_or(i32::MAX),
-        rows_written: 0,
-        symbols_failed: 0,
-        message: None,
-        schedule_name: job.schedule_name.clone(),
-        cancel_requested: false,
-        claimed_by: None,
-        heartbeat_at: None,
-        resume_after: None,
-        created_at: now,
-        started_at: None,
-        finished_at: None,
-        updated_at: now,
-        attempts: 0,
-        recoveries: 0,
-    }
-    .into())
-}
-
+/// Queues a sync job: its row in `jobs` (the payload says what to sync) and its progress row.
 async fn insert_job<C: ConnectionTrait>(
     conn: &C,
     job: &NewJob,
     now: DateTime<Utc>,
 ) -> Result<SyncJob, StoreError> {
-    let model = new_job_row(job, now)?.insert(conn).await.map_err(db_err)?;
-    c::job(model)
+    let payload = c::SyncPayload {
+        kind: job.kind.as_str().to_owned(),
+        provider: job.provider.clone(),
+        params: serde_json::to_value(&job.params).map_err(data_err)?,
+        schedule_name: job.schedule_name.clone(),
+    };
+    let payload = serde_json::to_value(payload).map_err(data_err)?;
+    let id = queue::enqueue(conn, QUEUE_KIND, payload, now).await?;
+    sync_job::ActiveModel::from(sync_job::Model {
+        id,
+        cursor: 0,
+        total: i32::try_from(job.total).unwrap_or(i32::MAX),
+        rows_written: 0,
+        symbols_failed: 0,
+    })
+    .insert(conn)
+    .await
+    .map_err(db_err)?;
+    get_job(conn, id)
+        .await?
+        .ok_or_else(|| data_err(format!("sync job {id} vanished")))
+}
+
+async fn get_job<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<SyncJob>, StoreError> {
+    match sync_job::Entity::find_by_id(id)
+        .find_also_related(job::Entity)
+        .one(conn)
+        .await
+        .map_err(db_err)?
+    {
+        Some((progress, row)) => c::job(joined(row)?, progress).map(Some),
+        None => Ok(None),
+    }
 }
 
 /// The ledger's retry schedule: base × 2^(attempts − 1), at most a day.
@@ -144,13 +149,7 @@ impl SyncJobStore for SeaStore {
     }
 
     async fn job(&self, id: JobId) -> Result<Option<SyncJob>, StoreError> {
-        let uuid = id.uuid();
-        sync_job::Entity::find_by_id(uuid)
-            .one(&self.db)
-            .await
-            .map_err(db_err)?
-            .map(c::job)
-            .transpose()
+        get_job(&self.db, id.uuid()).await
     }
 
     async fn list_jobs(
@@ -159,12 +158,14 @@ impl SyncJobStore for SeaStore {
         offset: u64,
         limit: u64,
     ) -> Result<Page<SyncJob>, StoreError> {
-        let mut select = sync_job::Entity::find();
+        let mut select = sync_job::Entity::find().find_also_related(job::Entity);
         if let Some(s) = status {
-            select = select.filter(sync_job::Column::Status.eq(s.as_str()));
+            select = select.filter(job::Column::Status.eq(s.as_str()));
         }
-        let select = select.order_by_desc(sync_job::Column::CreatedAt);
-        page(&self.db, select, offset, limit, c::job).await
+        let select = select
+            .order_by_desc(job::Column::CreatedAt)
+            .order_by_desc(job::Column::Id);
+        page_of_jobs(&self.db, select, offset, limit, c::job).await
     }
 
     async fn commit_batch(
@@ -197,17 +198,11 @@ impl SyncJobStore for SeaStore {
                 sync_job::Column::SymbolsFailed,
                 Expr::col(sync_job::Column::SymbolsFailed).add(failed),
             )
-            .col_expr(sync_job::Column::HeartbeatAt, Expr::value(now))
-            .col_expr(sync_job::Column::UpdatedAt, Expr::value(now))
             .filter(sync_job::Column::Id.eq(uuid))
             .exec(&txn)
             .await
             .map_err(db_err)?;
-        let cancel = sync_job::Entity::find_by_id(uuid)
-            .one(&txn)
-            .await
-            .map_err(db_err)?
-            .is_some_and(|j| j.cancel_requested);
+        let cancel = queue::progressed(&txn, uuid, now).await?;
         txn.commit().await?;
         Ok(cancel)
     }
@@ -226,7 +221,7 @@ impl SyncJobStore for SeaStore {
             run_after: resume_after,
             finished: status.is_final(),
         };
-        queue::end::<sync_job::Entity>(&self.db, job_id.uuid(), None, ending, now).await?;
+        queue::end(&self.db, job_id.uuid(), None, ending, now).await?;
         Ok(())
     }
 
@@ -238,13 +233,10 @@ impl SyncJobStore for SeaStore {
         let txn = self.write_txn().await?;
         let waiting = [JobStatus::Queued.as_str(), JobStatus::Paused.as_str()];
         let message = "cancelled on request before it ran";
-        queue::cancel::<sync_job::Entity>(&txn, job_id.uuid(), &waiting, message, now).await?;
-        let job = sync_job::Entity::find_by_id(job_id.uuid())
-            .one(&txn)
-            .await
-            .map_err(db_err)?;
+        queue::cancel(&txn, job_id.uuid(), &waiting, message, now).await?;
+        let job = get_job(&txn, job_id.uuid()).await?;
         txn.commit().await?;
-        job.map(c::job).transpose()
+        Ok(job)
     }
 
     async fn requeue_stale(
@@ -255,10 +247,8 @@ impl SyncJobStore for SeaStore {
         let txn = self.write_txn().await?;
         let message = "its worker stopped; resumed from the last committed batch";
         let mut recovered = 0;
-        for (id, recoveries) in queue::stale::<sync_job::Entity>(&txn, stale_before).await? {
-            let outcome =
-                queue::recover::<sync_job::Entity>(&txn, id, recoveries, Some(message), now)
-                    .await?;
+        for (id, recoveries) in queue::stale(&txn, QUEUE_KIND, stale_before).await? {
+            let outcome = queue::recover(&txn, id, recoveries, Some(message), now).await?;
             if outcome != queue::Recovery::Untouched {
                 recovered += 1;
             }

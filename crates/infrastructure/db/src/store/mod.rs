@@ -91,6 +91,41 @@ where
     Ok(stockpilot_application::ports::Page { items, total })
 }
 
+/// One page of `select` over a kind's table joined to its rows in `jobs` (already filtered
+/// and ordered), and the total it pages through.
+pub(crate) async fn page_of_jobs<E, T>(
+    db: &impl ConnectionTrait,
+    select: sea_orm::SelectTwo<E, crate::entities::job::Entity>,
+    offset: u64,
+    limit: u64,
+    convert: impl Fn(crate::entities::job::Model, E::Model) -> Result<T, StoreError>,
+) -> Result<stockpilot_application::ports::Page<T>, StoreError>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: sea_orm::FromQueryResult + Send + Sync,
+{
+    use sea_orm::{PaginatorTrait, QuerySelect};
+    let total = select.clone().count(db).await.map_err(db_err)?;
+    let rows = select
+        .offset(offset)
+        .limit(limit)
+        .all(db)
+        .await
+        .map_err(db_err)?;
+    let items = rows
+        .into_iter()
+        .map(|(kind_row, job)| convert(joined(job)?, kind_row))
+        .collect::<Result<_, _>>()?;
+    Ok(stockpilot_application::ports::Page { items, total })
+}
+
+/// The `jobs` row a kind's row was joined to (every kind row has one).
+pub(crate) fn joined(
+    job: Option<crate::entities::job::Model>,
+) -> Result<crate::entities::job::Model, StoreError> {
+    job.ok_or_else(|| data_err("a queued job's row in `jobs` is missing"))
+}
+
 pub(crate) fn data_err(what: impl std::fmt::Display) -> StoreError {
     StoreError(anyhow::anyhow!("stored data is invalid: {what}"))
 }

@@ -1,20 +1,21 @@
 //! The one queue implementation every kind of background work runs on: claiming (`FOR UPDATE
 //! SKIP LOCKED` on PostgreSQL, the single writer and a guarded update on SQLite), heartbeats,
 //! handing a job back, recovering jobs whose worker died (with backoff, and dead-lettering
-//! after [`MAX_RECOVERIES`]), cancelling and ending. A kind of work keeps its payload and
-//! results in its own table and describes that table's lifecycle columns once
-//! ([`QueueTable`]); sync jobs and research runs both run on it.
+//! after [`MAX_RECOVERIES`]), cancelling and ending, all over the one `jobs` table: a job's
+//! kind, its payload and its lifecycle. A kind that has results or progress to keep stores
+//! them in its own table under the job's id; sync jobs and research runs both run on it.
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LockBehavior, LockType};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
-use stockpilot_application::ports::{JobQueue, StoreError, WorkKind};
+use stockpilot_application::ports::{JobQueue, StoreError};
 use uuid::Uuid;
 
 use super::{SeaStore, db_err};
-use crate::entities::{research_run, sync_job};
+use crate::entities::job::{self, Column as C, Entity as Jobs};
 
 /// Waiting for a worker (also after a recovery or a graceful hand-back).
 pub(crate) const QUEUED: &str = "queued";
@@ -35,35 +36,9 @@ pub const MAX_RECOVERIES: i32 = 5;
 pub const RECOVERY_BACKOFF: Duration = Duration::seconds(15);
 pub const MAX_RECOVERY_BACKOFF: Duration = Duration::minutes(10);
 
-/// The lifecycle columns of a queue table.
-pub(crate) struct Lifecycle<C> {
-    pub id: C,
-    pub status: C,
-    pub claimed_by: C,
-    pub heartbeat_at: C,
-    /// Times claimed.
-    pub attempts: C,
-    /// Times recovered after its worker died.
-    pub recoveries: C,
-    /// Not claimed before this time.
-    pub run_after: C,
-    pub cancel_requested: C,
-    /// Why it is where it is (an error, a pause, a recovery); `NULL` when nothing to say.
-    pub message: C,
-    pub created_at: C,
-    pub started_at: C,
-    pub finished_at: C,
-    pub updated_at: C,
-}
-
-/// A table of queued work.
-pub(crate) trait QueueTable: EntityTrait {
-    const COLUMNS: Lifecycle<Self::Column>;
-}
-
 /// Runs an update of one job; whether it changed the row (its filters matched).
-async fn changed<T: EntityTrait>(
-    update: sea_orm::UpdateMany<T>,
+async fn changed(
+    update: sea_orm::UpdateMany<Jobs>,
     conn: &impl ConnectionTrait,
 ) -> Result<bool, StoreError> {
     Ok(update.exec(conn).await.map_err(db_err)?.rows_affected == 1)
@@ -78,31 +53,64 @@ pub(crate) fn recovery_backoff(n: i32) -> Duration {
     Ord::min(RECOVERY_BACKOFF * 2i32.pow(doublings), MAX_RECOVERY_BACKOFF)
 }
 
-/// Takes the oldest runnable job (or only `only`) for `worker`: queued or paused, with
+/// Queues a job of `kind` with its `payload`; returns its id (a UUIDv7: ids sort by time).
+pub(crate) async fn enqueue(
+    conn: &impl ConnectionTrait,
+    kind: &str,
+    payload: serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<Uuid, StoreError> {
+    let row = job::Model {
+        id: Uuid::now_v7(),
+        kind: kind.to_owned(),
+        payload,
+        status: QUEUED.to_owned(),
+        message: None,
+        cancel_requested: false,
+        claimed_by: None,
+        heartbeat_at: None,
+        run_after: None,
+        attempts: 0,
+        recoveries: 0,
+        created_at: now,
+        started_at: None,
+        finished_at: None,
+        updated_at: now,
+    };
+    let id = row.id;
+    job::ActiveModel::from(row)
+        .insert(conn)
+        .await
+        .map_err(db_err)?;
+    Ok(id)
+}
+
+/// Takes the oldest runnable job of `kind` (or only `only`) for `worker`: queued or paused, with
 /// `run_after` empty or passed. Marks it running, beats its heartbeat and counts the attempt.
 /// Returns its id, or `None` when there is none or another worker won it.
-pub(crate) async fn claim<T: QueueTable>(
+pub(crate) async fn claim(
     conn: &impl ConnectionTrait,
     postgres: bool,
+    kind: &str,
     only: Option<Uuid>,
     worker: &str,
     now: DateTime<Utc>,
 ) -> Result<Option<Uuid>, StoreError> {
-    let c = T::COLUMNS;
-    let runnable = Condition::all().add(c.status.is_in([QUEUED, PAUSED])).add(
+    let runnable = Condition::all().add(C::Status.is_in([QUEUED, PAUSED])).add(
         Condition::any()
-            .add(c.run_after.is_null())
-            .add(c.run_after.lte(now)),
+            .add(C::RunAfter.is_null())
+            .add(C::RunAfter.lte(now)),
     );
-    let mut select = T::find()
+    let mut select = Jobs::find()
         .select_only()
-        .column(c.id)
-        .column(c.status)
+        .column(C::Id)
+        .column(C::Status)
+        .filter(C::Kind.eq(kind))
         .filter(runnable)
-        .order_by_asc(c.created_at)
+        .order_by_asc(C::CreatedAt)
         .limit(1);
     if let Some(id) = only {
-        select = select.filter(c.id.eq(id));
+        select = select.filter(C::Id.eq(id));
     }
     if postgres {
         select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
@@ -116,43 +124,63 @@ pub(crate) async fn claim<T: QueueTable>(
         return Ok(None);
     };
     // Guarded by the status seen: of two claimers on SQLite, the second changes nothing.
-    let update = T::update_many()
-        .col_expr(c.status, Expr::value(RUNNING))
-        .col_expr(c.claimed_by, Expr::value(worker))
-        .col_expr(c.heartbeat_at, Expr::value(now))
+    let update = Jobs::update_many()
+        .col_expr(C::Status, Expr::value(RUNNING))
+        .col_expr(C::ClaimedBy, Expr::value(worker))
+        .col_expr(C::HeartbeatAt, Expr::value(now))
         .col_expr(
-            c.started_at,
-            Func::coalesce([Expr::col(c.started_at), Expr::value(now)]).into(),
+            C::StartedAt,
+            Func::coalesce([Expr::col(C::StartedAt), Expr::value(now)]).into(),
         )
-        .col_expr(c.run_after, Expr::value(Option::<DateTime<Utc>>::None))
-        .col_expr(c.attempts, Expr::col(c.attempts).add(1))
-        .col_expr(c.updated_at, Expr::value(now))
-        .filter(c.id.eq(id))
-        .filter(c.status.eq(status));
+        .col_expr(C::RunAfter, Expr::value(Option::<DateTime<Utc>>::None))
+        .col_expr(C::Attempts, Expr::col(C::Attempts).add(1))
+        .col_expr(C::UpdatedAt, Expr::value(now))
+        .filter(C::Id.eq(id))
+        .filter(C::Status.eq(status));
     Ok(changed(update, conn).await?.then_some(id))
 }
 
 /// Marks a running job as alive (only while `worker`, when given, holds it). Returns whether
 /// a cancel was requested.
-pub(crate) async fn heartbeat<T: QueueTable>(
+pub(crate) async fn heartbeat(
     conn: &impl ConnectionTrait,
     id: Uuid,
     worker: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let c = T::COLUMNS;
-    let mut update = T::update_many()
-        .col_expr(c.heartbeat_at, Expr::value(now))
-        .filter(c.id.eq(id))
-        .filter(c.status.eq(RUNNING));
+    let mut update = Jobs::update_many()
+        .col_expr(C::HeartbeatAt, Expr::value(now))
+        .filter(C::Id.eq(id))
+        .filter(C::Status.eq(RUNNING));
     if let Some(worker) = worker {
-        update = update.filter(c.claimed_by.eq(worker));
+        update = update.filter(C::ClaimedBy.eq(worker));
     }
     update.exec(conn).await.map_err(db_err)?;
-    let cancel: Option<bool> = T::find()
+    cancel_requested(conn, id).await
+}
+
+/// A running job's kind recorded progress: it is alive and changed now. Returns whether a
+/// cancel was requested.
+pub(crate) async fn progressed(
+    conn: &impl ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    Jobs::update_many()
+        .col_expr(C::HeartbeatAt, Expr::value(now))
+        .col_expr(C::UpdatedAt, Expr::value(now))
+        .filter(C::Id.eq(id))
+        .exec(conn)
+        .await
+        .map_err(db_err)?;
+    cancel_requested(conn, id).await
+}
+
+async fn cancel_requested(conn: &impl ConnectionTrait, id: Uuid) -> Result<bool, StoreError> {
+    let cancel: Option<bool> = Jobs::find()
         .select_only()
-        .column(c.cancel_requested)
-        .filter(c.id.eq(id))
+        .column(C::CancelRequested)
+        .filter(C::Id.eq(id))
         .into_tuple()
         .one(conn)
         .await
@@ -162,45 +190,46 @@ pub(crate) async fn heartbeat<T: QueueTable>(
 
 /// Hands a job `worker` holds back to the queue (graceful shutdown): the next claimer resumes
 /// it. Returns whether it was held.
-pub(crate) async fn release<T: QueueTable>(
+pub(crate) async fn release(
     conn: &impl ConnectionTrait,
     id: Uuid,
     worker: &str,
     message: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let c = T::COLUMNS;
-    let mut update = T::update_many()
-        .col_expr(c.status, Expr::value(QUEUED))
-        .col_expr(c.claimed_by, Expr::value(Option::<String>::None))
-        .col_expr(c.updated_at, Expr::value(now));
+    let mut update = Jobs::update_many()
+        .col_expr(C::Status, Expr::value(QUEUED))
+        .col_expr(C::ClaimedBy, Expr::value(Option::<String>::None))
+        .col_expr(C::UpdatedAt, Expr::value(now));
     if let Some(message) = message {
-        update = update.col_expr(c.message, Expr::value(message));
+        update = update.col_expr(C::Message, Expr::value(message));
     }
     let update = update
-        .filter(c.id.eq(id))
-        .filter(c.status.eq(RUNNING))
-        .filter(c.claimed_by.eq(worker));
+        .filter(C::Id.eq(id))
+        .filter(C::Status.eq(RUNNING))
+        .filter(C::ClaimedBy.eq(worker));
     changed(update, conn).await
 }
 
-/// Running jobs whose heartbeat is older than `stale_before` (or missing): their worker died.
-pub(crate) async fn stale<T: QueueTable>(
+/// Running jobs of `kind` whose heartbeat is older than `stale_before` (or missing): their
+/// worker died.
+pub(crate) async fn stale(
     conn: &impl ConnectionTrait,
+    kind: &str,
     stale_before: DateTime<Utc>,
 ) -> Result<Vec<(Uuid, i32)>, StoreError> {
-    let c = T::COLUMNS;
-    T::find()
+    Jobs::find()
         .select_only()
-        .column(c.id)
-        .column(c.recoveries)
-        .filter(c.status.eq(RUNNING))
+        .column(C::Id)
+        .column(C::Recoveries)
+        .filter(C::Kind.eq(kind))
+        .filter(C::Status.eq(RUNNING))
         .filter(
             Condition::any()
-                .add(c.heartbeat_at.lt(stale_before))
-                .add(c.heartbeat_at.is_null()),
+                .add(C::HeartbeatAt.lt(stale_before))
+                .add(C::HeartbeatAt.is_null()),
         )
-        .order_by_asc(c.created_at)
+        .order_by_asc(C::CreatedAt)
         .into_tuple()
         .all(conn)
         .await
@@ -220,37 +249,36 @@ pub(crate) enum Recovery {
 
 /// Recovers one job [`stale`] found (`recoveries` so far): queued again after its backoff
 /// (with `message`, or none), or dead-lettered (`failed`, saying so) at the last recovery.
-pub(crate) async fn recover<T: QueueTable>(
+pub(crate) async fn recover(
     conn: &impl ConnectionTrait,
     id: Uuid,
     recoveries: i32,
     message: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Recovery, StoreError> {
-    let c = T::COLUMNS;
     let n = recoveries.saturating_add(1);
     let (outcome, update) = if n >= MAX_RECOVERIES {
         let dead = format!("gave up: its worker stopped {n} times");
-        let update = T::update_many()
-            .col_expr(c.status, Expr::value(FAILED))
-            .col_expr(c.message, Expr::value(dead))
-            .col_expr(c.finished_at, Expr::value(now));
+        let update = Jobs::update_many()
+            .col_expr(C::Status, Expr::value(FAILED))
+            .col_expr(C::Message, Expr::value(dead))
+            .col_expr(C::FinishedAt, Expr::value(now));
         (Recovery::DeadLettered, update)
     } else {
         let backoff = recovery_backoff(n);
         let run_after = (backoff > Duration::zero()).then(|| now + backoff);
-        let update = T::update_many()
-            .col_expr(c.status, Expr::value(QUEUED))
-            .col_expr(c.message, Expr::value(message))
-            .col_expr(c.run_after, Expr::value(run_after));
+        let update = Jobs::update_many()
+            .col_expr(C::Status, Expr::value(QUEUED))
+            .col_expr(C::Message, Expr::value(message))
+            .col_expr(C::RunAfter, Expr::value(run_after));
         (Recovery::Requeued, update)
     };
     let update = update
-        .col_expr(c.claimed_by, Expr::value(Option::<String>::None))
-        .col_expr(c.recoveries, Expr::value(n))
-        .col_expr(c.updated_at, Expr::value(now))
-        .filter(c.id.eq(id))
-        .filter(c.status.eq(RUNNING));
+        .col_expr(C::ClaimedBy, Expr::value(Option::<String>::None))
+        .col_expr(C::Recoveries, Expr::value(n))
+        .col_expr(C::UpdatedAt, Expr::value(now))
+        .filter(C::Id.eq(id))
+        .filter(C::Status.eq(RUNNING));
     Ok(if changed(update, conn).await? {
         outcome
     } else {
@@ -270,24 +298,23 @@ pub(crate) struct Ending<'a> {
 
 /// Ends (or pauses) a job as `ending` says, only from the statuses `from` when given.
 /// Returns whether it changed.
-pub(crate) async fn end<T: QueueTable>(
+pub(crate) async fn end(
     conn: &impl ConnectionTrait,
     id: Uuid,
     from: Option<&[&str]>,
     ending: Ending<'_>,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    let c = T::COLUMNS;
-    let mut update = T::update_many()
-        .col_expr(c.status, Expr::value(ending.status))
-        .col_expr(c.message, Expr::value(ending.message))
-        .col_expr(c.run_after, Expr::value(ending.run_after))
-        .col_expr(c.finished_at, Expr::value(ending.finished.then_some(now)))
-        .col_expr(c.claimed_by, Expr::value(Option::<String>::None))
-        .col_expr(c.updated_at, Expr::value(now))
-        .filter(c.id.eq(id));
+    let mut update = Jobs::update_many()
+        .col_expr(C::Status, Expr::value(ending.status))
+        .col_expr(C::Message, Expr::value(ending.message))
+        .col_expr(C::RunAfter, Expr::value(ending.run_after))
+        .col_expr(C::FinishedAt, Expr::value(ending.finished.then_some(now)))
+        .col_expr(C::ClaimedBy, Expr::value(Option::<String>::None))
+        .col_expr(C::UpdatedAt, Expr::value(now))
+        .filter(C::Id.eq(id));
     if let Some(from) = from {
-        update = update.filter(c.status.is_in(from.iter().copied()));
+        update = update.filter(C::Status.is_in(from.iter().copied()));
     }
     changed(update, conn).await
 }
@@ -305,31 +332,30 @@ pub(crate) enum Cancel {
 
 /// Cancels a job: at once when it is in one of `waiting` (with `message`), else flags a
 /// running one for its worker.
-pub(crate) async fn cancel<T: QueueTable>(
+pub(crate) async fn cancel(
     conn: &impl ConnectionTrait,
     id: Uuid,
     waiting: &[&str],
     message: &str,
     now: DateTime<Utc>,
 ) -> Result<Cancel, StoreError> {
-    let c = T::COLUMNS;
-    let end_now = T::update_many()
-        .col_expr(c.status, Expr::value(CANCELLED))
-        .col_expr(c.cancel_requested, Expr::value(true))
-        .col_expr(c.message, Expr::value(message))
-        .col_expr(c.claimed_by, Expr::value(Option::<String>::None))
-        .col_expr(c.finished_at, Expr::value(now))
-        .col_expr(c.updated_at, Expr::value(now))
-        .filter(c.id.eq(id))
-        .filter(c.status.is_in(waiting.iter().copied()));
+    let end_now = Jobs::update_many()
+        .col_expr(C::Status, Expr::value(CANCELLED))
+        .col_expr(C::CancelRequested, Expr::value(true))
+        .col_expr(C::Message, Expr::value(message))
+        .col_expr(C::ClaimedBy, Expr::value(Option::<String>::None))
+        .col_expr(C::FinishedAt, Expr::value(now))
+        .col_expr(C::UpdatedAt, Expr::value(now))
+        .filter(C::Id.eq(id))
+        .filter(C::Status.is_in(waiting.iter().copied()));
     if changed(end_now, conn).await? {
         return Ok(Cancel::Ended);
     }
-    let flag = T::update_many()
-        .col_expr(c.cancel_requested, Expr::value(true))
-        .col_expr(c.updated_at, Expr::value(now))
-        .filter(c.id.eq(id))
-        .filter(c.status.eq(RUNNING));
+    let flag = Jobs::update_many()
+        .col_expr(C::CancelRequested, Expr::value(true))
+        .col_expr(C::UpdatedAt, Expr::value(now))
+        .filter(C::Id.eq(id))
+        .filter(C::Status.eq(RUNNING));
     Ok(if changed(flag, conn).await? {
         Cancel::Flagged
     } else {
@@ -341,97 +367,35 @@ pub(crate) async fn cancel<T: QueueTable>(
 impl JobQueue for SeaStore {
     async fn claim_work(
         &self,
-        kind: WorkKind,
+        kind: &str,
         only: Option<Uuid>,
         worker: &str,
         now: DateTime<Utc>,
     ) -> Result<Option<Uuid>, StoreError> {
         let txn = self.write_txn().await?;
-        let postgres = self.is_postgres();
-        let claimed = match kind {
-            WorkKind::Sync => claim::<sync_job::Entity>(&txn, postgres, only, worker, now).await?,
-            WorkKind::Research => {
-                claim::<research_run::Entity>(&txn, postgres, only, worker, now).await?
-            }
-        };
+        let claimed = claim(&txn, self.is_postgres(), kind, only, worker, now).await?;
         txn.commit().await?;
         Ok(claimed)
     }
 
     async fn beat(
         &self,
-        kind: WorkKind,
         id: Uuid,
         worker: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        match kind {
-            WorkKind::Sync => heartbeat::<sync_job::Entity>(&self.db, id, worker, now).await,
-            WorkKind::Research => {
-                heartbeat::<research_run::Entity>(&self.db, id, worker, now).await
-            }
-        }
+        heartbeat(&self.db, id, worker, now).await
     }
 
     async fn hand_back(
         &self,
-        kind: WorkKind,
         id: Uuid,
         worker: &str,
         message: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        match kind {
-            WorkKind::Sync => release::<sync_job::Entity>(&self.db, id, worker, message, now).await,
-            WorkKind::Research => {
-                release::<research_run::Entity>(&self.db, id, worker, message, now).await
-            }
-        }
+        release(&self.db, id, worker, message, now).await
     }
-}
-
-// The tables on the queue.
-
-impl QueueTable for sync_job::Entity {
-    const COLUMNS: Lifecycle<sync_job::Column> = {
-        use sync_job::Column as C;
-        Lifecycle {
-            id: C::Id,
-            status: C::Status,
-            claimed_by: C::ClaimedBy,
-            heartbeat_at: C::HeartbeatAt,
-            attempts: C::Attempts,
-            recoveries: C::Recoveries,
-            run_after: C::ResumeAfter,
-            cancel_requested: C::CancelRequested,
-            message: C::Message,
-            created_at: C::CreatedAt,
-            started_at: C::StartedAt,
-            finished_at: C::FinishedAt,
-            updated_at: C::UpdatedAt,
-        }
-    };
-}
-
-impl QueueTable for research_run::Entity {
-    const COLUMNS: Lifecycle<research_run::Column> = {
-        use research_run::Column as C;
-        Lifecycle {
-            id: C::Id,
-            status: C::Status,
-            claimed_by: C::ClaimedBy,
-            heartbeat_at: C::HeartbeatAt,
-            attempts: C::Attempts,
-            recoveries: C::Recoveries,
-            run_after: C::RunAfter,
-            cancel_requested: C::CancelRequested,
-            message: C::Error,
-            created_at: C::CreatedAt,
-            started_at: C::StartedAt,
-            finished_at: C::FinishedAt,
-            updated_at: C::UpdatedAt,
-        }
-    };
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use sea_orm::{
 };
 use stockpilot_application::RunId;
 use stockpilot_application::ports::{EventDraft, Page, ResearchStore, StoreError};
+use stockpilot_application::research::QUEUE_KIND;
 use stockpilot_application::research::model::{
     AnalystResult, DecisionRecord, NewRun, Run, RunEvent, RunFilter, RunStatus, Usage,
 };
@@ -16,9 +17,9 @@ use uuid::Uuid;
 
 use super::convert as c;
 use super::queue;
-use super::{SeaStore, Txn, data_err, db_err, page};
+use super::{SeaStore, Txn, data_err, db_err, joined, page_of_jobs};
 use crate::entities::{
-    news_article, research_decision, research_event, research_result, research_run,
+    job, news_article, research_decision, research_event, research_result, research_run,
 };
 
 fn tokens(n: u64) -> i64 {
@@ -35,12 +36,10 @@ impl SeaStore {
         usage: Option<&Usage>,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
-        let mut update = research_run::Entity::update_many()
-            .col_expr(
-                research_run::Column::LastSeq,
-                Expr::col(research_run::Column::LastSeq).add(1),
-            )
-            .col_expr(research_run::Column::UpdatedAt, Expr::value(now));
+        let mut update = research_run::Entity::update_many().col_expr(
+            research_run::Column::LastSeq,
+            Expr::col(research_run::Column::LastSeq).add(1),
+        );
         if let Some(u) = usage {
             update = update
                 .col_expr(
@@ -115,12 +114,15 @@ impl SeaStore {
     }
 
     async fn get_run<C: ConnectionTrait>(conn: &C, id: Uuid) -> Result<Option<Run>, StoreError> {
-        research_run::Entity::find_by_id(id)
+        match research_run::Entity::find_by_id(id)
+            .find_also_related(job::Entity)
             .one(conn)
             .await
             .map_err(db_err)?
-            .map(c::run)
-            .transpose()
+        {
+            Some((usage, row)) => c::run(joined(row)?, usage).map(Some),
+            None => Ok(None),
+        }
     }
 }
 
@@ -136,30 +138,24 @@ impl ResearchStore for SeaStore {
                 .collect::<Vec<_>>()
                 .join(",")
         );
-        let model = research_run::Model {
-            id: Uuid::now_v7(),
-            status: RunStatus::Queued.as_str().to_owned(),
-            request: serde_json::to_value(&run.request).map_err(data_err)?,
+        let txn = self.write_txn().await?;
+        let request = serde_json::to_value(&run.request).map_err(data_err)?;
+        let id = queue::enqueue(&txn, QUEUE_KIND, request, now).await?;
+        research_run::ActiveModel::from(research_run::Model {
+            id,
             as_of: run.request.as_of,
             symbols,
-            error: None,
-            cancel_requested: false,
-            claimed_by: None,
-            attempts: 0,
             prompt_tokens: 0,
             completion_tokens: 0,
             cost_usd: 0.0,
             last_seq: 0,
-            created_at: now,
-            started_at: None,
-            finished_at: None,
-            heartbeat_at: None,
-            updated_at: now,
-            run_after: None,
-            recoveries: 0,
-        };
-        let active: research_run::ActiveModel = model.into();
-        c::run(active.insert(&self.db).await.map_err(db_err)?)
+        })
+        .insert(&txn)
+        .await
+        .map_err(db_err)?;
+        let created = Self::get_run(&txn, id).await?;
+        txn.commit().await?;
+        created.ok_or_else(|| data_err(format!("research run {id} vanished")))
     }
 
     async fn run(&self, id: RunId) -> Result<Option<Run>, StoreError> {
@@ -173,18 +169,18 @@ impl ResearchStore for SeaStore {
         limit: u64,
     ) -> Result<Page<Run>, StoreError> {
         let mut select = research_run::Entity::find()
-            .order_by_desc(research_run::Column::CreatedAt)
-            .order_by_desc(research_run::Column::Id);
+            .find_also_related(job::Entity)
+            .order_by_desc(job::Column::CreatedAt)
+            .order_by_desc(job::Column::Id);
         if let Some(status) = filter.status {
-            select = select.filter(research_run::Column::Status.eq(status.as_str()));
+            select = select.filter(job::Column::Status.eq(status.as_str()));
         }
         if let Some(symbol) = &filter.symbol {
             select = select.filter(research_run::Column::Symbols.contains(format!(",{symbol},")));
         }
         if let Some(since) = filter.since {
             select = select.filter(
-                research_run::Column::CreatedAt
-                    .gte(since.and_hms_opt(0, 0, 0).map(|d| d.and_utc())),
+                job::Column::CreatedAt.gte(since.and_hms_opt(0, 0, 0).map(|d| d.and_utc())),
             );
         }
         if let Some(until) = filter.until {
@@ -193,9 +189,9 @@ impl ResearchStore for SeaStore {
                 .unwrap_or(until)
                 .and_hms_opt(0, 0, 0)
                 .map(|d| d.and_utc());
-            select = select.filter(research_run::Column::CreatedAt.lt(next));
+            select = select.filter(job::Column::CreatedAt.lt(next));
         }
-        page(&self.db, select, offset, limit, c::run).await
+        page_of_jobs(&self.db, select, offset, limit, c::run).await
     }
 
     async fn recover_stale(
@@ -206,11 +202,9 @@ impl ResearchStore for SeaStore {
     ) -> Result<Vec<RunId>, StoreError> {
         let txn = self.write_txn().await?;
         let mut recovered = Vec::new();
-        for (id, recoveries) in queue::stale::<research_run::Entity>(&txn, stale_before).await? {
+        for (id, recoveries) in queue::stale(&txn, QUEUE_KIND, stale_before).await? {
             let failed = if resume {
-                match queue::recover::<research_run::Entity>(&txn, id, recoveries, None, now)
-                    .await?
-                {
+                match queue::recover(&txn, id, recoveries, None, now).await? {
                     queue::Recovery::Untouched => continue,
                     queue::Recovery::Requeued => None,
                     queue::Recovery::DeadLettered => Some((
@@ -228,9 +222,7 @@ impl ResearchStore for SeaStore {
                     run_after: None,
                     finished: true,
                 };
-                let changed =
-                    queue::end::<research_run::Entity>(&txn, id, Some(&running), ending, now)
-                        .await?;
+                let changed = queue::end(&txn, id, Some(&running), ending, now).await?;
                 if !changed {
                     continue;
                 }
@@ -332,8 +324,7 @@ impl ResearchStore for SeaStore {
             run_after: None,
             finished: true,
         };
-        let changed =
-            queue::end::<research_run::Entity>(&txn, uuid, Some(&open), ending, now).await?;
+        let changed = queue::end(&txn, uuid, Some(&open), ending, now).await?;
         if !changed {
             txn.rollback().await?;
             return Ok(false);
@@ -352,9 +343,7 @@ impl ResearchStore for SeaStore {
         let txn = self.write_txn().await?;
         let reason = "cancelled on request before it started";
         let waiting = [RunStatus::Queued.as_str()];
-        if queue::cancel::<research_run::Entity>(&txn, uuid, &waiting, reason, now).await?
-            == queue::Cancel::Ended
-        {
+        if queue::cancel(&txn, uuid, &waiting, reason, now).await? == queue::Cancel::Ended {
             let event = EventDraft {
                 kind: "run_cancelled",
                 data: serde_json::json!({"reason": reason}),
