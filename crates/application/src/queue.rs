@@ -1,19 +1,27 @@
-//! The one worker loop of every kind of background work. A kind implements [`QueueWork`]
-//! (how its jobs are recovered, claimed, executed, kept alive, cancelled and handed back, on
-//! top of the store's one queue implementation) and is registered once, where the server
-//! starts its workers ([`run_worker`]). The loop recovers jobs whose worker died, claims the
-//! next one, runs it while beating its heartbeat, stops it when a cancel is asked, and on
-//! shutdown hands it back so that this or another instance resumes it.
+//! The one worker loop of every kind of background work. The loop ([`run_worker`]) recovers
+//! jobs whose worker died, claims the next one, runs it while beating its heartbeat, stops it
+//! when a cancel is asked, and on shutdown hands it back so that this or another instance
+//! resumes it.
+//!
+//! A kind of work implements [`Work`]: its name, its payload type and what running one job
+//! does; [`OnQueue`] puts it on the [`JobQueue`] and [`enqueue`] queues a job. A kind that
+//! writes results of its own together with its state (sync jobs, research runs) implements
+//! [`QueueWork`], the loop's trait, itself. Either way the kind is registered once, where the
+//! server starts its workers.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use tokio::sync::{Notify, watch};
+use uuid::Uuid;
 
 use crate::AppError;
 use crate::backoff::Backoff;
+use crate::ports::{Clock, JobQueue, JobState};
 
 /// How often a worker looks for work, and after how long without a heartbeat a claimed job
 /// counts as abandoned.
@@ -181,9 +189,175 @@ pub async fn run_worker<W: QueueWork>(
     tracing::info!(kind = W::KIND, %worker, "worker stopped");
 }
 
+/// Starts `count` worker loops of one kind, named `{prefix}-0`, `{prefix}-1`, …; they stop when
+/// `shutdown` turns true.
+pub fn spawn_workers<W: QueueWork + 'static>(
+    work: &Arc<W>,
+    count: u32,
+    prefix: &str,
+    shutdown: &watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..count)
+        .map(|i| {
+            let name = format!("{prefix}-{i}");
+            tokio::spawn(run_worker(work.clone(), name, shutdown.clone()))
+        })
+        .collect()
+}
+
 async fn woken(notify: Option<&Notify>) {
     match notify {
         Some(n) => n.notified().await,
         None => std::future::pending().await,
+    }
+}
+
+/// A kind of background work that needs nothing but the queue: a payload in, the job ends
+/// `succeeded` when [`Work::run`] returns `Ok`, `failed` with the error's text otherwise.
+#[async_trait::async_trait]
+pub trait Work: Send + Sync + 'static {
+    /// The kind's name on the queue (`jobs.kind`, logs); never change it once jobs exist.
+    const KIND: &'static str;
+    /// What one job is asked to do (stored as JSON).
+    type Payload: Serialize + DeserializeOwned + Send + Sync;
+
+    fn timing(&self) -> QueueTiming;
+
+    /// Does one job. A job whose worker stops is run again from the start, so it should be
+    /// safe to repeat.
+    ///
+    /// # Errors
+    /// Whatever stopped it; the job ends `failed` with its text.
+    async fn run(&self, job: &Claimed<Self::Payload>) -> Result<(), AppError>;
+}
+
+/// A job of a [`Work`] kind as a worker holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Claimed<P> {
+    pub id: Uuid,
+    /// 1 for the first claim; more after a recovery or a hand-back.
+    pub attempt: u32,
+    pub payload: P,
+}
+
+/// Queues a job of kind `W`; returns its id.
+///
+/// # Errors
+/// The payload does not serialize, or storage errors.
+pub async fn enqueue<W: Work>(
+    queue: &dyn JobQueue,
+    payload: &W::Payload,
+    clock: &dyn Clock,
+) -> Result<Uuid, AppError> {
+    let payload = serde_json::to_value(payload)
+        .map_err(|e| AppError::Internal(anyhow::anyhow!("a {} payload: {e}", W::KIND)))?;
+    Ok(queue.enqueue(W::KIND, payload, clock.now()).await?)
+}
+
+/// A [`Work`] kind on the queue: the [`QueueWork`] the worker loop runs.
+pub struct OnQueue<W> {
+    work: W,
+    queue: Arc<dyn JobQueue>,
+    clock: Arc<dyn Clock>,
+}
+
+impl<W: Work> OnQueue<W> {
+    pub fn new(work: W, queue: Arc<dyn JobQueue>, clock: Arc<dyn Clock>) -> Self {
+        Self { work, queue, clock }
+    }
+
+    async fn end(&self, id: Uuid, state: JobState, message: Option<String>) {
+        if let Err(e) = self
+            .queue
+            .end_work(id, state, message, self.clock.now())
+            .await
+        {
+            tracing::warn!(kind = W::KIND, job_id = %id, error = %e, "could not end the job; it will be recovered");
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl<W: Work> QueueWork for OnQueue<W> {
+    type Job = Claimed<W::Payload>;
+    const KIND: &'static str = W::KIND;
+
+    fn timing(&self) -> QueueTiming {
+        self.work.timing()
+    }
+
+    fn job_id(job: &Self::Job) -> String {
+        job.id.to_string()
+    }
+
+    async fn recover(&self) -> Result<(), AppError> {
+        let now = self.clock.now();
+        let stale_before = self.timing().stale_before(now);
+        let message = Some("its worker stopped; queued again");
+        let recovered = self
+            .queue
+            .recover_work(W::KIND, stale_before, message, now)
+            .await?;
+        if recovered > 0 {
+            tracing::warn!(
+                kind = W::KIND,
+                recovered,
+                "recovered jobs whose worker stopped"
+            );
+        }
+        Ok(())
+    }
+
+    /// A claimed job whose payload does not read as `W::Payload` ends `failed` saying why.
+    async fn claim(&self, worker: &str) -> Result<Option<Self::Job>, AppError> {
+        let now = self.clock.now();
+        let Some(id) = self.queue.claim_work(W::KIND, None, worker, now).await? else {
+            return Ok(None);
+        };
+        let Some(job) = self.queue.queued_job(id).await? else {
+            return Ok(None);
+        };
+        match serde_json::from_value(job.payload) {
+            Ok(payload) => Ok(Some(Claimed {
+                id,
+                attempt: job.attempts,
+                payload,
+            })),
+            Err(e) => {
+                let message = format!("its payload is not a valid {} payload: {e}", W::KIND);
+                self.end(id, JobState::Failed, Some(message)).await;
+                Ok(None)
+            }
+        }
+    }
+
+    async fn execute(&self, job: &Self::Job) -> Result<(), AppError> {
+        self.work.run(job).await?;
+        self.end(job.id, JobState::Succeeded, None).await;
+        Ok(())
+    }
+
+    async fn failed(&self, job: &Self::Job, error: &AppError) {
+        tracing::error!(kind = W::KIND, job_id = %job.id, error = format!("{error:#}"), "job failed");
+        self.end(job.id, JobState::Failed, Some(format!("{error:#}")))
+            .await;
+    }
+
+    async fn beat(&self, job: &Self::Job, worker: &str) -> Result<bool, AppError> {
+        let now = self.clock.now();
+        Ok(self.queue.beat(job.id, Some(worker), now).await?)
+    }
+
+    async fn cancelled(&self, job: &Self::Job) {
+        let message = Some("cancelled on request while it ran".to_owned());
+        self.end(job.id, JobState::Cancelled, message).await;
+    }
+
+    async fn hand_back(&self, job: &Self::Job, worker: &str) {
+        let message = Some("interrupted by shutdown; runs again");
+        let now = self.clock.now();
+        if let Err(e) = self.queue.hand_back(job.id, worker, message, now).await {
+            tracing::warn!(kind = W::KIND, job_id = %job.id, error = %e, "could not hand the job back; it will be recovered");
+        }
     }
 }

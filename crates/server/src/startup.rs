@@ -210,23 +210,20 @@ impl Application {
             search.clone(),
             Arc::new(SystemClock),
         );
-        // Every kind of queued work is registered here: one worker loop per configured worker.
-        for i in 0..config.sync.workers {
-            let name = format!("{worker}-{i}");
-            background.push(tokio::spawn(queue::run_worker(
-                sync.clone(),
-                name,
-                stop_rx.clone(),
-            )));
-        }
-        for i in 0..config.research.workers {
-            let name = format!("{worker}-research-{i}");
-            background.push(tokio::spawn(queue::run_worker(
-                research.clone(),
-                name,
-                stop_rx.clone(),
-            )));
-        }
+        // Every kind of queued work is registered here: its configured number of worker loops.
+        background.extend(queue::spawn_workers(
+            &sync,
+            config.sync.workers,
+            &worker,
+            &stop_rx,
+        ));
+        let prefix = format!("{worker}-research");
+        background.extend(queue::spawn_workers(
+            &research,
+            config.research.workers,
+            &prefix,
+            &stop_rx,
+        ));
         let auth = wiring::auth_service(config, store.clone());
         if config.auth.enabled {
             if let Some(created) = auth.bootstrap().await.map_err(|e| e.into_anyhow())? {

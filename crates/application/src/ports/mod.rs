@@ -16,7 +16,7 @@ mod sync_store;
 pub use auth::{ApiKeyStore, AuditLog};
 pub use cache::{Cache, CacheError};
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use job_queue::JobQueue;
+pub use job_queue::{CancelOutcome, JobQueue, JobState, QueuedJob};
 pub use llm::{
     ChatMessage, ChatRole, CircuitState, Completion, CompletionRequest, Freshness, LlmError,
     LlmGateway, LlmProviderStore, LlmUsageStore, OutputSchema, ProviderConfig, ProviderStatus,

@@ -118,7 +118,11 @@ pub trait SyncJobStore: JobQueue {
         &self,
         stale_before: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<u64, StoreError>;
+    ) -> Result<u64, StoreError> {
+        let message = "its worker stopped; resumed from the last committed batch";
+        self.recover_work(crate::sync::QUEUE_KIND, stale_before, Some(message), now)
+            .await
+    }
 
     /// Marks the job as alive (a cancel is seen at the next batch commit).
     ///

@@ -32,6 +32,19 @@ impl RunStatus {
     }
 }
 
+impl From<RunStatus> for crate::ports::JobState {
+    fn from(status: RunStatus) -> Self {
+        match status {
+            RunStatus::Queued => Self::Queued,
+            RunStatus::Running => Self::Running,
+            RunStatus::Succeeded => Self::Succeeded,
+            RunStatus::Failed => Self::Failed,
+            RunStatus::Cancelled => Self::Cancelled,
+            RunStatus::Interrupted => Self::Interrupted,
+        }
+    }
+}
+
 /// What a caller asked for, after validation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -216,10 +216,9 @@ impl SyncJobStore for SeaStore {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let ending = queue::Ending {
-            status: status.as_str(),
+            state: status.into(),
             message,
             run_after: resume_after,
-            finished: status.is_final(),
         };
         queue::end(&self.db, job_id.uuid(), None, ending, now).await?;
         Ok(())
@@ -237,24 +236,6 @@ impl SyncJobStore for SeaStore {
         let job = get_job(&txn, job_id.uuid()).await?;
         txn.commit().await?;
         Ok(job)
-    }
-
-    async fn requeue_stale(
-        &self,
-        stale_before: DateTime<Utc>,
-        now: DateTime<Utc>,
-    ) -> Result<u64, StoreError> {
-        let txn = self.write_txn().await?;
-        let message = "its worker stopped; resumed from the last committed batch";
-        let mut recovered = 0;
-        for (id, recoveries) in queue::stale(&txn, QUEUE_KIND, stale_before).await? {
-            let outcome = queue::recover(&txn, id, recoveries, Some(message), now).await?;
-            if outcome != queue::Recovery::Untouched {
-                recovered += 1;
-            }
-        }
-        txn.commit().await?;
-        Ok(recovered)
     }
 
     async fn failures(

@@ -11,22 +11,17 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
-use stockpilot_application::ports::{JobQueue, StoreError};
+use stockpilot_application::ports::{CancelOutcome, JobQueue, JobState, QueuedJob, StoreError};
 use uuid::Uuid;
 
-use super::{SeaStore, db_err};
+use super::{SeaStore, data_err, db_err};
 use crate::entities::job::{self, Column as C, Entity as Jobs};
 
-/// Waiting for a worker (also after a recovery or a graceful hand-back).
-pub(crate) const QUEUED: &str = "queued";
-/// A worker holds it and beats its heartbeat.
-pub(crate) const RUNNING: &str = "running";
-/// Waiting until `run_after` (a sync job stopped by a provider's quota).
-pub(crate) const PAUSED: &str = "paused";
-/// Ended by an error, or dead-lettered.
-pub(crate) const FAILED: &str = "failed";
-/// Ended on request.
-pub(crate) const CANCELLED: &str = "cancelled";
+const QUEUED: &str = JobState::Queued.as_str();
+const RUNNING: &str = JobState::Running.as_str();
+const PAUSED: &str = JobState::Paused.as_str();
+const FAILED: &str = JobState::Failed.as_str();
+const CANCELLED: &str = JobState::Cancelled.as_str();
 
 /// A job whose worker was found dead this many times is not queued again: it ends `failed`
 /// (dead-lettered) with a message saying so.
@@ -287,13 +282,12 @@ pub(crate) async fn recover(
 }
 
 /// Where [`end`] puts a job.
-pub(crate) struct Ending<'a> {
-    pub status: &'a str,
+pub(crate) struct Ending {
+    /// A final state sets `finished_at`.
+    pub state: JobState,
     pub message: Option<String>,
     /// Not claimed before (a pause).
     pub run_after: Option<DateTime<Utc>>,
-    /// Sets `finished_at` (a final status).
-    pub finished: bool,
 }
 
 /// Ends (or pauses) a job as `ending` says, only from the statuses `from` when given.
@@ -302,14 +296,17 @@ pub(crate) async fn end(
     conn: &impl ConnectionTrait,
     id: Uuid,
     from: Option<&[&str]>,
-    ending: Ending<'_>,
+    ending: Ending,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
     let mut update = Jobs::update_many()
-        .col_expr(C::Status, Expr::value(ending.status))
+        .col_expr(C::Status, Expr::value(ending.state.as_str()))
         .col_expr(C::Message, Expr::value(ending.message))
         .col_expr(C::RunAfter, Expr::value(ending.run_after))
-        .col_expr(C::FinishedAt, Expr::value(ending.finished.then_some(now)))
+        .col_expr(
+            C::FinishedAt,
+            Expr::value(ending.state.is_final().then_some(now)),
+        )
         .col_expr(C::ClaimedBy, Expr::value(Option::<String>::None))
         .col_expr(C::UpdatedAt, Expr::value(now))
         .filter(C::Id.eq(id));
@@ -317,17 +314,6 @@ pub(crate) async fn end(
         update = update.filter(C::Status.is_in(from.iter().copied()));
     }
     changed(update, conn).await
-}
-
-/// What [`cancel`] did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Cancel {
-    /// It had not started (or was waiting): it is `cancelled` now.
-    Ended,
-    /// It is running: flagged, its worker stops at its next check.
-    Flagged,
-    /// It had ended, or does not exist.
-    Untouched,
 }
 
 /// Cancels a job: at once when it is in one of `waiting` (with `message`), else flags a
@@ -338,7 +324,7 @@ pub(crate) async fn cancel(
     waiting: &[&str],
     message: &str,
     now: DateTime<Utc>,
-) -> Result<Cancel, StoreError> {
+) -> Result<CancelOutcome, StoreError> {
     let end_now = Jobs::update_many()
         .col_expr(C::Status, Expr::value(CANCELLED))
         .col_expr(C::CancelRequested, Expr::value(true))
@@ -349,7 +335,7 @@ pub(crate) async fn cancel(
         .filter(C::Id.eq(id))
         .filter(C::Status.is_in(waiting.iter().copied()));
     if changed(end_now, conn).await? {
-        return Ok(Cancel::Ended);
+        return Ok(CancelOutcome::Ended);
     }
     let flag = Jobs::update_many()
         .col_expr(C::CancelRequested, Expr::value(true))
@@ -357,14 +343,42 @@ pub(crate) async fn cancel(
         .filter(C::Id.eq(id))
         .filter(C::Status.eq(RUNNING));
     Ok(if changed(flag, conn).await? {
-        Cancel::Flagged
+        CancelOutcome::Flagged
     } else {
-        Cancel::Untouched
+        CancelOutcome::Untouched
     })
 }
 
 #[async_trait::async_trait]
 impl JobQueue for SeaStore {
+    async fn enqueue(
+        &self,
+        kind: &str,
+        payload: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<Uuid, StoreError> {
+        enqueue(&self.db, kind, payload, now).await
+    }
+
+    async fn queued_job(&self, id: Uuid) -> Result<Option<QueuedJob>, StoreError> {
+        let Some(row) = Jobs::find_by_id(id).one(&self.db).await.map_err(db_err)? else {
+            return Ok(None);
+        };
+        Ok(Some(QueuedJob {
+            id: row.id,
+            kind: row.kind,
+            payload: row.payload,
+            state: row.status.parse().map_err(data_err)?,
+            message: row.message,
+            attempts: u32::try_from(row.attempts).unwrap_or(0),
+            recoveries: u32::try_from(row.recoveries).unwrap_or(0),
+            cancel_requested: row.cancel_requested,
+            created_at: row.created_at,
+            started_at: row.started_at,
+            finished_at: row.finished_at,
+        }))
+    }
+
     async fn claim_work(
         &self,
         kind: &str,
@@ -396,6 +410,48 @@ impl JobQueue for SeaStore {
     ) -> Result<bool, StoreError> {
         release(&self.db, id, worker, message, now).await
     }
+
+    async fn recover_work(
+        &self,
+        kind: &str,
+        stale_before: DateTime<Utc>,
+        message: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let txn = self.write_txn().await?;
+        let mut recovered = 0;
+        for (id, recoveries) in stale(&txn, kind, stale_before).await? {
+            if recover(&txn, id, recoveries, message, now).await? != Recovery::Untouched {
+                recovered += 1;
+            }
+        }
+        txn.commit().await?;
+        Ok(recovered)
+    }
+
+    async fn end_work(
+        &self,
+        id: Uuid,
+        state: JobState,
+        message: Option<String>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let ending = Ending {
+            state,
+            message,
+            run_after: None,
+        };
+        end(&self.db, id, Some(&[RUNNING]), ending, now).await
+    }
+
+    async fn cancel_work(
+        &self,
+        id: Uuid,
+        message: &str,
+        now: DateTime<Utc>,
+    ) -> Result<CancelOutcome, StoreError> {
+        cancel(&self.db, id, &[QUEUED, PAUSED], message, now).await
+    }
 }
 
 #[cfg(test)]
@@ -409,25 +465,5 @@ mod tests {
         assert_eq!(recovery_backoff(3), Duration::seconds(30));
         assert_eq!(recovery_backoff(4), Duration::seconds(60));
         assert_eq!(recovery_backoff(30), Duration::minutes(10));
-    }
-
-    #[test]
-    fn the_queue_spells_states_as_sync_jobs_and_research_runs_do() {
-        use stockpilot_application::research::model::RunStatus;
-        use stockpilot_application::sync::JobStatus;
-        for (code, job, run) in [
-            (QUEUED, Some(JobStatus::Queued), Some(RunStatus::Queued)),
-            (RUNNING, Some(JobStatus::Running), Some(RunStatus::Running)),
-            (PAUSED, Some(JobStatus::Paused), None),
-            (FAILED, Some(JobStatus::Failed), Some(RunStatus::Failed)),
-            (
-                CANCELLED,
-                Some(JobStatus::Cancelled),
-                Some(RunStatus::Cancelled),
-            ),
-        ] {
-            assert_eq!(job.map(JobStatus::as_str).unwrap_or(code), code);
-            assert_eq!(run.map(RunStatus::as_str).unwrap_or(code), code);
-        }
     }
 }

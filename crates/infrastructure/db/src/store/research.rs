@@ -7,7 +7,7 @@ use sea_orm::{
     QuerySelect,
 };
 use stockpilot_application::RunId;
-use stockpilot_application::ports::{EventDraft, Page, ResearchStore, StoreError};
+use stockpilot_application::ports::{CancelOutcome, EventDraft, Page, ResearchStore, StoreError};
 use stockpilot_application::research::QUEUE_KIND;
 use stockpilot_application::research::model::{
     AnalystResult, DecisionRecord, NewRun, Run, RunEvent, RunFilter, RunStatus, Usage,
@@ -217,10 +217,9 @@ impl ResearchStore for SeaStore {
                 let running = [RunStatus::Running.as_str()];
                 let status = RunStatus::Interrupted;
                 let ending = queue::Ending {
-                    status: status.as_str(),
+                    state: status.into(),
                     message: Some(reason.to_owned()),
                     run_after: None,
-                    finished: true,
                 };
                 let changed = queue::end(&txn, id, Some(&running), ending, now).await?;
                 if !changed {
@@ -319,10 +318,9 @@ impl ResearchStore for SeaStore {
         let open = [RunStatus::Queued.as_str(), RunStatus::Running.as_str()];
         let uuid = id.uuid();
         let ending = queue::Ending {
-            status: status.as_str(),
+            state: status.into(),
             message: error,
             run_after: None,
-            finished: true,
         };
         let changed = queue::end(&txn, uuid, Some(&open), ending, now).await?;
         if !changed {
@@ -343,7 +341,7 @@ impl ResearchStore for SeaStore {
         let txn = self.write_txn().await?;
         let reason = "cancelled on request before it started";
         let waiting = [RunStatus::Queued.as_str()];
-        if queue::cancel(&txn, uuid, &waiting, reason, now).await? == queue::Cancel::Ended {
+        if queue::cancel(&txn, uuid, &waiting, reason, now).await? == CancelOutcome::Ended {
             let event = EventDraft {
                 kind: "run_cancelled",
                 data: serde_json::json!({"reason": reason}),
