@@ -8,7 +8,8 @@ TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/postgres
 TEST_REDIS_URL ?= redis://127.0.0.1:6379
 
 .PHONY: help run install build release test test-all lint fmt services migrate clean \
-	check-deploy test-backup prometheus-e2e fuzz-api backup restore deploy bench first-hour
+	check-deploy test-backup prometheus-e2e fuzz-api backup restore deploy bench first-hour \
+	config-reference
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -41,6 +42,9 @@ first-hour: ## The installed release binary, started from an empty directory wit
 	root=$$(mktemp -d) && trap 'rm -rf "$$root"' EXIT && \
 	CARGO_INSTALL_ROOT="$$root" $(CARGO) install --locked --quiet --path crates/server --bin stockpilot && \
 	STOCKPILOT_BIN="$$root/bin/stockpilot" $(CARGO) test -q -p stockpilot-server --test api first_hour
+
+config-reference: ## Rewrite the settings table of docs/configuration.md and .env.example from the settings' declarations
+	STOCKPILOT_UPDATE_REFERENCE=1 $(CARGO) test -q -p stockpilot-server --lib the_settings_reference_is_written_from_the_declarations
 
 services: ## Make sure PostgreSQL and Redis answer on 127.0.0.1 (apt-get installs them if absent)
 	scripts/ensure-services.sh

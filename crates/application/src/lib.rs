@@ -14,6 +14,7 @@ pub mod market;
 pub mod ports;
 pub mod queue;
 pub mod research;
+pub mod settings;
 pub mod sync;
 
 pub use error::{AppError, FieldProblem};

@@ -20,7 +20,7 @@ use stockpilot_presentation::{AppState, HttpSettings, Shared};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::config::Config;
+use crate::config::{Config, secs};
 use crate::wiring;
 
 /// How long one readiness probe may wait for a dependency.
@@ -99,13 +99,23 @@ async fn metrics_upkeep(
     }
 }
 
+/// `server.trusted_proxies` as networks (each was checked when the configuration loaded).
+fn trusted_proxies(config: &Config) -> Vec<stockpilot_presentation::middleware::ProxyNet> {
+    config
+        .server
+        .trusted_proxies
+        .iter()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
 pub fn db_settings(config: &Config) -> DbSettings {
     DbSettings {
-        url: config.database.url.expose_secret().to_owned(),
+        url: config.database_url().expose_secret().to_owned(),
         pool_min: config.database.pool_min,
         pool_max: config.database.pool_max,
-        acquire_timeout: config.database.acquire_timeout,
-        idle_timeout: config.database.idle_timeout,
+        acquire_timeout: Duration::from_secs_f64(config.database.acquire_timeout_secs),
+        idle_timeout: secs(config.database.idle_timeout_secs),
     }
 }
 
@@ -115,11 +125,11 @@ pub fn db_settings(config: &Config) -> DbSettings {
 /// the busy timeout instead.
 fn bounded_store(db: &DatabaseConnection, config: &Config) -> SeaStore {
     let store = SeaStore::new(db.clone());
-    match config.database.statement_timeout {
-        Some(limit) if db.get_database_backend() == stockpilot_db::DatabaseBackend::Postgres => {
-            store.with_statement_timeout(limit)
-        }
-        _ => store,
+    let limit = config.database.statement_timeout_secs;
+    if limit > 0.0 && db.get_database_backend() == stockpilot_db::DatabaseBackend::Postgres {
+        store.with_statement_timeout(Duration::from_secs_f64(limit))
+    } else {
+        store
     }
 }
 
@@ -188,7 +198,7 @@ impl Application {
                 worker.clone(),
             );
             background.push(tokio::spawn(
-                scheduler.run(config.scheduler.tick, stop_rx.clone()),
+                scheduler.run(secs(config.scheduler.tick_secs), stop_rx.clone()),
             ));
             tracing::info!(schedules = config.scheduler.jobs.len(), "scheduler started");
         }
@@ -227,7 +237,7 @@ impl Application {
         let auth = wiring::auth_service(config, store.clone());
         if config.auth.enabled {
             if let Some(created) = auth.bootstrap().await.map_err(|e| e.into_anyhow())? {
-                wiring::write_bootstrap_key(&config.auth.bootstrap_key_file, &created.token)?;
+                wiring::write_bootstrap_key(&config.bootstrap_key_file(), &created.token)?;
                 auth.record(wiring::cli_audit(
                     &auth,
                     "api_key.create",
@@ -236,7 +246,7 @@ impl Application {
                 ))
                 .await;
                 tracing::warn!(
-                    file = %config.auth.bootstrap_key_file.display(),
+                    file = %config.bootstrap_key_file().display(),
                     key_id = %created.key.id,
                     "no API key existed: created an admin key and wrote it to this file (mode 0600); \
                      read it, store it safely, then delete the file"
@@ -250,7 +260,7 @@ impl Application {
         }
         background.push(tokio::spawn(wiring::flush_key_usage(
             auth.clone(),
-            config.auth.usage_flush_interval,
+            secs(config.auth.usage_flush_secs),
             stop_rx.clone(),
         )));
         if config.auth.enabled {
@@ -278,7 +288,7 @@ impl Application {
             shared = shared.with_rate_limiting(limits);
         }
         shared = shared
-            .with_trusted_proxies(config.server.trusted_proxies.clone())
+            .with_trusted_proxies(trusted_proxies(config))
             .with_authentication(stockpilot_presentation::middleware::Authentication {
                 service: auth.clone(),
                 enabled: config.auth.enabled,
@@ -287,14 +297,14 @@ impl Application {
             });
         let settings = HttpSettings {
             max_body_bytes: config.server.max_body_bytes,
-            request_timeout: config.server.request_timeout,
+            request_timeout: secs(config.server.request_timeout_secs),
             hsts_max_age_secs: Some(config.server.hsts_max_age_secs).filter(|age| *age > 0),
             metrics_path: metrics
                 .as_ref()
                 .filter(|_| config.metrics.port.is_none())
                 .map(|_| config.metrics.path.clone()),
-            allowed_hosts: config.server.allowed_hosts.clone(),
-            cors_allowed_origins: config.server.cors_allowed_origins.clone(),
+            allowed_hosts: config.server.allowed_hosts.0.clone(),
+            cors_allowed_origins: config.server.cors_allowed_origins.0.clone(),
         };
 
         let listener = TcpListener::bind((config.server.host.as_str(), config.server.port))
@@ -305,7 +315,7 @@ impl Application {
                 )
             })?;
         let port = listener.local_addr()?.port();
-        let grace = config.server.shutdown_grace;
+        let grace = secs(config.server.shutdown_grace_secs);
         let app_shared = shared.clone();
         let server =
             stockpilot_presentation::serve(listener, config.server.workers, grace, move || {
@@ -345,7 +355,7 @@ impl Application {
             auth,
             background,
             stop_background,
-            grace: config.server.shutdown_grace,
+            grace: secs(config.server.shutdown_grace_secs),
         })
     }
 
@@ -418,7 +428,7 @@ async fn import_demo_if_empty(
         tracing::info!("data.import_demo is false: the demo dataset is not imported");
         return Ok(());
     }
-    if config.providers.csv_dir.is_some() {
+    if config.csv.dir.is_some() {
         tracing::info!(
             "providers.csv.dir is set: the demo dataset is not imported (`stockpilot data import-demo` loads it on demand)"
         );

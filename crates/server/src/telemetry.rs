@@ -15,7 +15,10 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
 
-use crate::config::{LogFormat, LoggingConfig, TelemetryConfig};
+use crate::config::LogFormat;
+use crate::config::sections::{
+    LoggingSettings as LoggingConfig, TelemetrySettings as TelemetryConfig,
+};
 
 /// Keeps the trace exporter alive; flushes it on drop so the last spans are not lost.
 pub struct TelemetryGuard {

@@ -13,18 +13,11 @@ use stockpilot_data_engineering::{
 };
 use stockpilot_domain::market::Market;
 
-use crate::config::{Config, ProviderLimits};
+use crate::config::{Config, millis, secs};
 
-fn throttle(limits: &ProviderLimits) -> ThrottleSettings {
-    ThrottleSettings {
-        min_interval: limits.min_interval,
-        calls_per_minute: limits.calls_per_minute,
-    }
-}
-
-fn retry(limits: &ProviderLimits) -> RetrySettings {
+fn retry(max_retries: u32) -> RetrySettings {
     RetrySettings {
-        max_retries: limits.max_retries,
+        max_retries,
         ..RetrySettings::default()
     }
 }
@@ -32,7 +25,7 @@ fn retry(limits: &ProviderLimits) -> RetrySettings {
 /// What the `csv` provider serves: `providers.csv.dir`, else the demo dataset
 /// (`data.demo_dir`, else the copy built into the binary).
 pub fn csv_settings(config: &Config) -> CsvSettings {
-    match &config.providers.csv_dir {
+    match &config.csv.dir {
         Some(dir) => CsvSettings::new(dir.clone()),
         None => crate::demo::DemoData::from_config(config).csv_settings(),
     }
@@ -44,29 +37,36 @@ pub fn csv_settings(config: &Config) -> CsvSettings {
 /// # Errors
 /// An HTTP client that cannot be built.
 pub async fn sources(config: &Config) -> anyhow::Result<Sources> {
-    let p = &config.providers;
     let mut sources = Sources::new()
         .with_hint(Market::Cn, "set TUSHARE_TOKEN (providers.tushare.token) to sync A-shares")
         .with_hint(
             Market::Us,
             "set FINANCIAL_DATASETS_API_KEY (providers.financial_datasets.api_key) or providers.csv.dir",
         );
-    if let Some(token) = &p.tushare_token {
-        let mut settings = TushareSettings::new(token.expose_secret().to_owned().into());
-        settings.base_url = p.tushare.base_url.clone();
-        settings.timeout = p.tushare.timeout;
-        settings.throttle = throttle(&p.tushare);
-        settings.retry = retry(&p.tushare);
+    let t = &config.tushare;
+    if let Some(token) = &t.token {
+        let mut settings = TushareSettings::new(token.secret_string());
+        settings.base_url = t.base_url.clone();
+        settings.timeout = secs(t.timeout_secs);
+        settings.throttle = ThrottleSettings {
+            min_interval: millis(t.min_interval_ms),
+            calls_per_minute: Some(t.calls_per_minute),
+        };
+        settings.retry = retry(t.max_retries);
         sources = sources.with(Arc::new(
             TushareSource::new(settings).context("Tushare client (providers.tushare)")?,
         ));
     }
-    if let Some(key) = &p.financial_datasets_key {
-        let mut settings = FinancialDatasetsSettings::new(key.expose_secret().to_owned().into());
-        settings.base_url = p.financial_datasets.base_url.clone();
-        settings.timeout = p.financial_datasets.timeout;
-        settings.throttle = throttle(&p.financial_datasets);
-        settings.retry = retry(&p.financial_datasets);
+    let f = &config.financial_datasets;
+    if let Some(key) = &f.api_key {
+        let mut settings = FinancialDatasetsSettings::new(key.secret_string());
+        settings.base_url = f.base_url.clone();
+        settings.timeout = secs(f.timeout_secs);
+        settings.throttle = ThrottleSettings {
+            min_interval: millis(f.min_interval_ms),
+            calls_per_minute: f.calls_per_minute,
+        };
+        settings.retry = retry(f.max_retries);
         sources = sources
             .with(Arc::new(FinancialDatasetsSource::new(settings).context(
                 "Financial Datasets client (providers.financial_datasets)",
@@ -89,18 +89,18 @@ pub fn sync_settings(config: &Config) -> SyncSettings {
     SyncSettings {
         batch_size: s.batch_size,
         max_attempts: s.max_attempts,
-        retry_backoff: s.retry_backoff,
+        retry_backoff: secs(s.retry_backoff_secs),
         incremental_limit_days: s.incremental_limit_days,
         history_start: s.history_start,
-        stale_after: s.stale_after,
-        poll_interval: s.poll_interval,
+        stale_after: secs(s.stale_after_secs),
+        poll_interval: millis(s.poll_interval_ms),
     }
 }
 
 pub fn query_settings(config: &Config) -> QuerySettings {
     QuerySettings {
         max_range_days: config.api.max_range_days,
-        cache_ttl: config.api.cache_ttl,
+        cache_ttl: secs(config.api.cache_ttl_secs),
     }
 }
 
@@ -151,8 +151,8 @@ pub async fn redis(config: &Config) -> anyhow::Result<Option<stockpilot_cache::R
         Some(url) => Ok(Some(
             stockpilot_cache::RedisLink::connect(
                 url.expose_secret(),
-                config.cache.connect_timeout,
-                config.cache.command_timeout,
+                secs(config.cache.connect_timeout_secs),
+                millis(config.cache.command_timeout_ms),
             )
             .await?,
         )),
@@ -242,7 +242,7 @@ pub fn configured_llm(config: &Config) -> Option<stockpilot_application::ports::
     if let Some(v) = c.supports_json_schema {
         p.supports_json_schema = v;
     }
-    p.timeout = c.timeout;
+    p.timeout = secs(c.timeout_secs);
     p.max_concurrent = c.max_concurrent;
     p.price_input_per_1k = c.price_input_per_1k;
     p.price_output_per_1k = c.price_output_per_1k;
@@ -267,8 +267,8 @@ pub async fn llm_registry(
     let settings = GatewaySettings {
         max_retries: c.max_retries,
         breaker_failures: c.breaker_failures,
-        breaker_cooldown: c.breaker_cooldown,
-        cache_ttl: (!c.cache_ttl.is_zero()).then_some(c.cache_ttl),
+        breaker_cooldown: secs(c.breaker_cooldown_secs),
+        cache_ttl: (c.cache_ttl_secs > 0).then(|| secs(c.cache_ttl_secs)),
         ..GatewaySettings::default()
     };
     let gateway = OpenAiGateway::new(Vec::new(), settings, store.clone(), Some(cache))
@@ -314,10 +314,10 @@ pub fn web_search(
     let Some(key) = &config.search.bocha_api_key else {
         return Ok(None);
     };
-    let mut settings = stockpilot_llm::BochaSettings::new(key.expose_secret().to_owned().into());
+    let mut settings = stockpilot_llm::BochaSettings::new(key.secret_string());
     settings.base_url = config.search.base_url.clone();
-    settings.timeout = config.search.timeout;
-    settings.cache_ttl = config.search.cache_ttl;
+    settings.timeout = secs(config.search.timeout_secs);
+    settings.cache_ttl = secs(config.search.cache_ttl_secs);
     Ok(Some(Arc::new(
         stockpilot_llm::BochaSearch::new(settings, Some(cache)).context("web search client")?,
     )))
@@ -331,8 +331,8 @@ pub fn research_settings(config: &Config) -> stockpilot_application::research::R
         run_concurrency: r.run_concurrency as usize,
         default_max_tokens: r.max_tokens,
         max_tokens_per_call: r.max_tokens_per_call,
-        stale_after: r.stale_after,
-        poll_interval: r.poll_interval,
+        stale_after: secs(r.stale_after_secs),
+        poll_interval: millis(r.poll_interval_ms),
         resume_interrupted: r.on_interrupted == "resume",
         portfolio_value: rust_decimal::Decimal::from(r.portfolio_value),
     }
@@ -420,7 +420,7 @@ pub fn auth_service(
         store.clone(),
         store,
         Arc::new(stockpilot_application::ports::SystemClock),
-        config.auth.key_cache_ttl,
+        secs(config.auth.key_cache_ttl_secs),
     ))
 }
 

@@ -119,7 +119,7 @@ pub async fn data(config: &Config, action: &DataAction) -> anyhow::Result<bool> 
         config.data.demo_dir = Some(dir.clone());
     }
     // The import's jobs read the demo files through the `csv` provider.
-    config.providers.csv_dir = None;
+    config.csv.dir = None;
     let demo = crate::demo::DemoData::from_config(&config);
     let (db, store, sync) = wiring::open_sync(&config).await?;
     let started = std::time::Instant::now();

@@ -3,12 +3,10 @@
 
 use figment::Figment;
 use figment::error::{Actual, Kind};
-use figment::value::Value;
-use secrecy::SecretString;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use figment::value::{Dict, Tag, Value};
+use stockpilot_application::settings::Settings;
 
-use super::sources::{SECRET_KEYS, SourceProblem};
+use super::sources::SourceProblem;
 
 /// One configuration problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +95,7 @@ impl From<SourceProblem> for Problem {
 /// One line of `config show`.
 #[derive(Debug, Clone)]
 pub struct Entry {
-    pub key: &'static str,
+    pub key: String,
     pub shown: String,
     pub source: String,
 }
@@ -128,96 +126,87 @@ impl Loader {
         }
     }
 
-    fn read<T: DeserializeOwned>(&mut self, key: &'static str) -> Option<T> {
-        if !self.fig.contains(key) {
-            return None;
-        }
-        match self.fig.extract_inner::<T>(key) {
-            Ok(v) => Some(v),
-            Err(first) => {
-                let mut kind = first.kind;
-                // Environment values arrive as text: read "8080" or "true" as the literal it
-                // spells before giving up (and report what that literal is wrong with).
-                if let Ok(Value::String(_, text)) = self.fig.find_value(key) {
-                    let Ok(parsed) = text.parse::<Value>();
-                    if !matches!(parsed, Value::String(..)) {
-                        match T::deserialize(&parsed) {
-                            Ok(v) => return Some(v),
-                            Err(e) => kind = e.kind,
-                        }
-                    }
+    /// Reads a section declared with `settings!` from under `prefix`: each key that a
+    /// source sets is checked on its own, so every bad value is reported (with its source),
+    /// and the section keeps its declared default for it. Records each key for `config show`.
+    pub fn section<S: Settings>(&mut self, prefix: &'static str) -> S {
+        let mut good = Dict::new();
+        for field in S::FIELDS {
+            let key = format!("{prefix}.{}", field.name);
+            let Ok(raw) = self.fig.find_value(&key) else {
+                continue;
+            };
+            match field_value::<S>(field.name, raw) {
+                Ok(value) => {
+                    good.insert(field.name.to_owned(), value);
                 }
-                let source = self.source_of(key);
-                self.problems.push(Problem {
-                    key: key.into(),
-                    message: describe(&kind),
-                    source,
-                });
-                None
+                Err(kind) => {
+                    let source = self.source_of(&key);
+                    self.problems.push(Problem {
+                        key,
+                        message: describe(&kind),
+                        source,
+                    });
+                }
             }
         }
-    }
-
-    fn record<T: Serialize>(&mut self, key: &'static str, value: &T) {
-        let shown = toml::Value::try_from(value)
-            .map(|v| v.to_string())
-            .unwrap_or_else(|_| "(unset)".into());
-        let source = self.source_of(key);
-        self.entries.push(Entry { key, shown, source });
-    }
-
-    /// The value of `key`, or `default` when unset or invalid (invalid values are recorded
-    /// as problems, so the caller's result is never used when any exist).
-    pub fn get<T: DeserializeOwned + Serialize>(&mut self, key: &'static str, default: T) -> T {
-        let value = self.read(key).unwrap_or(default);
-        self.record(key, &value);
-        value
-    }
-
-    /// An optional value.
-    pub fn opt<T: DeserializeOwned + Serialize>(&mut self, key: &'static str) -> Option<T> {
-        let value = self.read::<T>(key);
-        match &value {
-            Some(v) => self.record(key, v),
-            None => {
-                let source = self.source_of(key);
-                self.entries.push(Entry {
-                    key,
-                    shown: "(unset)".into(),
-                    source,
-                });
-            }
+        let value = S::deserialize(&Value::Dict(Tag::Default, good)).unwrap_or_default();
+        let shown = toml::Value::try_from(&value).ok();
+        for field in S::FIELDS {
+            let key = format!("{prefix}.{}", field.name);
+            let shown = shown
+                .as_ref()
+                .and_then(|t| t.get(field.name))
+                .map_or_else(|| "(unset)".to_owned(), ToString::to_string);
+            let source = self.source_of(&key);
+            self.entries.push(Entry { key, shown, source });
         }
         value
     }
 
-    /// A secret: read like a string, shown only in redacted form.
-    pub fn secret(&mut self, key: &'static str) -> Option<SecretString> {
-        debug_assert!(SECRET_KEYS.contains(&key));
-        let value = self.read::<String>(key);
-        let shown = match &value {
-            Some(v) => format!("\"{}\"", redact_url(v)),
-            None => "(unset)".into(),
+    /// Records a problem for each number of `section` (read from under `prefix`) outside the
+    /// range its declaration allows.
+    pub fn check_ranges<S: Settings>(&mut self, prefix: &str, section: &S) {
+        let Ok(serde_json::Value::Object(values)) = serde_json::to_value(section) else {
+            return;
         };
-        let source = self.source_of(key);
-        self.entries.push(Entry { key, shown, source });
-        value.map(SecretString::from)
+        for field in S::FIELDS {
+            let Some(n) = values.get(field.name).and_then(serde_json::Value::as_f64) else {
+                continue;
+            };
+            if field.allows(n) {
+                continue;
+            }
+            let (lo, hi) = field.range;
+            let message = match (lo.is_finite(), hi.is_finite()) {
+                (true, true) => format!("{n} is out of range {lo}–{hi}"),
+                (true, false) => format!("{n} is below the least allowed value, {lo}"),
+                _ => format!("{n} is above the greatest allowed value, {hi}"),
+            };
+            let key = format!("{prefix}.{}", field.name);
+            let source = self.source_of(&key);
+            self.problems.push(Problem {
+                key,
+                message,
+                source,
+            });
+        }
     }
 
     /// Replaces how `key` is shown, for values derived from other settings.
-    pub fn show_derived(&mut self, key: &'static str, shown: String) {
+    pub fn show_derived(&mut self, key: &str, shown: String, source: &str) {
         if let Some(e) = self
             .entries
             .iter_mut()
             .find(|e| e.key == key && e.shown == "(unset)")
         {
             e.shown = shown;
-            e.source = "default (derived from data.dir)".into();
+            e.source = source.into();
         }
     }
 
     /// Records a problem with `key` unless `ok`.
-    pub fn check(&mut self, key: &'static str, ok: bool, message: impl FnOnce() -> String) {
+    pub fn check(&mut self, key: &str, ok: bool, message: impl FnOnce() -> String) {
         if !ok {
             let source = self.source_of(key);
             self.problems.push(Problem {
@@ -229,13 +218,13 @@ impl Loader {
     }
 
     /// Keys present in any source that no setting reads: usually a typo.
-    pub fn report_unknown(&mut self, known: &[&str]) {
+    pub fn report_unknown(&mut self, known: &[String]) {
         let mut found = Vec::new();
         if let Ok(dict) = self.fig.extract::<figment::value::Dict>() {
             flatten("", &dict, &mut found);
         }
         for key in found {
-            if !known.contains(&key.as_str()) {
+            if !known.contains(&key) {
                 let source = self.source_of(&key);
                 let message = if key.split('.').any(str::is_empty) {
                     "names no setting: a part of the name is empty (a doubled or trailing \
@@ -253,6 +242,31 @@ impl Loader {
                     source,
                 });
             }
+        }
+    }
+}
+
+/// `raw` as the value of the field `name` of `S` when it reads as one: as given, or, for
+/// environment text, as the number or boolean it spells. Else why not (of the literal when
+/// it spells one).
+fn field_value<S: Settings>(name: &str, raw: Value) -> Result<Value, Kind> {
+    let reads = |value: &Value| {
+        let mut one = Dict::new();
+        one.insert(name.to_owned(), value.clone());
+        S::deserialize(&Value::Dict(Tag::Default, one))
+            .map(|_| ())
+            .map_err(|e| e.kind)
+    };
+    match reads(&raw) {
+        Ok(()) => Ok(raw),
+        Err(kind) => {
+            if let Value::String(_, text) = &raw {
+                let Ok(parsed) = text.parse::<Value>();
+                if !matches!(parsed, Value::String(..)) {
+                    return reads(&parsed).map(|()| parsed);
+                }
+            }
+            Err(kind)
         }
     }
 }

@@ -10,38 +10,29 @@ use figment::providers::{Format, Toml};
 use figment::value::{Dict, Map, Value};
 use figment::{Figment, Metadata, Profile, Provider};
 
-/// Conventional variable names and the key each one sets.
-pub const CONVENTIONAL: &[(&str, &str)] = &[
-    ("DATABASE_URL", "database.url"),
-    ("REDIS_URL", "cache.redis_url"),
-    ("LOG_LEVEL", "logging.level"),
-    ("LOG_FORMAT", "logging.format"),
-    ("OTEL_EXPORTER_OTLP_ENDPOINT", "telemetry.otlp_endpoint"),
-    ("OTEL_SERVICE_NAME", "telemetry.service_name"),
-    ("TUSHARE_TOKEN", "providers.tushare.token"),
-    (
-        "FINANCIAL_DATASETS_API_KEY",
-        "providers.financial_datasets.api_key",
-    ),
-    ("LLM_BASE_URL", "llm.base_url"),
-    ("LLM_MODEL", "llm.model"),
-    // Both name the default provider's key; LLM_API_KEY, later here, wins when both are set.
-    ("OPENAI_API_KEY", "llm.api_key"),
-    ("LLM_API_KEY", "llm.api_key"),
-    ("BOCHA_API_KEY", "search.bocha_api_key"),
-    ("STOCKPILOT_ENCRYPTION_KEY", "security.encryption_key"),
-];
+/// Conventional variable names and the key each one sets, as the settings declare them
+/// (`env = &[…]`), in the order they apply: a later one wins, so a setting's first-listed
+/// name comes last.
+pub fn conventional() -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    for (prefix, fields) in super::SECTIONS {
+        for field in *fields {
+            for name in field.env.iter().rev() {
+                out.push((*name, format!("{prefix}.{}", field.name)));
+            }
+        }
+    }
+    out
+}
 
-/// Keys whose values are secrets: they may be given as `NAME_FILE`, and are never printed.
-pub const SECRET_KEYS: &[&str] = &[
-    "database.url",
-    "cache.redis_url",
-    "providers.tushare.token",
-    "providers.financial_datasets.api_key",
-    "llm.api_key",
-    "search.bocha_api_key",
-    "security.encryption_key",
-];
+/// Whether `key` is declared secret: it may be given as `NAME_FILE`, and is never printed.
+pub fn is_secret(key: &str) -> bool {
+    super::SECTIONS.iter().any(|(prefix, fields)| {
+        key.strip_prefix(prefix)
+            .and_then(|rest| rest.strip_prefix('.'))
+            .is_some_and(|name| fields.iter().any(|f| f.secret && f.name == name))
+    })
+}
 
 /// Variables read by the loader itself rather than mapped to a key.
 const RESERVED: &[&str] = &["STOCKPILOT_ENV", "STOCKPILOT_CONFIG"];
@@ -85,8 +76,8 @@ fn key_of(name: &str) -> Option<String> {
     if RESERVED.contains(&name) {
         return None;
     }
-    if let Some((_, key)) = CONVENTIONAL.iter().find(|(n, _)| *n == name) {
-        return Some((*key).to_owned());
+    if let Some((_, key)) = conventional().into_iter().find(|(n, _)| *n == name) {
+        return Some(key);
     }
     let rest = name.strip_prefix(PREFIX)?;
     if rest.is_empty() {
@@ -107,7 +98,7 @@ pub fn env_settings(
     let mut problems = Vec::new();
     for (name, value) in vars {
         if let Some(base) = name.strip_suffix("_FILE")
-            && let Some(key) = key_of(base).filter(|k| SECRET_KEYS.contains(&k.as_str()))
+            && let Some(key) = key_of(base).filter(|k| is_secret(k))
         {
             if vars.iter().any(|(n, _)| n == base) {
                 problems.push(SourceProblem {
@@ -158,7 +149,8 @@ pub fn env_settings(
     }
     // Conventional names apply in table order, so which one wins never depends on the order
     // of the environment.
-    plain.sort_by_key(|s| CONVENTIONAL.iter().position(|(n, _)| *n == s.name));
+    let order = conventional();
+    plain.sort_by_key(|s| order.iter().position(|(n, _)| *n == s.name));
     plain.extend(prefixed);
     plain.extend(files);
     (plain, problems)

@@ -39,7 +39,7 @@ fn load(list: &[(&str, &str)]) -> Result<Config, ConfigErrors> {
 fn defaults_to_an_embedded_sqlite_database_under_the_data_directory() {
     let c = load(&[]).unwrap();
     assert_eq!(
-        c.database.url.expose_secret(),
+        c.database_url().expose_secret(),
         "sqlite://./data/stockpilot.db?mode=rwc"
     );
     assert!(c.cache.redis_url.is_none());
@@ -242,7 +242,7 @@ fn secrets_may_come_from_files_and_are_redacted_when_shown() {
     std::fs::write(&secret, "postgres://app:hunter2@db:5432/stockpilot\n").unwrap();
     let c = load(&[("DATABASE_URL_FILE", secret.to_str().unwrap())]).unwrap();
     assert_eq!(
-        c.database.url.expose_secret(),
+        c.database_url().expose_secret(),
         "postgres://app:hunter2@db:5432/stockpilot"
     );
     let shown = c.render();
@@ -272,18 +272,17 @@ fn a_missing_config_file_is_a_problem_not_a_silent_default() {
 fn every_setting_is_documented_in_the_configuration_guide_and_env_example() {
     let guide = include_str!("../../../../docs/configuration.md");
     let example = include_str!("../../../../.env.example");
-    for key in KNOWN_KEYS {
+    for key in &known_keys() {
         assert!(
             guide.contains(&format!("`{key}`")),
             "docs/configuration.md misses {key}"
         );
         let env_name = format!("STOCKPILOT_{}", key.to_uppercase().replace('.', "__"));
-        let conventional = sources::CONVENTIONAL
-            .iter()
-            .find(|(_, k)| k == key)
-            .map(|(n, _)| *n);
+        let conventional = sources::conventional()
+            .into_iter()
+            .any(|(n, k)| &k == key && example.contains(n));
         assert!(
-            example.contains(&env_name) || conventional.is_some_and(|n| example.contains(n)),
+            example.contains(&env_name) || conventional,
             ".env.example misses {key}"
         );
     }
@@ -324,4 +323,28 @@ fn a_bad_encryption_key_or_llm_url_is_rejected_at_start() {
     let keys: Vec<&str> = errs.0.iter().map(|p| p.key.as_str()).collect();
     assert_eq!(keys, ["llm.base_url", "security.encryption_key"], "{errs}");
     assert!(!errs.to_string().contains("too-short-secret"), "{errs}");
+}
+
+#[test]
+fn the_settings_reference_is_written_from_the_declarations() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let guide_path = root.join("docs/configuration.md");
+    let env_path = root.join(".env.example");
+    let guide = std::fs::read_to_string(&guide_path).unwrap();
+    let want_guide = reference::with_table(&guide)
+        .expect("docs/configuration.md holds the settings table's markers");
+    let want_env = reference::env_example();
+    if std::env::var_os("STOCKPILOT_UPDATE_REFERENCE").is_some() {
+        std::fs::write(&guide_path, &want_guide).unwrap();
+        std::fs::write(&env_path, &want_env).unwrap();
+        return;
+    }
+    assert!(
+        guide == want_guide,
+        "docs/configuration.md's settings table differs from the declarations: run `make config-reference`"
+    );
+    assert!(
+        std::fs::read_to_string(&env_path).unwrap() == want_env,
+        ".env.example differs from the declarations: run `make config-reference`"
+    );
 }

@@ -1,0 +1,222 @@
+//! The service's own sections: where it keeps data, how it serves HTTP, authenticates and
+//! limits callers, its database and cache, logs, traces and metrics.
+
+use std::path::PathBuf;
+
+use stockpilot_application::settings;
+
+use super::values::{CommaList, LogFormat, Secret};
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(2)
+}
+
+settings! {
+    /// `data`: local state.
+    pub struct DataSettings {
+        /// Directory for the embedded SQLite database and other local state.
+        dir: PathBuf = PathBuf::from("./data"),
+        /// A directory holding the demo dataset's files, read instead of the copy built into
+        /// the binary; must exist when set. The demo dataset is served as the `csv` provider
+        /// when `providers.csv.dir` is unset.
+        demo_dir: Option<PathBuf> = None; default_shown = "the copy built into the binary", example = "./data/demo",
+        /// `serve` loads the demo dataset when the database holds no instruments yet (and
+        /// `providers.csv.dir` is unset); otherwise one log line at start says why not.
+        import_demo: bool = true,
+    }
+}
+
+settings! {
+    /// `server`: the HTTP server.
+    pub struct ServerSettings {
+        /// Listen address.
+        host: String = "0.0.0.0".to_owned(),
+        /// Listen port (0 = any free port).
+        port: u16 = 8080,
+        /// HTTP worker threads.
+        workers: usize = default_workers(); range = (1.0, 256.0), default_shown = "number of CPUs", example = "4",
+        /// On SIGTERM/SIGINT, the time in-flight requests get to finish (seconds).
+        shutdown_grace_secs: u64 = 30; range = (0.0, 3600.0),
+        /// Time to produce a response before `503 request_timeout` (seconds).
+        request_timeout_secs: u64 = 30; range = (1.0, 3600.0),
+        /// `Strict-Transport-Security: max-age=N; includeSubDomains` on every response (0: not
+        /// sent); set it only when every client reaches the service over HTTPS.
+        hsts_max_age_secs: u64 = 0,
+        /// Larger request bodies get `413 payload_too_large`.
+        max_body_bytes: usize = 1_048_576; range = (1024.0, 1_073_741_824.0),
+        /// Requests in progress beyond this get `503 overloaded` with `Retry-After` (`/health`
+        /// and `/ready` are exempt).
+        max_concurrent_requests: usize = 1024; range = (1.0, f64::INFINITY),
+        /// Comma-separated IPs or networks (`10.0.0.0/8`) of reverse proxies whose
+        /// `X-Forwarded-For` names the client (for rate limits and the audit log); anyone
+        /// else's header is ignored.
+        trusted_proxies: CommaList = CommaList::default(); default_shown = "empty", example = "10.0.0.10,10.0.0.11",
+        /// Comma-separated host names the server answers (`api.example.com`; `.example.com`
+        /// for any subdomain; empty: any); another `Host` header gets `400 host_not_allowed`.
+        /// Only the `Host` header counts, never `X-Forwarded-Host`. `/health` and `/ready`
+        /// answer any host (orchestrators probe by address).
+        allowed_hosts: CommaList = CommaList::default(); default_shown = "empty (any host)", example = "api.example.com",
+        /// Comma-separated origins (`https://app.example.com`) allowed cross-origin calls, or
+        /// `*` for any (empty: none); credentials (cookies) are never allowed, so `*` cannot
+        /// expose a browser's session. Allowed request headers: `Authorization`,
+        /// `Content-Type`, `X-API-Key`, `Last-Event-ID`, `X-Request-Id`.
+        cors_allowed_origins: CommaList = CommaList::default(); default_shown = "empty (no CORS)", example = "https://app.example.com",
+    }
+}
+
+settings! {
+    /// `auth`: API keys.
+    pub struct AuthSettings {
+        /// Require an API key on every route but `/health`, `/ready`, `/api/v1/health`,
+        /// `/api/v1/openapi.json`, `/docs` (and `/metrics` when `metrics.public`). `false`
+        /// serves everyone as an admin and logs a loud warning at start: local development
+        /// only.
+        enabled: bool = true,
+        /// How long an instance trusts a key it looked up (seconds); a key revoked on another
+        /// instance stops working there within this time (at once on the instance that
+        /// revoked it).
+        key_cache_ttl_secs: u64 = 10,
+        /// Keys' `last_used_at` is written this often (seconds; one write per key used, not
+        /// one per request).
+        usage_flush_secs: u64 = 60; range = (1.0, f64::INFINITY),
+        /// When `serve` starts and no unrevoked key exists, it creates an admin key and
+        /// writes it here, mode 0600; the log names the file, never the key.
+        bootstrap_key_file: Option<PathBuf> = None; default_shown = "<data.dir>/admin-api-key", example = "/var/lib/stockpilot/admin-api-key",
+    }
+}
+
+settings! {
+    /// `rate_limit`: requests per client and route group.
+    pub struct RateLimitSettings {
+        /// Rate limits by route group, per API key (anonymous routes and `auth.enabled =
+        /// false`: per client address, the peer's or the nearest untrusted `X-Forwarded-For`
+        /// hop behind a trusted proxy); counted in Redis when `cache.redis_url` is set (shared
+        /// by every replica; per instance while Redis is down, shown as the `rate_limiter`
+        /// check of `/ready`), else in memory. Over the limit: `429 rate_limited` with
+        /// `Retry-After`; responses carry `RateLimit-Limit`, `RateLimit-Remaining`,
+        /// `RateLimit-Reset`. `/health`, `/ready` and `/metrics` are exempt.
+        enabled: bool = true,
+        /// `GET`/`HEAD` requests per key (or client) per minute (sliding window).
+        reads_per_minute: u32 = 600; range = (1.0, 10_000_000.0),
+        /// Other requests per client per minute, except the two groups below.
+        writes_per_minute: u32 = 120; range = (1.0, 10_000_000.0),
+        /// `POST /api/v1/llm/chat` and `/api/v1/llm/web-search` per client per minute.
+        chat_per_minute: u32 = 30; range = (1.0, 10_000_000.0),
+        /// `POST /api/v1/research/runs` per client per minute.
+        research_per_minute: u32 = 10; range = (1.0, 10_000_000.0),
+    }
+}
+
+settings! {
+    /// `database`: where stockpilot keeps its data.
+    pub struct DatabaseSettings {
+        /// `postgres://`, `postgresql://` or `sqlite:`; the SQLite file and its directory are
+        /// created.
+        url: Option<Secret> = None; secret = true, env = &["DATABASE_URL"], default_shown = "sqlite://<data.dir>/stockpilot.db?mode=rwc", example = "postgres://stockpilot:secret@db:5432/stockpilot",
+        /// Connections kept open at least; at most `pool_max`.
+        pool_min: u32 = 1,
+        /// Size it to the requests you expect in flight at once (a request waiting for a
+        /// connection holds its worker's time too: on the bars benchmark, 32 concurrent
+        /// requests got 1,500 req/s with 10 connections and 2,000 with 32). Each connection is
+        /// one PostgreSQL backend process, so keep `pool_max` × replicas under the server's
+        /// `max_connections`. A pooled connection idle for 5 s or more is pinged before use
+        /// and replaced if dead.
+        pool_max: u32 = 10; range = (1.0, 1000.0),
+        /// Wait for a pooled connection, including connecting a new one (seconds, fractions
+        /// allowed). A request that cannot get a connection in this time answers `503
+        /// database_unavailable`, so a refused or unreachable database is reported within it.
+        /// Raise it for a remote database whose TLS handshake takes longer.
+        acquire_timeout_secs: f64 = 0.5; range = (0.05, 300.0),
+        /// PostgreSQL only: each statement, `BEGIN` and `COMMIT` the server runs gets at most
+        /// this long (seconds, 0.05–3600, measured by the client; `0` turns it off). A database
+        /// that keeps its connections open but stops answering fails requests with `503
+        /// database_unavailable` after it instead of hanging them. SQLite is in-process: its
+        /// writers wait for the busy timeout (10 s) instead.
+        statement_timeout_secs: f64 = 5.0; range = (0.0, 3600.0),
+        /// Idle connections are closed after this (seconds).
+        idle_timeout_secs: u64 = 600,
+        /// Run pending migrations when `serve` starts.
+        auto_migrate: bool = true,
+    }
+}
+
+settings! {
+    /// `cache`: Redis, or this instance's memory.
+    pub struct CacheSettings {
+        /// `redis://`, `rediss://` or `unix://` (unset: an in-memory cache); when set, `/ready`
+        /// checks it.
+        redis_url: Option<Secret> = None; secret = true, env = &["REDIS_URL"], default_shown = "unset (in-memory cache)", example = "redis://:secret@redis:6379/0",
+        /// Redis connect timeout at start (seconds).
+        connect_timeout_secs: u64 = 2; range = (1.0, 60.0),
+        /// Each Redis command's own timeout (ms); after 3 failures or timeouts in a row the
+        /// circuit breaker opens and the cache and rate limits use this instance's memory
+        /// until a background ping (every second) gets an answer.
+        command_timeout_ms: u64 = 100; range = (10.0, 10_000.0),
+    }
+}
+
+settings! {
+    /// `logging`: log lines on standard output (and a file).
+    pub struct LoggingSettings {
+        /// A level or filter directive (`info,stockpilot_server=debug`).
+        level: String = "info".to_owned(); env = &["LOG_LEVEL"],
+        /// `json` or `pretty`.
+        format: LogFormat = LogFormat::Json; env = &["LOG_FORMAT"],
+        /// Also write logs to this file.
+        file: Option<PathBuf> = None; example = "/var/log/stockpilot/stockpilot.log",
+        /// Rotate the file beyond this size (bytes).
+        file_max_bytes: u64 = 50 * 1024 * 1024; range = (4096.0, f64::INFINITY),
+        /// Rotated files kept (`<file>.1` newest).
+        file_max_files: u32 = 5; range = (1.0, 100.0),
+    }
+}
+
+settings! {
+    /// `telemetry`: OpenTelemetry traces.
+    pub struct TelemetrySettings {
+        /// OTLP/HTTP collector base URL (unset: no export); spans go to
+        /// `<endpoint>/v1/traces`.
+        otlp_endpoint: Option<String> = None; env = &["OTEL_EXPORTER_OTLP_ENDPOINT"], example = "http://otel-collector:4318",
+        /// `service.name` of exported spans.
+        service_name: String = "stockpilot".to_owned(); env = &["OTEL_SERVICE_NAME"],
+        /// Fraction of new traces kept (parent-based).
+        sample_ratio: f64 = 1.0; range = (0.0, 1.0),
+    }
+}
+
+settings! {
+    /// `metrics`: Prometheus.
+    pub struct MetricsSettings {
+        /// Serve Prometheus metrics.
+        enabled: bool = true,
+        /// Path of the metrics endpoint (not under `/api/`, not a probe path).
+        path: String = "/metrics".to_owned(),
+        /// Serve metrics on this port instead of the main one (no key is asked there: keep
+        /// the port private).
+        port: Option<u16> = None; default_shown = "unset (main port)", example = "9100",
+        /// Metrics on the main port need no API key; `false`: an `operator` key.
+        public: bool = true,
+    }
+}
+
+settings! {
+    /// `api`: read requests.
+    pub struct ApiSettings {
+        /// Longest date range one read request may ask for (days).
+        max_range_days: u32 = 366 * 30; range = (1.0, 36_600.0),
+        /// How long bar responses are cached (seconds; 0 = off); each response carries its
+        /// as-of date.
+        cache_ttl_secs: u64 = 60,
+    }
+}
+
+settings! {
+    /// `security`: sealing stored secrets.
+    pub struct SecuritySettings {
+        /// 32 bytes as base64 (44 chars) or hex (64 chars); seals provider API keys stored in
+        /// the database. Without it, storing a key is refused with 409.
+        encryption_key: Option<Secret> = None; secret = true, env = &["STOCKPILOT_ENCRYPTION_KEY"],
+    }
+}
