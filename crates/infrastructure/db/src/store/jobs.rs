@@ -145,7 +145,11 @@ impl SeaStore {
 #[async_trait::async_trait]
 impl SyncJobStore for SeaStore {
     async fn create_job(&self, job: NewJob, now: DateTime<Utc>) -> Result<SyncJob, StoreError> {
-        insert_job(&self.db, &job, now).await
+        // One transaction: a worker must never claim the job before its progress row exists.
+        let txn = self.write_txn().await?;
+        let created = insert_job(&txn, &job, now).await?;
+        txn.commit().await?;
+        Ok(created)
     }
 
     async fn job(&self, id: JobId) -> Result<Option<SyncJob>, StoreError> {
