@@ -3,6 +3,69 @@
 //! setting (reading and checking it, the unknown-key check, `config show`, the settings table
 //! of docs/configuration.md and `.env.example`) is derived from that declaration.
 
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A secret setting: read as text, never shown. It serializes redacted (a URL keeps its shape
+/// with the password replaced, anything else is `[redacted]`), so whatever prints settings
+/// cannot print a secret; `Debug` prints `[redacted]`.
+#[derive(Clone)]
+pub struct Secret(SecretString);
+
+impl Secret {
+    pub fn new(text: impl Into<String>) -> Self {
+        Self(SecretString::from(text.into()))
+    }
+
+    /// The value for an adapter that keeps it secret.
+    pub fn secret_string(&self) -> SecretString {
+        self.0.clone()
+    }
+}
+
+impl ExposeSecret<str> for Secret {
+    fn expose_secret(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose_secret() == other.expose_secret()
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&redact_url(self.expose_secret()))
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self::new)
+    }
+}
+
+/// A URL with its password replaced, or `[redacted]` when it is not a URL.
+pub fn redact_url(value: &str) -> String {
+    match url::Url::parse(value) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("redacted"));
+            url.to_string()
+        }
+        Ok(url) if url.scheme() == "sqlite" || url.cannot_be_a_base() => value.to_owned(),
+        Ok(url) => url.to_string(),
+        Err(_) => "[redacted]".into(),
+    }
+}
+
 /// What a section declares about one of its settings.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Setting {

@@ -4,6 +4,6 @@
 mod queries;
 
 pub use queries::{
-    BarsView, IndicatorColumn, IndicatorsView, MarketQueries, QuerySettings, Sourced,
+    BarsView, IndicatorColumn, IndicatorsView, MarketQueries, QueryConfig, QuerySettings, Sourced,
     bars_generation_key, register_metrics,
 };

@@ -24,12 +24,30 @@ pub struct QuerySettings {
     pub cache_ttl: Duration,
 }
 
+crate::settings! {
+    /// `api`: read requests.
+    pub struct QueryConfig {
+        /// Longest date range one read request may ask for (days).
+        max_range_days: u32 = 366 * 30; range = (1.0, 36_600.0),
+        /// How long bar responses are cached (seconds; 0 = off); each response carries its
+        /// as-of date.
+        cache_ttl_secs: u64 = 60,
+    }
+}
+
+impl QuerySettings {
+    /// The settings `config` declares.
+    pub fn configured(config: &QueryConfig) -> Self {
+        Self {
+            max_range_days: config.max_range_days,
+            cache_ttl: Duration::from_secs(config.cache_ttl_secs),
+        }
+    }
+}
+
 impl Default for QuerySettings {
     fn default() -> Self {
-        Self {
-            max_range_days: 366 * 30,
-            cache_ttl: Duration::from_secs(60),
-        }
+        Self::configured(&QueryConfig::default())
     }
 }
 

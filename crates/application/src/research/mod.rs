@@ -14,8 +14,8 @@ pub const QUEUE_KIND: &str = "research";
 pub use runner::vote;
 
 pub use service::{
-    AnalystInfo, MAX_DEBATE_ROUNDS, MAX_RUN_TOKENS, MAX_SYMBOLS, Progress, ResearchService,
-    ResearchSettings, RunView, Submission,
+    AnalystInfo, MAX_DEBATE_ROUNDS, MAX_RUN_TOKENS, MAX_SYMBOLS, Progress, ResearchConfig,
+    ResearchService, ResearchSettings, RunView, Submission,
 };
 
 /// Registers, at zero, the research series that alert rules and dashboards read, so `rate()`

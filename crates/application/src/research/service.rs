@@ -47,18 +47,55 @@ pub struct ResearchSettings {
     pub portfolio_value: rust_decimal::Decimal,
 }
 
+crate::settings! {
+    /// `research`: research workers and their budgets.
+    pub struct ResearchConfig {
+        /// Background research workers in this instance (0 = this instance only serves the
+        /// API).
+        workers: u32 = 2; range = (0.0, 64.0),
+        /// Analyst tasks (and decision rationales) running at once across all runs of this
+        /// instance.
+        max_concurrent_analysts: u32 = 16; range = (1.0, 1024.0),
+        /// Analyst tasks running at once within one run (LLM calls are also bounded by each
+        /// provider's `max_concurrent`).
+        run_concurrency: u32 = 8; range = (1.0, 256.0),
+        /// Token budget of a run that names no `max_tokens`; when it is used up, remaining LLM
+        /// analysts are `skipped` with that reason.
+        max_tokens: u64 = 200_000; range = (1.0, MAX_RUN_TOKENS as f64),
+        /// Most tokens one completion of a run may produce.
+        max_tokens_per_call: u32 = 2_048; range = (16.0, 1_000_000.0),
+        /// A running run whose worker has not beaten for this long (seconds) is recovered.
+        stale_after_secs: u64 = 60; range = (1.0, 86_400.0),
+        /// How often an idle worker looks for queued runs (ms; runs submitted to the same
+        /// instance start at once).
+        poll_interval_ms: u64 = 1000; range = (10.0, 600_000.0),
+        /// What recovery does with a run whose process died: `resume` (finished analysts kept,
+        /// the rest re-run) or `mark` (status `interrupted`).
+        on_interrupted: String = "resume".to_owned(),
+        /// Portfolio value the risk analyst's limits are quoted against (currency units).
+        portfolio_value: u64 = 1_000_000; range = (1.0, f64::INFINITY),
+    }
+}
+
+impl ResearchSettings {
+    /// The settings `config` declares.
+    pub fn configured(config: &ResearchConfig) -> Self {
+        Self {
+            max_concurrent_analysts: config.max_concurrent_analysts as usize,
+            run_concurrency: config.run_concurrency as usize,
+            default_max_tokens: config.max_tokens,
+            max_tokens_per_call: config.max_tokens_per_call,
+            stale_after: Duration::from_secs(config.stale_after_secs),
+            poll_interval: Duration::from_millis(config.poll_interval_ms),
+            resume_interrupted: config.on_interrupted == "resume",
+            portfolio_value: rust_decimal::Decimal::from(config.portfolio_value),
+        }
+    }
+}
+
 impl Default for ResearchSettings {
     fn default() -> Self {
-        Self {
-            max_concurrent_analysts: 16,
-            run_concurrency: 8,
-            default_max_tokens: 200_000,
-            max_tokens_per_call: 2_048,
-            stale_after: Duration::from_secs(60),
-            poll_interval: Duration::from_secs(1),
-            resume_interrupted: true,
-            portfolio_value: rust_decimal::Decimal::from(1_000_000),
-        }
+        Self::configured(&ResearchConfig::default())
     }
 }
 

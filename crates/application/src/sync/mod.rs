@@ -17,7 +17,7 @@ pub use model::{
     SyncFailure, SyncJob,
 };
 pub use scheduler::{CronSchedule, Schedule, Scheduler};
-pub use service::{JobRequest, SyncService, SyncSettings};
+pub use service::{JobRequest, SyncConfig, SyncService, SyncSettings};
 pub use sources::Sources;
 
 /// Registers, at zero, the sync series that alert rules and dashboards read, so `rate()` and

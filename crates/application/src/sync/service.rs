@@ -32,17 +32,47 @@ pub struct SyncSettings {
     pub poll_interval: Duration,
 }
 
+crate::settings! {
+    /// `sync`: data sync workers.
+    pub struct SyncConfig {
+        /// Background sync workers in this instance (0 = this instance only serves the API).
+        workers: u32 = 1; range = (0.0, 64.0),
+        /// Symbols fetched and committed in one transaction.
+        batch_size: u32 = 50; range = (1.0, 1000.0),
+        /// Attempts after which a failure-ledger entry is permanent.
+        max_attempts: u32 = 5; range = (1.0, 100.0),
+        /// First retry delay of a failed symbol (seconds); doubles per attempt, at most a day.
+        retry_backoff_secs: u64 = 300,
+        /// Daily incremental: at most this many trading days per symbol per run.
+        incremental_limit_days: u32 = 30; range = (1.0, 3660.0),
+        /// Where history jobs start when the request names no start.
+        history_start: NaiveDate = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or_default(),
+        /// A running job whose worker has not beaten for this long (seconds) is requeued and
+        /// resumes from its cursor.
+        stale_after_secs: u64 = 120; range = (10.0, 86_400.0),
+        /// How often an idle worker looks for jobs (ms).
+        poll_interval_ms: u64 = 2000; range = (10.0, 600_000.0),
+    }
+}
+
+impl SyncSettings {
+    /// The engine's settings as `config` declares them.
+    pub fn configured(config: &SyncConfig) -> Self {
+        Self {
+            batch_size: config.batch_size,
+            max_attempts: config.max_attempts,
+            retry_backoff: Duration::from_secs(config.retry_backoff_secs),
+            incremental_limit_days: config.incremental_limit_days,
+            history_start: config.history_start,
+            stale_after: Duration::from_secs(config.stale_after_secs),
+            poll_interval: Duration::from_millis(config.poll_interval_ms),
+        }
+    }
+}
+
 impl Default for SyncSettings {
     fn default() -> Self {
-        Self {
-            batch_size: 50,
-            max_attempts: 5,
-            retry_backoff: Duration::from_secs(300),
-            incremental_limit_days: 30,
-            history_start: NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or_default(),
-            stale_after: Duration::from_secs(120),
-            poll_interval: Duration::from_secs(2),
-        }
+        Self::configured(&SyncConfig::default())
     }
 }
 

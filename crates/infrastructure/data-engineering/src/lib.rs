@@ -28,7 +28,7 @@ pub use csv_source::{CsvSource, CsvSummary};
 pub use financial_datasets::FinancialDatasetsSource;
 pub use http::{SetupError, Throttle};
 pub use settings::{
-    CsvOrigin, CsvSettings, FinancialDatasetsSettings, RetrySettings, ThrottleSettings,
-    TushareSettings,
+    CsvOrigin, CsvSettings, FinancialDatasetsConfig, FinancialDatasetsSettings, RetrySettings,
+    ThrottleSettings, TushareConfig, TushareSettings,
 };
 pub use tushare::TushareSource;

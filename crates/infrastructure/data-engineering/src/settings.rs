@@ -1,16 +1,58 @@
-//! Plain settings of each adapter, filled by the server's configuration layer. Secrets are
-//! `SecretString`, so `Debug` output (and `config show`) never prints them.
+//! Each HTTP adapter's configuration section, declared once (`TushareConfig`,
+//! `FinancialDatasetsConfig`: what a deployment sets, with its defaults and ranges), and the
+//! adapter's settings built from it (`TushareSettings::configured`), which add what only tests
+//! change (retry backoff, jitter seed, page sizes). Secrets are `SecretString`, so `Debug`
+//! output never prints them.
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use secrecy::SecretString;
+use stockpilot_application::settings;
+use stockpilot_application::settings::Secret;
 use stockpilot_domain::market::Market;
 
 /// Default Tushare endpoint (the SDK's classic one; the body is identical on every mirror).
 pub const TUSHARE_BASE_URL: &str = "http://api.tushare.pro";
 /// Default Financial Datasets endpoint.
 pub const FINANCIAL_DATASETS_BASE_URL: &str = "https://api.financialdatasets.ai";
+
+settings! {
+    /// `providers.tushare`: China A-shares (Tushare Pro).
+    pub struct TushareConfig {
+        /// Tushare Pro token; enables the `tushare` provider for CN.
+        token: Option<Secret> = None; secret = true, env = &["TUSHARE_TOKEN"], default_shown = "unset (no CN provider)",
+        /// Endpoint the JSON body is posted to.
+        base_url: String = TUSHARE_BASE_URL.to_owned(),
+        /// Per request (seconds).
+        timeout_secs: u64 = 30; range = (1.0, 600.0),
+        /// Sliding-window limit shared by every job (≈50 / 200 / 500 for 120 / 2000 / 5000
+        /// points).
+        calls_per_minute: u32 = 50; range = (1.0, 100_000.0),
+        /// Least time between two calls (ms).
+        min_interval_ms: u64 = 0,
+        /// Retries of timeouts, 5xx and rate limits within one call.
+        max_retries: u32 = 3; range = (0.0, 10.0),
+    }
+}
+
+settings! {
+    /// `providers.financial_datasets`: US equities (Financial Datasets).
+    pub struct FinancialDatasetsConfig {
+        /// Enables the `financial_datasets` provider for US.
+        api_key: Option<Secret> = None; secret = true, env = &["FINANCIAL_DATASETS_API_KEY"], default_shown = "unset (no FD provider)",
+        /// API root.
+        base_url: String = FINANCIAL_DATASETS_BASE_URL.to_owned(),
+        /// Per request (seconds).
+        timeout_secs: u64 = 30; range = (1.0, 600.0),
+        /// Optional sliding-window limit.
+        calls_per_minute: Option<u32> = None; range = (1.0, 100_000.0), example = "1000",
+        /// Least time between two calls (ms).
+        min_interval_ms: u64 = 100,
+        /// Retries of timeouts, 5xx and 429 within one call.
+        max_retries: u32 = 3; range = (0.0, 10.0),
+    }
+}
 
 /// How often one adapter instance may call its provider. Both limits apply when both are set;
 /// every task using the same adapter shares them.
@@ -71,14 +113,14 @@ impl Default for RetrySettings {
 /// Settings of the Tushare Pro adapter.
 #[derive(Debug, Clone)]
 pub struct TushareSettings {
-    /// Endpoint the JSON body is posted to. Default [`TUSHARE_BASE_URL`].
+    /// Endpoint the JSON body is posted to (`providers.tushare.base_url`).
     pub base_url: String,
     /// The account token (`TUSHARE_TOKEN`); travels in the request body.
     pub token: SecretString,
     /// Timeout of one HTTP request, connect to last byte. Default 30 s.
     pub timeout: Duration,
-    /// Call limit of the account's points tier (roughly 50, 200 or 500 per minute).
-    /// Default: 200 calls per minute, no minimum spacing.
+    /// Call limit of the account's points tier (roughly 50, 200 or 500 per minute):
+    /// `providers.tushare.calls_per_minute` and `min_interval_ms`.
     pub throttle: ThrottleSettings,
     /// Backoff of transient failures. Default [`RetrySettings::default`].
     pub retry: RetrySettings,
@@ -91,24 +133,35 @@ pub struct TushareSettings {
 }
 
 impl TushareSettings {
-    /// Production defaults for `token`.
-    pub fn new(token: SecretString) -> TushareSettings {
+    /// The settings `config` declares, for `token`.
+    pub fn configured(token: SecretString, config: &TushareConfig) -> TushareSettings {
         TushareSettings {
-            base_url: TUSHARE_BASE_URL.to_owned(),
+            base_url: config.base_url.clone(),
             token,
-            timeout: Duration::from_secs(30),
-            throttle: ThrottleSettings::per_minute(200),
-            retry: RetrySettings::default(),
+            timeout: Duration::from_secs(config.timeout_secs),
+            throttle: ThrottleSettings {
+                min_interval: Duration::from_millis(config.min_interval_ms),
+                calls_per_minute: Some(config.calls_per_minute),
+            },
+            retry: RetrySettings {
+                max_retries: config.max_retries,
+                ..RetrySettings::default()
+            },
             rate_limit_wait: Duration::from_secs(60),
             page_size: 5000,
         }
+    }
+
+    /// The declared defaults, for `token`.
+    pub fn new(token: SecretString) -> TushareSettings {
+        Self::configured(token, &TushareConfig::default())
     }
 }
 
 /// Settings of the Financial Datasets adapter.
 #[derive(Debug, Clone)]
 pub struct FinancialDatasetsSettings {
-    /// API root; paths such as `/prices/` are appended. Default [`FINANCIAL_DATASETS_BASE_URL`].
+    /// API root; paths such as `/prices/` are appended (`providers.financial_datasets.base_url`).
     pub base_url: String,
     /// The API key (`FINANCIAL_DATASETS_API_KEY`); sent as `X-API-KEY`.
     pub api_key: SecretString,
@@ -126,20 +179,28 @@ pub struct FinancialDatasetsSettings {
 }
 
 impl FinancialDatasetsSettings {
-    /// Production defaults for `api_key`.
-    pub fn new(api_key: SecretString) -> FinancialDatasetsSettings {
+    /// The settings `config` declares, for `api_key`.
+    pub fn configured(api_key: SecretString, config: &FinancialDatasetsConfig) -> Self {
         FinancialDatasetsSettings {
-            base_url: FINANCIAL_DATASETS_BASE_URL.to_owned(),
+            base_url: config.base_url.clone(),
             api_key,
-            timeout: Duration::from_secs(30),
+            timeout: Duration::from_secs(config.timeout_secs),
             throttle: ThrottleSettings {
-                min_interval: Duration::from_millis(100),
-                calls_per_minute: None,
+                min_interval: Duration::from_millis(config.min_interval_ms),
+                calls_per_minute: config.calls_per_minute,
             },
-            retry: RetrySettings::default(),
+            retry: RetrySettings {
+                max_retries: config.max_retries,
+                ..RetrySettings::default()
+            },
             page_limit: 5000,
             max_periods: 100,
         }
+    }
+
+    /// The declared defaults, for `api_key`.
+    pub fn new(api_key: SecretString) -> FinancialDatasetsSettings {
+        Self::configured(api_key, &FinancialDatasetsConfig::default())
     }
 }
 

@@ -11,7 +11,7 @@ mod gateway;
 mod redact;
 mod secret_box;
 
-pub use bocha::{BochaSearch, BochaSettings};
+pub use bocha::{BochaSearch, BochaSettings, SearchConfig};
 pub use gateway::{GatewaySettings, OpenAiGateway};
 pub use secret_box::AesGcmBox;
 

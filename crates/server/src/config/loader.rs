@@ -5,6 +5,7 @@ use figment::Figment;
 use figment::error::{Actual, Kind};
 use figment::value::{Dict, Tag, Value};
 use stockpilot_application::settings::Settings;
+pub use stockpilot_application::settings::redact_url;
 
 use super::sources::SourceProblem;
 
@@ -282,18 +283,5 @@ fn flatten(prefix: &str, dict: &figment::value::Dict, out: &mut Vec<String>) {
             Value::Dict(_, inner) => flatten(&key, inner, out),
             _ => out.push(key),
         }
-    }
-}
-
-/// A URL with its password replaced, or `[redacted]` when it is not a URL.
-pub fn redact_url(value: &str) -> String {
-    match url::Url::parse(value) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("redacted"));
-            url.to_string()
-        }
-        Ok(url) if url.scheme() == "sqlite" || url.cannot_be_a_base() => value.to_owned(),
-        Ok(url) => url.to_string(),
-        Err(_) => "[redacted]".into(),
     }
 }

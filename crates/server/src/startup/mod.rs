@@ -1,27 +1,22 @@
 //! Builds the running service from a validated [`Config`]: database (migrated unless
 //! `database.auto_migrate = false`), cache, readiness probes, metrics, HTTP listeners.
 
-use std::net::TcpListener;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
-use actix_web::{App, web};
 use anyhow::Context;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use secrecy::ExposeSecret;
-use stockpilot_application::health::HealthService;
-use stockpilot_application::market::MarketQueries;
-use stockpilot_application::ports::{Cache, Clock, DependencyProbe, MarketDataStore, SystemClock};
-use stockpilot_application::queue;
-use stockpilot_application::sync::{Scheduler, SyncService};
-use stockpilot_db::{DatabaseConnection, DatabaseProbe, DbSettings, SeaStore};
-use stockpilot_presentation::{AppState, HttpSettings, Shared};
+use stockpilot_application::ports::{Cache, MarketDataStore};
+use stockpilot_application::sync::SyncService;
+use stockpilot_db::{DatabaseConnection, DbSettings, SeaStore};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, secs};
-use crate::wiring;
+
+mod steps;
 
 /// How long one readiness probe may wait for a dependency.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -134,225 +129,34 @@ fn bounded_store(db: &DatabaseConnection, config: &Config) -> SeaStore {
 }
 
 impl Application {
-    /// Connects, migrates and binds.
+    /// Connects, migrates and binds: [`steps::database`], [`steps::connections`],
+    /// [`steps::services`], [`steps::workers`], [`steps::routes`].
     ///
     /// # Errors
     /// Unreachable database or Redis, a failing migration, or a port already in use.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
-        let db = stockpilot_db::connect(&db_settings(config)).await?;
-        if config.database.auto_migrate {
-            let applied = migration::ops::upgrade(&db, &migration::ops::UpgradeTarget::Head)
-                .await
-                .context(
-                    "running pending migrations (set database.auto_migrate = false to skip)",
-                )?;
-            if applied.is_empty() {
-                tracing::info!("database schema is up to date");
-            } else {
-                tracing::info!(revisions = ?applied, "applied migrations");
-            }
-        } else {
-            tracing::info!("database.auto_migrate is off; not running migrations");
-        }
-
-        let mut probes: Vec<Arc<dyn DependencyProbe>> =
-            vec![Arc::new(DatabaseProbe::new(db.clone()))];
-        let redis = wiring::redis(config).await?;
-        let (cache, redis_probe) = wiring::cache(redis.as_ref());
-        probes.extend(redis_probe);
-        let limiting = wiring::rate_limiting(config, redis.as_ref());
-        if let Some((_, Some(probe))) = &limiting {
-            probes.push(probe.clone());
-        }
-        tracing::info!(cache = cache.backend(), "cache ready");
-
-        let metrics = if config.metrics.enabled {
-            Some(metrics_handle()?)
-        } else {
-            None
-        };
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let store = Arc::new(bounded_store(&db, config));
-        let sync =
-            wiring::sync_service(config, store.clone(), cache.clone(), clock.clone()).await?;
-        if metrics.is_some() {
-            register_metrics(&sync);
-            if let Some(link) = &redis {
-                link.export_state();
-            }
-        }
-        let worker = wiring::worker_id();
-        import_demo_if_empty(config, store.as_ref(), &sync, &worker).await?;
-        let market = Arc::new(MarketQueries::new(
-            store.clone(),
-            cache.clone(),
-            clock,
-            wiring::query_settings(config),
-        ));
+        let db = steps::database(config).await?;
+        let connections = steps::connections(config, db).await?;
+        let services = steps::services(config, &connections).await?;
         let (stop_background, stop_rx) = watch::channel(false);
-        let mut background = Vec::new();
-        if config.scheduler.enabled {
-            let scheduler = Scheduler::new(
-                sync.clone(),
-                crate::schedules::build(&config.scheduler.jobs),
-                worker.clone(),
-            );
-            background.push(tokio::spawn(
-                scheduler.run(secs(config.scheduler.tick_secs), stop_rx.clone()),
-            ));
-            tracing::info!(schedules = config.scheduler.jobs.len(), "scheduler started");
-        }
-        if let Some(handle) = &metrics {
-            background.push(tokio::spawn(metrics_upkeep(
-                handle.clone(),
-                db.clone(),
-                config.database.pool_max,
-                stop_rx.clone(),
-            )));
-        }
-        let llm = wiring::llm_registry(config, store.clone(), cache.clone(), Arc::new(SystemClock))
-            .await?;
-        let search = wiring::web_search(config, cache.clone())?;
-        let research = wiring::research_service(
-            config,
-            store.clone(),
-            &llm,
-            search.clone(),
-            Arc::new(SystemClock),
+        let background = steps::workers(config, &connections, &services, &stop_rx);
+        let listening = steps::routes(config, &connections, &services)?;
+        tracing::info!(
+            port = listening.port,
+            metrics_port = listening.metrics_port,
+            version = crate::VERSION,
+            "listening"
         );
-        // Every kind of queued work is registered here: its configured number of worker loops.
-        background.extend(queue::spawn_workers(
-            &sync,
-            config.sync.workers,
-            &worker,
-            &stop_rx,
-        ));
-        let prefix = format!("{worker}-research");
-        background.extend(queue::spawn_workers(
-            &research,
-            config.research.workers,
-            &prefix,
-            &stop_rx,
-        ));
-        let auth = wiring::auth_service(config, store.clone());
-        if config.auth.enabled {
-            if let Some(created) = auth.bootstrap().await.map_err(|e| e.into_anyhow())? {
-                wiring::write_bootstrap_key(&config.bootstrap_key_file(), &created.token)?;
-                auth.record(wiring::cli_audit(
-                    &auth,
-                    "api_key.create",
-                    &created.key.id.to_string(),
-                    "bootstrap",
-                ))
-                .await;
-                tracing::warn!(
-                    file = %config.bootstrap_key_file().display(),
-                    key_id = %created.key.id,
-                    "no API key existed: created an admin key and wrote it to this file (mode 0600); \
-                     read it, store it safely, then delete the file"
-                );
-            }
-        } else {
-            tracing::warn!(
-                "AUTHENTICATION IS DISABLED (auth.enabled = false): every request is served as an \
-                 admin. Never run like this where anyone else can reach the port."
-            );
-        }
-        background.push(tokio::spawn(wiring::flush_key_usage(
-            auth.clone(),
-            secs(config.auth.usage_flush_secs),
-            stop_rx.clone(),
-        )));
-        if config.auth.enabled {
-            background.push(tokio::spawn(wiring::watch_revocations(
-                auth.clone(),
-                stop_rx.clone(),
-            )));
-        }
-        let state = AppState {
-            version: crate::VERSION,
-            health: HealthService::new(probes, PROBE_TIMEOUT),
-            market,
-            sync: sync.clone(),
-            llm,
-            search,
-            research: research.clone(),
-            auth: auth.clone(),
-        };
-        let mut shared = Shared::new(
-            state,
-            config.server.max_concurrent_requests,
-            metrics.clone(),
-        );
-        if let Some((limits, _)) = limiting {
-            shared = shared.with_rate_limiting(limits);
-        }
-        shared = shared
-            .with_trusted_proxies(trusted_proxies(config))
-            .with_authentication(stockpilot_presentation::middleware::Authentication {
-                service: auth.clone(),
-                enabled: config.auth.enabled,
-                metrics_path: Some(config.metrics.path.clone()),
-                metrics_public: config.metrics.public,
-            });
-        let settings = HttpSettings {
-            max_body_bytes: config.server.max_body_bytes,
-            request_timeout: secs(config.server.request_timeout_secs),
-            hsts_max_age_secs: Some(config.server.hsts_max_age_secs).filter(|age| *age > 0),
-            metrics_path: metrics
-                .as_ref()
-                .filter(|_| config.metrics.port.is_none())
-                .map(|_| config.metrics.path.clone()),
-            allowed_hosts: config.server.allowed_hosts.0.clone(),
-            cors_allowed_origins: config.server.cors_allowed_origins.0.clone(),
-        };
-
-        let listener = TcpListener::bind((config.server.host.as_str(), config.server.port))
-            .with_context(|| {
-                format!(
-                    "cannot listen on {}:{} (server.host, server.port)",
-                    config.server.host, config.server.port
-                )
-            })?;
-        let port = listener.local_addr()?.port();
-        let grace = secs(config.server.shutdown_grace_secs);
-        let app_shared = shared.clone();
-        let server =
-            stockpilot_presentation::serve(listener, config.server.workers, grace, move || {
-                stockpilot_presentation::app(&app_shared, &settings)
-            })?;
-
-        let (metrics_server, metrics_port) = match (config.metrics.port, metrics) {
-            (Some(mport), Some(handle)) => {
-                let listener = TcpListener::bind((config.server.host.as_str(), mport))
-                    .with_context(|| {
-                        format!("cannot listen on metrics port {mport} (metrics.port)")
-                    })?;
-                let bound = listener.local_addr()?.port();
-                let path = config.metrics.path.clone();
-                let data = web::Data::new(handle);
-                let server = stockpilot_presentation::serve(listener, 1, grace, move || {
-                    App::new().app_data(data.clone()).route(
-                        &path,
-                        web::get().to(stockpilot_presentation::routes::metrics::render),
-                    )
-                })?;
-                (Some(server), Some(bound))
-            }
-            _ => (None, None),
-        };
-
-        tracing::info!(port, metrics_port, version = crate::VERSION, "listening");
         Ok(Self {
-            port,
-            metrics_port,
-            server,
-            metrics_server,
-            db,
-            cache,
-            sync,
-            research,
-            auth,
+            port: listening.port,
+            metrics_port: listening.metrics_port,
+            server: listening.server,
+            metrics_server: listening.metrics_server,
+            db: connections.db,
+            cache: connections.cache,
+            sync: services.sync,
+            research: services.research,
+            auth: services.auth,
             background,
             stop_background,
             grace: secs(config.server.shutdown_grace_secs),

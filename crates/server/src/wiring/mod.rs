@@ -8,19 +8,19 @@ use stockpilot_application::market::QuerySettings;
 use stockpilot_application::ports::MarketDataSource;
 use stockpilot_application::sync::{Sources, SyncSettings};
 use stockpilot_data_engineering::{
-    CsvSettings, CsvSource, FinancialDatasetsSettings, FinancialDatasetsSource, RetrySettings,
-    ThrottleSettings, TushareSettings, TushareSource,
+    CsvSettings, CsvSource, FinancialDatasetsSettings, FinancialDatasetsSource, TushareSettings,
+    TushareSource,
 };
 use stockpilot_domain::market::Market;
 
 use crate::config::{Config, millis, secs};
 
-fn retry(max_retries: u32) -> RetrySettings {
-    RetrySettings {
-        max_retries,
-        ..RetrySettings::default()
-    }
-}
+mod auth;
+
+pub use auth::{
+    REVOCATION_CHECK, auth_service, cli_audit, flush_key_usage, watch_revocations,
+    write_bootstrap_key,
+};
 
 /// What the `csv` provider serves: `providers.csv.dir`, else the demo dataset
 /// (`data.demo_dir`, else the copy built into the binary).
@@ -43,30 +43,15 @@ pub async fn sources(config: &Config) -> anyhow::Result<Sources> {
             Market::Us,
             "set FINANCIAL_DATASETS_API_KEY (providers.financial_datasets.api_key) or providers.csv.dir",
         );
-    let t = &config.tushare;
-    if let Some(token) = &t.token {
-        let mut settings = TushareSettings::new(token.secret_string());
-        settings.base_url = t.base_url.clone();
-        settings.timeout = secs(t.timeout_secs);
-        settings.throttle = ThrottleSettings {
-            min_interval: millis(t.min_interval_ms),
-            calls_per_minute: Some(t.calls_per_minute),
-        };
-        settings.retry = retry(t.max_retries);
+    if let Some(token) = &config.tushare.token {
+        let settings = TushareSettings::configured(token.secret_string(), &config.tushare);
         sources = sources.with(Arc::new(
             TushareSource::new(settings).context("Tushare client (providers.tushare)")?,
         ));
     }
-    let f = &config.financial_datasets;
-    if let Some(key) = &f.api_key {
-        let mut settings = FinancialDatasetsSettings::new(key.secret_string());
-        settings.base_url = f.base_url.clone();
-        settings.timeout = secs(f.timeout_secs);
-        settings.throttle = ThrottleSettings {
-            min_interval: millis(f.min_interval_ms),
-            calls_per_minute: f.calls_per_minute,
-        };
-        settings.retry = retry(f.max_retries);
+    let fd = &config.financial_datasets;
+    if let Some(key) = &fd.api_key {
+        let settings = FinancialDatasetsSettings::configured(key.secret_string(), fd);
         sources = sources
             .with(Arc::new(FinancialDatasetsSource::new(settings).context(
                 "Financial Datasets client (providers.financial_datasets)",
@@ -85,23 +70,11 @@ pub async fn sources(config: &Config) -> anyhow::Result<Sources> {
 }
 
 pub fn sync_settings(config: &Config) -> SyncSettings {
-    let s = &config.sync;
-    SyncSettings {
-        batch_size: s.batch_size,
-        max_attempts: s.max_attempts,
-        retry_backoff: secs(s.retry_backoff_secs),
-        incremental_limit_days: s.incremental_limit_days,
-        history_start: s.history_start,
-        stale_after: secs(s.stale_after_secs),
-        poll_interval: millis(s.poll_interval_ms),
-    }
+    SyncSettings::configured(&config.sync)
 }
 
 pub fn query_settings(config: &Config) -> QuerySettings {
-    QuerySettings {
-        max_range_days: config.api.max_range_days,
-        cache_ttl: secs(config.api.cache_ttl_secs),
-    }
+    QuerySettings::configured(&config.api)
 }
 
 /// A name for this process in job claims: the host name and a random suffix.
@@ -314,10 +287,7 @@ pub fn web_search(
     let Some(key) = &config.search.bocha_api_key else {
         return Ok(None);
     };
-    let mut settings = stockpilot_llm::BochaSettings::new(key.secret_string());
-    settings.base_url = config.search.base_url.clone();
-    settings.timeout = secs(config.search.timeout_secs);
-    settings.cache_ttl = secs(config.search.cache_ttl_secs);
+    let settings = stockpilot_llm::BochaSettings::configured(key.secret_string(), &config.search);
     Ok(Some(Arc::new(
         stockpilot_llm::BochaSearch::new(settings, Some(cache)).context("web search client")?,
     )))
@@ -325,17 +295,7 @@ pub fn web_search(
 
 /// Research settings from configuration.
 pub fn research_settings(config: &Config) -> stockpilot_application::research::ResearchSettings {
-    let r = &config.research;
-    stockpilot_application::research::ResearchSettings {
-        max_concurrent_analysts: r.max_concurrent_analysts as usize,
-        run_concurrency: r.run_concurrency as usize,
-        default_max_tokens: r.max_tokens,
-        max_tokens_per_call: r.max_tokens_per_call,
-        stale_after: secs(r.stale_after_secs),
-        poll_interval: millis(r.poll_interval_ms),
-        resume_interrupted: r.on_interrupted == "resume",
-        portfolio_value: rust_decimal::Decimal::from(r.portfolio_value),
-    }
+    stockpilot_application::research::ResearchSettings::configured(&config.research)
 }
 
 /// The research service over the store, the LLM gateway and web search.
@@ -409,117 +369,4 @@ pub fn rate_limiting(
         stockpilot_presentation::middleware::RateLimiting { store, limits },
         probe,
     ))
-}
-
-/// API keys and the audit log over the database.
-pub fn auth_service(
-    config: &Config,
-    store: Arc<stockpilot_db::SeaStore>,
-) -> Arc<stockpilot_application::auth::AuthService> {
-    Arc::new(stockpilot_application::auth::AuthService::new(
-        store.clone(),
-        store,
-        Arc::new(stockpilot_application::ports::SystemClock),
-        secs(config.auth.key_cache_ttl_secs),
-    ))
-}
-
-/// Writes the first-run admin key to `path`, readable by the owner only.
-///
-/// # Errors
-/// The directory or file cannot be written.
-pub fn write_bootstrap_key(path: &std::path::Path, token: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("creating {} (auth.bootstrap_key_file)", dir.display()))?;
-    }
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    options.mode(0o600);
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("writing {} (auth.bootstrap_key_file)", path.display()))?;
-    // An existing file keeps its old mode through `open`: set it explicitly.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    }
-    writeln!(file, "{token}")?;
-    Ok(())
-}
-
-/// An audit entry for something done outside the API (the CLI, first start).
-pub fn cli_audit(
-    auth: &stockpilot_application::auth::AuthService,
-    action: &str,
-    target: &str,
-    actor: &str,
-) -> stockpilot_application::auth::AuditEntry {
-    stockpilot_application::auth::AuditEntry {
-        id: 0,
-        at: auth.now(),
-        key_id: None,
-        key_name: Some(actor.to_owned()),
-        role: None,
-        action: action.to_owned(),
-        target: target.to_owned(),
-        client_ip: None,
-        request_id: None,
-        outcome: "succeeded".to_owned(),
-        status: None,
-    }
-}
-
-/// How often each server checks whether a key was revoked by another process (the CLI or
-/// another replica); a revocation takes effect everywhere within about this long.
-pub const REVOCATION_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// Clears the key cache whenever a key was revoked elsewhere, checking every
-/// [`REVOCATION_CHECK`] until shutdown.
-pub async fn watch_revocations(
-    auth: Arc<stockpilot_application::auth::AuthService>,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    let mut tick = tokio::time::interval(REVOCATION_CHECK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut seen = None;
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.changed() => return,
-        }
-        match auth.forget_if_revoked_elsewhere(seen).await {
-            Ok(n) => seen = Some(n),
-            // The database being down is reported by readiness; cached keys then expire by
-            // their own TTL (auth.key_cache_ttl_secs).
-            Err(e) => tracing::debug!(error = %e, "cannot check for revoked API keys"),
-        }
-    }
-}
-
-/// Writes keys' `last_used_at` every `every`, and once more on shutdown.
-pub async fn flush_key_usage(
-    auth: Arc<stockpilot_application::auth::AuthService>,
-    every: std::time::Duration,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        let stopping = tokio::select! {
-            _ = tick.tick() => false,
-            _ = stop.changed() => true,
-        };
-        if let Err(e) = auth.flush_usage().await {
-            tracing::warn!(error = %e, "API key usage not written; retrying at the next flush");
-        }
-        if stopping {
-            return;
-        }
-    }
 }

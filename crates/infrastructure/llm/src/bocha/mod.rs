@@ -16,26 +16,46 @@ use stockpilot_application::ports::{Cache, SearchError, SearchQuery, SearchResul
 
 use crate::redact::scrub;
 
+stockpilot_application::settings! {
+    /// `search`: web search (Bocha).
+    pub struct SearchConfig {
+        /// Enables `POST /api/v1/llm/web-search`.
+        bocha_api_key: Option<stockpilot_application::settings::Secret> = None; secret = true, env = &["BOCHA_API_KEY"], default_shown = "unset (no web search)",
+        /// Bocha API root.
+        base_url: String = "https://api.bochaai.com".to_owned(),
+        /// Per search (seconds).
+        timeout_secs: u64 = 15; range = (1.0, 120.0),
+        /// Results cached by query and freshness (seconds).
+        cache_ttl_secs: u64 = 600,
+    }
+}
+
 /// Where Bocha is and how patient to be with it.
 #[derive(Debug, Clone)]
 pub struct BochaSettings {
     pub api_key: SecretString,
-    /// Default `https://api.bochaai.com`.
+    /// `search.base_url`.
     pub base_url: String,
-    /// Whole-request timeout; default 15 s.
+    /// Whole-request timeout (`search.timeout_secs`).
     pub timeout: Duration,
-    /// How long results are reused; default 10 min.
+    /// How long results are reused (`search.cache_ttl_secs`).
     pub cache_ttl: Duration,
 }
 
 impl BochaSettings {
-    pub fn new(api_key: SecretString) -> Self {
+    /// The settings `config` declares, for `api_key`.
+    pub fn configured(api_key: SecretString, config: &SearchConfig) -> Self {
         Self {
             api_key,
-            base_url: "https://api.bochaai.com".into(),
-            timeout: Duration::from_secs(15),
-            cache_ttl: Duration::from_secs(600),
+            base_url: config.base_url.clone(),
+            timeout: Duration::from_secs(config.timeout_secs),
+            cache_ttl: Duration::from_secs(config.cache_ttl_secs),
         }
+    }
+
+    /// The declared defaults, for `api_key`.
+    pub fn new(api_key: SecretString) -> Self {
+        Self::configured(api_key, &SearchConfig::default())
     }
 }
 

@@ -8,14 +8,17 @@ pub mod values;
 pub mod work;
 
 pub use service::{
-    ApiSettings, AuthSettings, CacheSettings, DataSettings, DatabaseSettings, LoggingSettings,
-    MetricsSettings, RateLimitSettings, SecuritySettings, ServerSettings, TelemetrySettings,
+    AuthSettings, CacheSettings, DataSettings, DatabaseSettings, LoggingSettings, MetricsSettings,
+    RateLimitSettings, SecuritySettings, ServerSettings, TelemetrySettings,
 };
-pub use upstream::{
-    CsvSettings, FinancialDatasetsSettings, LlmSettings, SearchSettings, TushareSettings,
-};
+pub use stockpilot_application::market::QueryConfig;
+pub use stockpilot_application::research::ResearchConfig;
+pub use stockpilot_application::sync::SyncConfig;
+pub use stockpilot_data_engineering::{FinancialDatasetsConfig, TushareConfig};
+pub use stockpilot_llm::SearchConfig;
+pub use upstream::{CsvSettings, LlmSettings};
 pub use values::{CommaList, LogFormat, ScheduledJobConfig, Secret};
-pub use work::{ResearchSettings, SchedulerSettings, SyncSettings};
+pub use work::SchedulerSettings;
 
 /// Declares the configuration: one line per section (its field in `Config`, its type, its
 /// key prefix), in the order sections are read, checked and documented.
@@ -78,15 +81,15 @@ config_sections! {
     logging: LoggingSettings = "logging",
     telemetry: TelemetrySettings = "telemetry",
     metrics: MetricsSettings = "metrics",
-    tushare: TushareSettings = "providers.tushare",
-    financial_datasets: FinancialDatasetsSettings = "providers.financial_datasets",
+    tushare: TushareConfig = "providers.tushare",
+    financial_datasets: FinancialDatasetsConfig = "providers.financial_datasets",
     csv: CsvSettings = "providers.csv",
-    sync: SyncSettings = "sync",
-    research: ResearchSettings = "research",
+    sync: SyncConfig = "sync",
+    research: ResearchConfig = "research",
     scheduler: SchedulerSettings = "scheduler",
-    api: ApiSettings = "api",
+    api: QueryConfig = "api",
     llm: LlmSettings = "llm",
-    search: SearchSettings = "search",
+    search: SearchConfig = "search",
     security: SecuritySettings = "security",
 }
 

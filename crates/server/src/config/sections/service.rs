@@ -202,17 +202,6 @@ settings! {
 }
 
 settings! {
-    /// `api`: read requests.
-    pub struct ApiSettings {
-        /// Longest date range one read request may ask for (days).
-        max_range_days: u32 = 366 * 30; range = (1.0, 36_600.0),
-        /// How long bar responses are cached (seconds; 0 = off); each response carries its
-        /// as-of date.
-        cache_ttl_secs: u64 = 60,
-    }
-}
-
-settings! {
     /// `security`: sealing stored secrets.
     pub struct SecuritySettings {
         /// 32 bytes as base64 (44 chars) or hex (64 chars); seals provider API keys stored in

@@ -1,48 +1,12 @@
-//! The services stockpilot calls: market data providers, the default LLM provider and web
-//! search.
+//! The services stockpilot calls: local market data files, the default LLM provider and web
+//! search. (The HTTP market data providers and web search declare their sections in their
+//! adapter crates.)
 
 use std::path::PathBuf;
 
 use stockpilot_application::settings;
 
 use super::values::Secret;
-
-settings! {
-    /// `providers.tushare`: China A-shares (Tushare Pro).
-    pub struct TushareSettings {
-        /// Tushare Pro token; enables the `tushare` provider for CN.
-        token: Option<Secret> = None; secret = true, env = &["TUSHARE_TOKEN"], default_shown = "unset (no CN provider)",
-        /// Endpoint the JSON body is posted to.
-        base_url: String = "http://api.tushare.pro".to_owned(),
-        /// Per request (seconds).
-        timeout_secs: u64 = 30; range = (1.0, 600.0),
-        /// Sliding-window limit shared by every job (≈50 / 200 / 500 for 120 / 2000 / 5000
-        /// points).
-        calls_per_minute: u32 = 50; range = (1.0, 100_000.0),
-        /// Least time between two calls (ms).
-        min_interval_ms: u64 = 0,
-        /// Retries of timeouts, 5xx and rate limits within one call.
-        max_retries: u32 = 3; range = (0.0, 10.0),
-    }
-}
-
-settings! {
-    /// `providers.financial_datasets`: US equities (Financial Datasets).
-    pub struct FinancialDatasetsSettings {
-        /// Enables the `financial_datasets` provider for US.
-        api_key: Option<Secret> = None; secret = true, env = &["FINANCIAL_DATASETS_API_KEY"], default_shown = "unset (no FD provider)",
-        /// API root.
-        base_url: String = "https://api.financialdatasets.ai".to_owned(),
-        /// Per request (seconds).
-        timeout_secs: u64 = 30; range = (1.0, 600.0),
-        /// Optional sliding-window limit.
-        calls_per_minute: Option<u32> = None; range = (1.0, 100_000.0), example = "1000",
-        /// Least time between two calls (ms).
-        min_interval_ms: u64 = 100,
-        /// Retries of timeouts, 5xx and 429 within one call.
-        max_retries: u32 = 3; range = (0.0, 10.0),
-    }
-}
 
 settings! {
     /// `providers.csv`: local files.
@@ -86,19 +50,5 @@ settings! {
         breaker_cooldown_secs: u64 = 30; range = (1.0, 3600.0),
         /// Identical-request cache lifetime (seconds; 0 = off).
         cache_ttl_secs: u64 = 0,
-    }
-}
-
-settings! {
-    /// `search`: web search (Bocha).
-    pub struct SearchSettings {
-        /// Enables `POST /api/v1/llm/web-search`.
-        bocha_api_key: Option<Secret> = None; secret = true, env = &["BOCHA_API_KEY"], default_shown = "unset (no web search)",
-        /// Bocha API root.
-        base_url: String = "https://api.bochaai.com".to_owned(),
-        /// Per search (seconds).
-        timeout_secs: u64 = 15; range = (1.0, 120.0),
-        /// Results cached by query and freshness (seconds).
-        cache_ttl_secs: u64 = 600,
     }
 }

@@ -1,56 +1,8 @@
-//! Value types settings are declared with: secrets, comma-separated lists, the log format.
+//! Value types settings are declared with: secrets (the application's `Secret`),
+//! comma-separated lists, the log format, scheduled jobs.
 
-use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-use crate::config::redact_url;
-
-/// A secret setting: read as text, never shown (`config show` prints a URL with its password
-/// replaced, anything else as `[redacted]`).
-#[derive(Clone)]
-pub struct Secret(SecretString);
-
-impl Secret {
-    pub fn new(text: impl Into<String>) -> Self {
-        Self(SecretString::from(text.into()))
-    }
-
-    /// The value for an adapter that keeps it secret.
-    pub fn secret_string(&self) -> SecretString {
-        self.0.clone()
-    }
-}
-
-impl ExposeSecret<str> for Secret {
-    fn expose_secret(&self) -> &str {
-        self.0.expose_secret()
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl PartialEq for Secret {
-    fn eq(&self, other: &Self) -> bool {
-        self.expose_secret() == other.expose_secret()
-    }
-}
-
-/// Serialized redacted: whatever prints settings cannot print a secret.
-impl Serialize for Secret {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&redact_url(self.expose_secret()))
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Self::new)
-    }
-}
+pub use stockpilot_application::settings::Secret;
 
 /// A list given as comma-separated text (`a.example.com, b.example.com`), trimmed, without
 /// empty items.
