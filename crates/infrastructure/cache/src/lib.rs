@@ -9,4 +9,4 @@ mod redis_link;
 pub use memory::MemoryCache;
 pub use rate_limit::{FallbackRateLimiter, MemoryRateLimiter, NowMs, RedisRateLimiter};
 pub use redis_cache::RedisCache;
-pub use redis_link::{CircuitProbe, OPEN_AFTER, PROBE_EVERY, RedisLink};
+pub use redis_link::{CacheConfig, CircuitProbe, OPEN_AFTER, PROBE_EVERY, RedisLink};

@@ -39,14 +39,14 @@ impl RedisCache {
         Self { link, memory }
     }
 
-    /// Connects with the default command timeout of 100 ms (for tests and tools).
+    /// Connects with the declared default command timeout (`cache.command_timeout_ms`; for
+    /// tests and tools).
     ///
     /// # Errors
     /// An invalid URL or a server that does not answer in time.
     pub async fn connect(url: &str, timeout: Duration) -> anyhow::Result<Self> {
-        Ok(Self::new(
-            RedisLink::connect(url, timeout, Duration::from_millis(100)).await?,
-        ))
+        let command = Duration::from_millis(crate::CacheConfig::default().command_timeout_ms);
+        Ok(Self::new(RedisLink::connect(url, timeout, command).await?))
     }
 
     pub fn link(&self) -> &RedisLink {

@@ -40,6 +40,21 @@ struct Shared {
     on_change: std::sync::Mutex<Vec<Listener>>,
 }
 
+stockpilot_application::settings! {
+    /// `cache`: Redis, or this instance's memory.
+    pub struct CacheConfig {
+        /// `redis://`, `rediss://` or `unix://` (unset: an in-memory cache); when set, `/ready`
+        /// checks it.
+        redis_url: Option<stockpilot_application::settings::Secret> = None; secret = true, env = &["REDIS_URL"], default_shown = "unset (in-memory cache)", example = "redis://:secret@redis:6379/0",
+        /// Redis connect timeout at start (seconds).
+        connect_timeout_secs: u64 = 2; range = (1.0, 60.0),
+        /// Each Redis command's own timeout (ms); after 3 failures or timeouts in a row the
+        /// circuit breaker opens and the cache and rate limits use this instance's memory
+        /// until a background ping (every second) gets an answer.
+        command_timeout_ms: u64 = 100; range = (10.0, 10_000.0),
+    }
+}
+
 /// A Redis connection with a per-command timeout and a circuit breaker; clones share both.
 #[derive(Clone)]
 pub struct RedisLink {
@@ -55,6 +70,19 @@ impl std::fmt::Debug for RedisLink {
 }
 
 impl RedisLink {
+    /// Connects to `url` with the timeouts `config` declares ([`Self::connect`]).
+    ///
+    /// # Errors
+    /// As [`Self::connect`].
+    pub async fn configured(url: &str, config: &CacheConfig) -> anyhow::Result<Self> {
+        Self::connect(
+            url,
+            Duration::from_secs(config.connect_timeout_secs),
+            Duration::from_millis(config.command_timeout_ms),
+        )
+        .await
+    }
+
     /// Connects to `url`, waiting at most `connect_timeout` for the first connection; later
     /// drops are reconnected in the background by the connection manager. Starts the
     /// background probe, which ends when the last clone of the link is dropped.

@@ -7,7 +7,7 @@ mod connection;
 pub mod entities;
 mod store;
 
-pub use connection::{Backend, DatabaseProbe, DbSettings, connect, pool_stats};
+pub use connection::{Backend, DatabaseConfig, DatabaseProbe, DbSettings, connect, pool_stats};
 pub use sea_orm::{DatabaseBackend, DatabaseConnection};
 pub use store::{SeaStore, upsert_batch};
 

@@ -12,7 +12,7 @@ mod redact;
 mod secret_box;
 
 pub use bocha::{BochaSearch, BochaSettings, SearchConfig};
-pub use gateway::{GatewaySettings, OpenAiGateway};
+pub use gateway::{GatewaySettings, LlmConfig, OpenAiGateway};
 pub use secret_box::AesGcmBox;
 
 /// The HTTP client of an adapter could not be built (TLS backend missing or misconfigured).

@@ -136,10 +136,5 @@ pub fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
 }
 
-/// `n` milliseconds.
-pub fn millis(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
 #[cfg(test)]
 mod tests;

@@ -105,13 +105,8 @@ fn trusted_proxies(config: &Config) -> Vec<stockpilot_presentation::middleware::
 }
 
 pub fn db_settings(config: &Config) -> DbSettings {
-    DbSettings {
-        url: config.database_url().expose_secret().to_owned(),
-        pool_min: config.database.pool_min,
-        pool_max: config.database.pool_max,
-        acquire_timeout: Duration::from_secs_f64(config.database.acquire_timeout_secs),
-        idle_timeout: secs(config.database.idle_timeout_secs),
-    }
+    let url = config.database_url().expose_secret().to_owned();
+    DbSettings::configured(url, &config.database)
 }
 
 /// The store a server uses: on PostgreSQL each statement is bounded by
@@ -120,11 +115,11 @@ pub fn db_settings(config: &Config) -> DbSettings {
 /// the busy timeout instead.
 fn bounded_store(db: &DatabaseConnection, config: &Config) -> SeaStore {
     let store = SeaStore::new(db.clone());
-    let limit = config.database.statement_timeout_secs;
-    if limit > 0.0 && db.get_database_backend() == stockpilot_db::DatabaseBackend::Postgres {
-        store.with_statement_timeout(Duration::from_secs_f64(limit))
-    } else {
-        store
+    match config.database.statement_timeout() {
+        Some(limit) if db.get_database_backend() == stockpilot_db::DatabaseBackend::Postgres => {
+            store.with_statement_timeout(limit)
+        }
+        _ => store,
     }
 }
 

@@ -13,7 +13,7 @@ use stockpilot_data_engineering::{
 };
 use stockpilot_domain::market::Market;
 
-use crate::config::{Config, millis, secs};
+use crate::config::{Config, secs};
 
 mod auth;
 
@@ -122,12 +122,7 @@ pub async fn sync_service(
 pub async fn redis(config: &Config) -> anyhow::Result<Option<stockpilot_cache::RedisLink>> {
     match &config.cache.redis_url {
         Some(url) => Ok(Some(
-            stockpilot_cache::RedisLink::connect(
-                url.expose_secret(),
-                secs(config.cache.connect_timeout_secs),
-                millis(config.cache.command_timeout_ms),
-            )
-            .await?,
+            stockpilot_cache::RedisLink::configured(url.expose_secret(), &config.cache).await?,
         )),
         None => Ok(None),
     }
@@ -236,14 +231,7 @@ pub async fn llm_registry(
     clock: Arc<dyn stockpilot_application::ports::Clock>,
 ) -> anyhow::Result<Arc<stockpilot_application::llm::LlmRegistry>> {
     use stockpilot_llm::{AesGcmBox, GatewaySettings, OpenAiGateway};
-    let c = &config.llm;
-    let settings = GatewaySettings {
-        max_retries: c.max_retries,
-        breaker_failures: c.breaker_failures,
-        breaker_cooldown: secs(c.breaker_cooldown_secs),
-        cache_ttl: (c.cache_ttl_secs > 0).then(|| secs(c.cache_ttl_secs)),
-        ..GatewaySettings::default()
-    };
+    let settings = GatewaySettings::configured(&config.llm);
     let gateway = OpenAiGateway::new(Vec::new(), settings, store.clone(), Some(cache))
         .context("LLM gateway")?;
     let secrets: Option<Arc<dyn stockpilot_application::ports::SecretBox>> =

@@ -36,7 +36,7 @@ use stockpilot_application::ports::{
 };
 use tokio::sync::Semaphore;
 
-pub use settings::GatewaySettings;
+pub use settings::{GatewaySettings, LlmConfig};
 
 use answer_cache::AnswerCache;
 use breaker::Breaker;

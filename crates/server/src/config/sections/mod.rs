@@ -3,20 +3,20 @@
 //! settings table of the docs and `.env.example` all come from it.
 
 pub mod service;
-pub mod upstream;
 pub mod values;
 pub mod work;
 
 pub use service::{
-    AuthSettings, CacheSettings, DataSettings, DatabaseSettings, LoggingSettings, MetricsSettings,
-    RateLimitSettings, SecuritySettings, ServerSettings, TelemetrySettings,
+    AuthSettings, CsvSettings, DataSettings, LoggingSettings, MetricsSettings, RateLimitSettings,
+    SecuritySettings, ServerSettings, TelemetrySettings,
 };
 pub use stockpilot_application::market::QueryConfig;
 pub use stockpilot_application::research::ResearchConfig;
 pub use stockpilot_application::sync::SyncConfig;
+pub use stockpilot_cache::CacheConfig;
 pub use stockpilot_data_engineering::{FinancialDatasetsConfig, TushareConfig};
-pub use stockpilot_llm::SearchConfig;
-pub use upstream::{CsvSettings, LlmSettings};
+pub use stockpilot_db::DatabaseConfig;
+pub use stockpilot_llm::{LlmConfig, SearchConfig};
 pub use values::{CommaList, LogFormat, ScheduledJobConfig, Secret};
 pub use work::SchedulerSettings;
 
@@ -76,8 +76,8 @@ config_sections! {
     server: ServerSettings = "server",
     auth: AuthSettings = "auth",
     rate_limit: RateLimitSettings = "rate_limit",
-    database: DatabaseSettings = "database",
-    cache: CacheSettings = "cache",
+    database: DatabaseConfig = "database",
+    cache: CacheConfig = "cache",
     logging: LoggingSettings = "logging",
     telemetry: TelemetrySettings = "telemetry",
     metrics: MetricsSettings = "metrics",
@@ -88,7 +88,7 @@ config_sections! {
     research: ResearchConfig = "research",
     scheduler: SchedulerSettings = "scheduler",
     api: QueryConfig = "api",
-    llm: LlmSettings = "llm",
+    llm: LlmConfig = "llm",
     search: SearchConfig = "search",
     security: SecuritySettings = "security",
 }

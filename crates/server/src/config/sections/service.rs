@@ -110,54 +110,6 @@ settings! {
 }
 
 settings! {
-    /// `database`: where stockpilot keeps its data.
-    pub struct DatabaseSettings {
-        /// `postgres://`, `postgresql://` or `sqlite:`; the SQLite file and its directory are
-        /// created.
-        url: Option<Secret> = None; secret = true, env = &["DATABASE_URL"], default_shown = "sqlite://<data.dir>/stockpilot.db?mode=rwc", example = "postgres://stockpilot:secret@db:5432/stockpilot",
-        /// Connections kept open at least; at most `pool_max`.
-        pool_min: u32 = 1,
-        /// Size it to the requests you expect in flight at once (a request waiting for a
-        /// connection holds its worker's time too: on the bars benchmark, 32 concurrent
-        /// requests got 1,500 req/s with 10 connections and 2,000 with 32). Each connection is
-        /// one PostgreSQL backend process, so keep `pool_max` × replicas under the server's
-        /// `max_connections`. A pooled connection idle for 5 s or more is pinged before use
-        /// and replaced if dead.
-        pool_max: u32 = 10; range = (1.0, 1000.0),
-        /// Wait for a pooled connection, including connecting a new one (seconds, fractions
-        /// allowed). A request that cannot get a connection in this time answers `503
-        /// database_unavailable`, so a refused or unreachable database is reported within it.
-        /// Raise it for a remote database whose TLS handshake takes longer.
-        acquire_timeout_secs: f64 = 0.5; range = (0.05, 300.0),
-        /// PostgreSQL only: each statement, `BEGIN` and `COMMIT` the server runs gets at most
-        /// this long (seconds, 0.05–3600, measured by the client; `0` turns it off). A database
-        /// that keeps its connections open but stops answering fails requests with `503
-        /// database_unavailable` after it instead of hanging them. SQLite is in-process: its
-        /// writers wait for the busy timeout (10 s) instead.
-        statement_timeout_secs: f64 = 5.0; range = (0.0, 3600.0),
-        /// Idle connections are closed after this (seconds).
-        idle_timeout_secs: u64 = 600,
-        /// Run pending migrations when `serve` starts.
-        auto_migrate: bool = true,
-    }
-}
-
-settings! {
-    /// `cache`: Redis, or this instance's memory.
-    pub struct CacheSettings {
-        /// `redis://`, `rediss://` or `unix://` (unset: an in-memory cache); when set, `/ready`
-        /// checks it.
-        redis_url: Option<Secret> = None; secret = true, env = &["REDIS_URL"], default_shown = "unset (in-memory cache)", example = "redis://:secret@redis:6379/0",
-        /// Redis connect timeout at start (seconds).
-        connect_timeout_secs: u64 = 2; range = (1.0, 60.0),
-        /// Each Redis command's own timeout (ms); after 3 failures or timeouts in a row the
-        /// circuit breaker opens and the cache and rate limits use this instance's memory
-        /// until a background ping (every second) gets an answer.
-        command_timeout_ms: u64 = 100; range = (10.0, 10_000.0),
-    }
-}
-
-settings! {
     /// `logging`: log lines on standard output (and a file).
     pub struct LoggingSettings {
         /// A level or filter directive (`info,stockpilot_server=debug`).
@@ -207,5 +159,14 @@ settings! {
         /// 32 bytes as base64 (44 chars) or hex (64 chars); seals provider API keys stored in
         /// the database. Without it, storing a key is refused with 409.
         encryption_key: Option<Secret> = None; secret = true, env = &["STOCKPILOT_ENCRYPTION_KEY"],
+    }
+}
+
+settings! {
+    /// `providers.csv`: local files.
+    pub struct CsvSettings {
+        /// A directory of `*.csv` / `*.csv.gz` files served as the `csv` provider (column
+        /// mapping in [data.md](data.md)).
+        dir: Option<PathBuf> = None; default_shown = "unset (the demo dataset when present)", example = "/srv/market-data",
     }
 }
