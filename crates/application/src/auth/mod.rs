@@ -3,7 +3,7 @@
 mod model;
 mod service;
 
-pub use model::{ApiKey, AuditEntry, AuditFilter, KeyDraft, Principal, Role};
+pub use model::{ApiKey, AuditEntry, AuditFilter, AuditOutcome, KeyDraft, Principal, Role};
 pub use service::{AuthService, CreatedKey, TOKEN_PREFIX, token_hash};
 
 #[cfg(test)]

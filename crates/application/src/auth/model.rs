@@ -27,6 +27,29 @@ impl Role {
     }
 }
 
+stockpilot_domain::code_enum! {
+    /// How an audited action ended.
+    pub enum AuditOutcome as "outcome" {
+        /// Done: a 2xx or 3xx answer, or a CLI action that completed.
+        Succeeded = "succeeded",
+        /// Refused before it was tried: 401, 403 or 429.
+        Denied = "denied",
+        /// Tried and not done: any other status.
+        Failed = "failed",
+    }
+}
+
+impl AuditOutcome {
+    /// The outcome of an API request answered with `status`.
+    pub fn of_status(status: u16) -> Self {
+        match status {
+            200..=399 => Self::Succeeded,
+            401 | 403 | 429 => Self::Denied,
+            _ => Self::Failed,
+        }
+    }
+}
+
 /// A stored API key as anyone may see it: no token, no hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApiKey {
@@ -100,8 +123,7 @@ pub struct AuditEntry {
     pub client_ip: Option<String>,
     #[cfg_attr(feature = "openapi", schema(required))]
     pub request_id: Option<String>,
-    /// `succeeded`, `failed`, `denied` (401/403/429).
-    pub outcome: String,
+    pub outcome: AuditOutcome,
     /// The HTTP status, when the action came through the API.
     #[cfg_attr(feature = "openapi", schema(required))]
     pub status: Option<u16>,
@@ -112,7 +134,23 @@ pub struct AuditEntry {
 pub struct AuditFilter {
     pub key_id: Option<KeyId>,
     pub action: Option<String>,
-    pub outcome: Option<String>,
+    pub outcome: Option<AuditOutcome>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AuditOutcome;
+
+    #[test]
+    fn statuses_map_to_outcomes() {
+        let of = |status| AuditOutcome::of_status(status).as_str();
+        assert_eq!(of(201), "succeeded");
+        assert_eq!(of(202), "succeeded");
+        assert_eq!(of(403), "denied");
+        assert_eq!(of(429), "denied");
+        assert_eq!(of(422), "failed");
+        assert_eq!(of(503), "failed");
+    }
 }

@@ -200,9 +200,22 @@ pub struct UsageRecord {
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
     pub latency_ms: u64,
-    /// `ok`, `error`, `invalid_output`, `cached`.
-    pub outcome: String,
+    pub outcome: CallOutcome,
     pub cost_usd: f64,
+}
+
+stockpilot_domain::code_enum! {
+    /// How one attempt of an LLM call ended (the `outcome` of usage rows and of
+    /// `stockpilot_llm_calls_total`).
+    pub enum CallOutcome as "call outcome" {
+        /// The provider answered.
+        Ok = "ok",
+        /// The provider failed (transport, status, timeout); an unusable answer is `ok` here
+        /// and is retried or refused by the caller.
+        Error = "error",
+        /// Served from the answer cache; no tokens, no cost.
+        Cached = "cached",
+    }
 }
 
 stockpilot_domain::code_enum! {

@@ -18,10 +18,10 @@ pub use cache::{Cache, CacheError};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use job_queue::{CancelOutcome, JobQueue, JobState, QueuedJob};
 pub use llm::{
-    ChatMessage, ChatRole, CircuitState, Completion, CompletionRequest, Freshness, LlmError,
-    LlmGateway, LlmProviderStore, LlmUsageStore, OutputSchema, ProviderConfig, ProviderStatus,
-    SearchError, SearchQuery, SearchResult, SecretBox, StoredProvider, TokenUsage, UsageGroup,
-    UsageRecord, UsageSummary, WebSearch,
+    CallOutcome, ChatMessage, ChatRole, CircuitState, Completion, CompletionRequest, Freshness,
+    LlmError, LlmGateway, LlmProviderStore, LlmUsageStore, OutputSchema, ProviderConfig,
+    ProviderStatus, SearchError, SearchQuery, SearchResult, SecretBox, StoredProvider, TokenUsage,
+    UsageGroup, UsageRecord, UsageSummary, WebSearch,
 };
 pub use market_data::{Dataset, MarketDataSource, SourceError};
 pub use market_store::{

@@ -33,7 +33,7 @@ fn usage(
         prompt_tokens: prompt,
         completion_tokens: completion,
         latency_ms: 120,
-        outcome: outcome.into(),
+        outcome: outcome.parse().unwrap(),
         cost_usd: cost,
     }
 }

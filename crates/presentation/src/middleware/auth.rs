@@ -13,7 +13,7 @@ use actix_web::http::header::{self, HeaderMap, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 use stockpilot_application::AppError;
-use stockpilot_application::auth::{AuditEntry, AuthService, Principal, Role};
+use stockpilot_application::auth::{AuditEntry, AuditOutcome, AuthService, Principal, Role};
 
 use super::context::current_request_id;
 use super::rate_limit::request_client_ip;
@@ -120,14 +120,6 @@ async fn identify(req: &ServiceRequest, auth: &Authentication) -> Result<Princip
     Ok(principal)
 }
 
-fn outcome(status: u16) -> &'static str {
-    match status {
-        200..=399 => "succeeded",
-        401 | 403 | 429 => "denied",
-        _ => "failed",
-    }
-}
-
 pub async fn authenticate(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -157,7 +149,7 @@ pub async fn authenticate(
         target: req.path().to_owned(),
         client_ip: request_client_ip(&req).map(|ip| ip.to_string()),
         request_id: current_request_id(),
-        outcome: String::new(),
+        outcome: AuditOutcome::Failed,
         status: None,
     });
     let res = match (principal, refusal) {
@@ -188,7 +180,7 @@ pub async fn authenticate(
         {
             location.clone_into(&mut entry.target);
         }
-        entry.outcome = outcome(status).to_owned();
+        entry.outcome = AuditOutcome::of_status(status);
         entry.status = Some(status);
         auth.service.record(entry).await;
     }
@@ -230,15 +222,5 @@ mod tests {
         );
         assert_eq!(presented_key(&headers(&[("x-api-key", "  ")])), None);
         assert_eq!(presented_key(&headers(&[])), None);
-    }
-
-    #[test]
-    fn statuses_map_to_outcomes() {
-        assert_eq!(outcome(201), "succeeded");
-        assert_eq!(outcome(202), "succeeded");
-        assert_eq!(outcome(403), "denied");
-        assert_eq!(outcome(429), "denied");
-        assert_eq!(outcome(422), "failed");
-        assert_eq!(outcome(503), "failed");
     }
 }

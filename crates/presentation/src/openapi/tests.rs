@@ -486,3 +486,27 @@ fn dump() {
     )
     .unwrap();
 }
+
+#[test]
+fn audit_outcomes_are_a_listed_set_in_the_filter_and_the_entries() {
+    let doc = doc();
+    let schemas = &doc["components"]["schemas"];
+    let codes = |schema: &Value| -> Value {
+        let name = schema["$ref"]
+            .as_str()
+            .unwrap_or_else(|| panic!("not a reference: {schema}"))
+            .trim_start_matches("#/components/schemas/");
+        schemas[name]["enum"].clone()
+    };
+    let expected = json!(["succeeded", "denied", "failed"]);
+    let params = doc["paths"]["/api/v1/admin/audit-log"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let outcome = params.iter().find(|p| p["name"] == "outcome").unwrap();
+    assert_eq!(outcome["in"], "query");
+    assert_eq!(codes(&outcome["schema"]), expected);
+    assert_eq!(
+        codes(&schemas["AuditEntry"]["properties"]["outcome"]),
+        expected
+    );
+}

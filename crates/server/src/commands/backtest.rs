@@ -190,17 +190,27 @@ fn number(v: Option<f64>) -> String {
         .map_or(String::new(), |x| x.to_string())
 }
 
+/// `text` as one CSV field (RFC 4180): quoted, with its quotes doubled, when it holds a comma,
+/// a quote or a line break.
+fn text_field(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\"")).into()
+    } else {
+        text.into()
+    }
+}
+
 fn write_decisions(dir: &Path, b: &Backtest) -> anyhow::Result<()> {
     let mut w = output::create(dir, "decisions.csv")?;
     writeln!(
         w,
-        "date,symbol,analyst,signal,score,confidence,weight,forward_return"
+        "date,symbol,analyst,signal,score,confidence,weight,forward_return,reason"
     )?;
     let symbols = b.panel.symbols();
     for r in &b.rows {
         writeln!(
             w,
-            "{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},{},{},{},{}",
             r.date,
             symbols[r.symbol],
             r.analyst,
@@ -208,7 +218,8 @@ fn write_decisions(dir: &Path, b: &Backtest) -> anyhow::Result<()> {
             number(r.score),
             r.confidence,
             number(r.weight),
-            number(r.forward_return)
+            number(r.forward_return),
+            text_field(r.reason.as_deref().unwrap_or_default())
         )?;
     }
     w.flush()?;
@@ -290,4 +301,23 @@ fn ic_table(ic: &[IcRow]) -> String {
         ));
     }
     out.trim_end().to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_field;
+
+    #[test]
+    fn a_text_field_is_quoted_only_when_csv_needs_it() {
+        assert_eq!(text_field(""), "");
+        assert_eq!(text_field("budget used up"), "budget used up");
+        assert_eq!(
+            text_field("provider p: 429, retried 3 times"),
+            "\"provider p: 429, retried 3 times\""
+        );
+        assert_eq!(
+            text_field("said \"maybe\"\nthen stopped"),
+            "\"said \"\"maybe\"\"\nthen stopped\""
+        );
+    }
 }

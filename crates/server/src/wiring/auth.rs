@@ -66,7 +66,7 @@ pub fn cli_audit(
         target: target.to_owned(),
         client_ip: None,
         request_id: None,
-        outcome: "succeeded".to_owned(),
+        outcome: stockpilot_application::auth::AuditOutcome::Succeeded,
         status: None,
     }
 }

@@ -224,7 +224,7 @@ async fn llm_analysts_run_within_their_call_budget_and_a_larger_need_is_refused_
     let base = format!("{}/v1", stub.uri());
     let env = [("LLM_BASE_URL", base.as_str()), ("LLM_MODEL", "stub-model")];
     let dir = with_demo();
-    let args = |budget: &'static str| {
+    let args = |budget: &'static str, out: &'static str| {
         vec![
             "backtest",
             "IBM",
@@ -237,14 +237,14 @@ async fn llm_analysts_run_within_their_call_budget_and_a_larger_need_is_refused_
             "--rebalance",
             "monthly",
             "--out",
-            "llm",
+            out,
             "--max-llm-calls",
             budget,
         ]
     };
 
     // 12 monthly dates × 1 symbol × 1 call: a budget of 11 is refused before any call.
-    let refused = stockpilot(dir.path(), &args("11"), &env);
+    let refused = stockpilot(dir.path(), &args("11", "llm"), &env);
     assert!(!refused.status.success());
     let err = String::from_utf8_lossy(&refused.stderr);
     assert!(
@@ -253,7 +253,7 @@ async fn llm_analysts_run_within_their_call_budget_and_a_larger_need_is_refused_
     );
     assert!(stub.received_requests().await.unwrap().is_empty());
 
-    ok(&stockpilot(dir.path(), &args("12"), &env));
+    ok(&stockpilot(dir.path(), &args("12", "llm"), &env));
     let calls = stub.received_requests().await.unwrap();
     assert_eq!(calls.len(), 12);
     // Repeatable questions: temperature 0, so the gateway's answer cache can serve a replay.
@@ -276,8 +276,44 @@ async fn llm_analysts_run_within_their_call_budget_and_a_larger_need_is_refused_
             .all(|r| r[3] == "bearish" && r[4] == "-0.6" && r[5] == "60")
     );
 
+    // A view that is missing says why: with 100 tokens (28 a call) the later dates are skipped.
+    ok(&stockpilot(
+        dir.path(),
+        &[args("12", "tight"), vec!["--max-tokens", "100"]].concat(),
+        &env,
+    ));
+    let header = std::fs::read_to_string(dir.path().join("tight/decisions.csv")).unwrap();
+    assert!(
+        header.starts_with(
+            "date,symbol,analyst,signal,score,confidence,weight,forward_return,reason\n"
+        ),
+        "{header}"
+    );
+    let decisions = csv_rows(&dir.path().join("tight/decisions.csv"));
+    let views: Vec<_> = decisions
+        .iter()
+        .filter(|r| r[2] == "value_investor")
+        .collect();
+    // Dates run in order: four calls spend 112 tokens, the other eight dates are skipped.
+    let (answered, skipped) = views.split_at(4);
+    for r in answered {
+        assert_eq!((r[3].as_str(), r[8].as_str()), ("bearish", ""), "{r:?}");
+    }
+    assert_eq!(skipped.len(), 8);
+    for r in skipped {
+        assert_eq!(
+            (r[3].as_str(), r[4].as_str(), r[8].as_str()),
+            (
+                "skipped",
+                "",
+                "the run's token budget of 100 tokens is used up (112 used)"
+            ),
+            "{r:?}"
+        );
+    }
+
     // Without a provider, LLM analysts are refused by name, not skipped silently.
-    let none = stockpilot(dir.path(), &args("100"), &[]);
+    let none = stockpilot(dir.path(), &args("100", "llm"), &[]);
     assert!(!none.status.success());
     let err = String::from_utf8_lossy(&none.stderr);
     assert!(

@@ -42,7 +42,7 @@ fn entry(m: audit_entry::Model) -> Result<AuditEntry, StoreError> {
         target: m.target,
         client_ip: m.client_ip,
         request_id: m.request_id,
-        outcome: m.outcome,
+        outcome: m.outcome.parse().map_err(data_err)?,
         status: m.status.and_then(|s| u16::try_from(s).ok()),
     })
 }
@@ -164,7 +164,7 @@ impl AuditLog for SeaStore {
             target: Set(fit(&e.target, 512)),
             client_ip: Set(e.client_ip.as_deref().map(|ip| fit(ip, 64))),
             request_id: Set(e.request_id.as_deref().map(|id| fit(id, 128))),
-            outcome: Set(fit(&e.outcome, 16)),
+            outcome: Set(e.outcome.as_str().to_owned()),
             status: Set(e.status.map(i32::from)),
             ..Default::default()
         };

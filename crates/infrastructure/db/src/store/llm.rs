@@ -127,7 +127,7 @@ impl LlmUsageStore for SeaStore {
             prompt_tokens: sea_orm::Set(big(u.prompt_tokens)),
             completion_tokens: sea_orm::Set(big(u.completion_tokens)),
             latency_ms: sea_orm::Set(big(u.latency_ms)),
-            outcome: sea_orm::Set(u.outcome.chars().take(16).collect()),
+            outcome: sea_orm::Set(u.outcome.as_str().to_owned()),
             cost_usd: sea_orm::Set(u.cost_usd),
             ..Default::default()
         };

@@ -31,8 +31,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use stockpilot_application::ports::{
-    Cache, Completion, CompletionRequest, LlmError, LlmGateway, LlmUsageStore, ProviderConfig,
-    ProviderStatus,
+    Cache, CallOutcome, Completion, CompletionRequest, LlmError, LlmGateway, LlmUsageStore,
+    ProviderConfig, ProviderStatus,
 };
 use tokio::sync::Semaphore;
 
@@ -190,9 +190,9 @@ impl OpenAiGateway {
                 usage,
                 latency,
                 outcome: if result.is_ok() {
-                    telemetry::OK
+                    CallOutcome::Ok
                 } else {
-                    telemetry::ERROR
+                    CallOutcome::Error
                 },
                 cost_usd: provider.cost(usage),
             }
@@ -271,7 +271,7 @@ impl OpenAiGateway {
             purpose: &request.purpose,
             usage: hit.usage,
             latency: hit.latency,
-            outcome: telemetry::CACHED,
+            outcome: CallOutcome::Cached,
             cost_usd: 0.0,
         }
         .record(self.usage.as_ref())

@@ -12,11 +12,9 @@
 
 use std::time::Duration;
 
-use stockpilot_application::ports::{CircuitState, LlmUsageStore, TokenUsage, UsageRecord};
-
-pub(crate) const OK: &str = "ok";
-pub(crate) const ERROR: &str = "error";
-pub(crate) const CACHED: &str = "cached";
+use stockpilot_application::ports::{
+    CallOutcome, CircuitState, LlmUsageStore, TokenUsage, UsageRecord,
+};
 
 pub(crate) fn provider_state(provider: &str, enabled: bool, circuit: CircuitState) {
     let available = enabled && circuit != CircuitState::Open;
@@ -35,9 +33,9 @@ pub(crate) fn provider_state(provider: &str, enabled: bool, circuit: CircuitStat
 /// token kind), so `rate()` and `increase()` work from the first scrape.
 pub(crate) fn register(provider: &str, model: &str) {
     let (provider, model) = (provider.to_owned(), model.to_owned());
-    for outcome in [OK, ERROR, CACHED] {
+    for outcome in CallOutcome::ALL {
         metrics::counter!("stockpilot_llm_calls_total",
-            "provider" => provider.clone(), "model" => model.clone(), "outcome" => outcome)
+            "provider" => provider.clone(), "model" => model.clone(), "outcome" => outcome.as_str())
         .increment(0);
     }
     for kind in TOKEN_KINDS {
@@ -67,7 +65,7 @@ pub(crate) struct Attempt<'a> {
     pub purpose: &'a str,
     pub usage: TokenUsage,
     pub latency: Duration,
-    pub outcome: &'static str,
+    pub outcome: CallOutcome,
     pub cost_usd: f64,
 }
 
@@ -75,9 +73,9 @@ impl Attempt<'_> {
     pub(crate) fn emit_metrics(&self) {
         let (provider, model) = (self.provider.to_owned(), self.model.to_owned());
         metrics::counter!("stockpilot_llm_calls_total",
-            "provider" => provider.clone(), "model" => model.clone(), "outcome" => self.outcome)
+            "provider" => provider.clone(), "model" => model.clone(), "outcome" => self.outcome.as_str())
         .increment(1);
-        if self.outcome == CACHED {
+        if self.outcome == CallOutcome::Cached {
             return;
         }
         metrics::histogram!("stockpilot_llm_request_duration_seconds",
@@ -109,7 +107,7 @@ impl Attempt<'_> {
             prompt_tokens: self.usage.prompt_tokens,
             completion_tokens: self.usage.completion_tokens,
             latency_ms: u64::try_from(self.latency.as_millis()).unwrap_or(u64::MAX),
-            outcome: self.outcome.to_owned(),
+            outcome: self.outcome,
             cost_usd: self.cost_usd,
         };
         if let Err(e) = store.record(&row).await {

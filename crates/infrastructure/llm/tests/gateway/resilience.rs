@@ -156,7 +156,7 @@ async fn a_timeout_falls_back_to_the_next_provider() {
     );
     assert_eq!(requests(&stuck).await.len(), 2, "timeouts are retried once");
     let rows = usage.rows();
-    assert_eq!(rows[0].outcome, "error");
+    assert_eq!(rows[0].outcome.as_str(), "error");
     assert!(rows[0].latency_ms >= 150);
 }
 

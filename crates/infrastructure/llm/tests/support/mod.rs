@@ -172,7 +172,7 @@ impl RecordingUsage {
     pub fn outcomes(&self) -> Vec<(String, String)> {
         self.rows()
             .into_iter()
-            .map(|r| (r.provider, r.outcome))
+            .map(|r| (r.provider, r.outcome.as_str().to_owned()))
             .collect()
     }
 }
@@ -201,7 +201,7 @@ impl LlmUsageStore for RecordingUsage {
         let mine = rows.iter().filter(|r| r.purpose.starts_with(prefix));
         Ok(mine.fold(UsageSummary::empty(prefix), |mut t, r| {
             t.calls += 1;
-            t.errors += u64::from(r.outcome == "error");
+            t.errors += u64::from(r.outcome.as_str() == "error");
             t.prompt_tokens += r.prompt_tokens;
             t.completion_tokens += r.completion_tokens;
             t.cost_usd += r.cost_usd;

@@ -5,14 +5,12 @@ use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use stockpilot_application::KeyId;
-use stockpilot_application::auth::{AuditEntry, AuditFilter};
+use stockpilot_application::auth::{AuditEntry, AuditFilter, AuditOutcome};
 
 use crate::AppState;
 use crate::error::ApiError;
 use crate::openapi::{InvalidParams, ProtectedErrors};
 use crate::params::{self, PageQuery, Paged, page_schema};
-
-const OUTCOMES: [&str; 3] = ["succeeded", "failed", "denied"];
 
 page_schema!(AuditPage of AuditEntry, "One page of the audit log, newest first.");
 
@@ -23,7 +21,8 @@ pub struct Query {
     key_id: Option<String>,
     /// Only this action (`research.run.create`, `api_key.revoke`, …).
     action: Option<String>,
-    /// `succeeded`, `failed` or `denied`.
+    /// Only entries with this outcome.
+    #[param(value_type = AuditOutcome, required = false)]
     outcome: Option<String>,
     /// From this time on: RFC 3339, or `YYYY-MM-DD` (midnight UTC).
     since: Option<String>,
@@ -74,15 +73,7 @@ pub async fn list(
     query: web::Query<Query>,
     page: web::Query<PageQuery<500>>,
 ) -> Result<HttpResponse, ApiError> {
-    let outcome = nonempty(&query.outcome);
-    if let Some(o) = &outcome
-        && !OUTCOMES.contains(&o.as_str())
-    {
-        return Err(params::invalid(
-            "outcome",
-            format!("unknown outcome '{o}'; allowed: succeeded, failed, denied"),
-        ));
-    }
+    let outcome = params::code("outcome", query.outcome.as_deref())?;
     let filter = AuditFilter {
         key_id: nonempty(&query.key_id)
             .map(|text| {
