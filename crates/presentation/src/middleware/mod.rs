@@ -13,5 +13,6 @@ pub use context::{REQUEST_ID_HEADER, current_request_id, register_metrics, reque
 pub use headers::{AllowedHosts, SecurityHeaders, allowed_host, security_headers};
 pub use limits::{ConcurrencyLimit, RequestTimeout, concurrency_limit, request_timeout};
 pub use rate_limit::{
-    ProxyNet, RateLimiting, RateLimits, TrustedProxies, client_ip, rate_limit, request_client_ip,
+    ProxyNet, RateLimitConfig, RateLimiting, RateLimits, TrustedProxies, client_ip, rate_limit,
+    request_client_ip,
 };

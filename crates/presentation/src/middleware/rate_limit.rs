@@ -21,6 +21,28 @@ use crate::routes::{self, Group};
 /// Probes and metrics are never limited (orchestrators and Prometheus must always get in).
 const EXEMPT: [&str; 3] = ["/health", "/ready", "/metrics"];
 
+stockpilot_application::settings! {
+    /// `rate_limit`: requests per client and route group.
+    pub struct RateLimitConfig {
+        /// Rate limits by route group, per API key (anonymous routes and `auth.enabled =
+        /// false`: per client address, the peer's or the nearest untrusted `X-Forwarded-For`
+        /// hop behind a trusted proxy); counted in Redis when `cache.redis_url` is set (shared
+        /// by every replica; per instance while Redis is down, shown as the `rate_limiter`
+        /// check of `/ready`), else in memory. Over the limit: `429 rate_limited` with
+        /// `Retry-After`; responses carry `RateLimit-Limit`, `RateLimit-Remaining`,
+        /// `RateLimit-Reset`. `/health`, `/ready` and `/metrics` are exempt.
+        enabled: bool = true,
+        /// `GET`/`HEAD` requests per key (or client) per minute (sliding window).
+        reads_per_minute: u32 = 600; range = (1.0, 10_000_000.0),
+        /// Other requests per client per minute, except the two groups below.
+        writes_per_minute: u32 = 120; range = (1.0, 10_000_000.0),
+        /// `POST /api/v1/llm/chat` and `/api/v1/llm/web-search` per client per minute.
+        chat_per_minute: u32 = 30; range = (1.0, 10_000_000.0),
+        /// `POST /api/v1/research/runs` per client per minute.
+        research_per_minute: u32 = 10; range = (1.0, 10_000_000.0),
+    }
+}
+
 /// Requests per minute of each route group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateLimits {
@@ -32,6 +54,18 @@ pub struct RateLimits {
     pub chat: u32,
     /// `POST /api/v1/research/runs`.
     pub research: u32,
+}
+
+impl RateLimits {
+    /// The limits `config` declares.
+    pub fn configured(config: &RateLimitConfig) -> Self {
+        Self {
+            reads: config.reads_per_minute,
+            writes: config.writes_per_minute,
+            chat: config.chat_per_minute,
+            research: config.research_per_minute,
+        }
+    }
 }
 
 /// An address or a network (`10.0.0.7`, `10.0.0.0/8`, `fd00::/8`) of trusted proxies.

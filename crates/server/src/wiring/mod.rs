@@ -322,12 +322,7 @@ pub fn rate_limiting(
         tracing::warn!("rate_limit.enabled is false: requests are not rate limited");
         return None;
     }
-    let limits = stockpilot_presentation::middleware::RateLimits {
-        reads: r.reads_per_minute,
-        writes: r.writes_per_minute,
-        chat: r.chat_per_minute,
-        research: r.research_per_minute,
-    };
+    let limits = stockpilot_presentation::middleware::RateLimits::configured(r);
     let (store, probe): (
         Arc<dyn stockpilot_application::ports::RateLimitStore>,
         Option<Arc<dyn stockpilot_application::ports::DependencyProbe>>,

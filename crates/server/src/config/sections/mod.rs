@@ -7,8 +7,8 @@ pub mod values;
 pub mod work;
 
 pub use service::{
-    AuthSettings, CsvSettings, DataSettings, LoggingSettings, MetricsSettings, RateLimitSettings,
-    SecuritySettings, ServerSettings, TelemetrySettings,
+    AuthSettings, CsvSettings, DataSettings, LoggingSettings, MetricsSettings, SecuritySettings,
+    ServerSettings, TelemetrySettings,
 };
 pub use stockpilot_application::market::QueryConfig;
 pub use stockpilot_application::research::ResearchConfig;
@@ -17,6 +17,7 @@ pub use stockpilot_cache::CacheConfig;
 pub use stockpilot_data_engineering::{FinancialDatasetsConfig, TushareConfig};
 pub use stockpilot_db::DatabaseConfig;
 pub use stockpilot_llm::{LlmConfig, SearchConfig};
+pub use stockpilot_presentation::middleware::RateLimitConfig;
 pub use values::{CommaList, LogFormat, ScheduledJobConfig, Secret};
 pub use work::SchedulerSettings;
 
@@ -75,7 +76,7 @@ config_sections! {
     data: DataSettings = "data",
     server: ServerSettings = "server",
     auth: AuthSettings = "auth",
-    rate_limit: RateLimitSettings = "rate_limit",
+    rate_limit: RateLimitConfig = "rate_limit",
     database: DatabaseConfig = "database",
     cache: CacheConfig = "cache",
     logging: LoggingSettings = "logging",

@@ -88,28 +88,6 @@ settings! {
 }
 
 settings! {
-    /// `rate_limit`: requests per client and route group.
-    pub struct RateLimitSettings {
-        /// Rate limits by route group, per API key (anonymous routes and `auth.enabled =
-        /// false`: per client address, the peer's or the nearest untrusted `X-Forwarded-For`
-        /// hop behind a trusted proxy); counted in Redis when `cache.redis_url` is set (shared
-        /// by every replica; per instance while Redis is down, shown as the `rate_limiter`
-        /// check of `/ready`), else in memory. Over the limit: `429 rate_limited` with
-        /// `Retry-After`; responses carry `RateLimit-Limit`, `RateLimit-Remaining`,
-        /// `RateLimit-Reset`. `/health`, `/ready` and `/metrics` are exempt.
-        enabled: bool = true,
-        /// `GET`/`HEAD` requests per key (or client) per minute (sliding window).
-        reads_per_minute: u32 = 600; range = (1.0, 10_000_000.0),
-        /// Other requests per client per minute, except the two groups below.
-        writes_per_minute: u32 = 120; range = (1.0, 10_000_000.0),
-        /// `POST /api/v1/llm/chat` and `/api/v1/llm/web-search` per client per minute.
-        chat_per_minute: u32 = 30; range = (1.0, 10_000_000.0),
-        /// `POST /api/v1/research/runs` per client per minute.
-        research_per_minute: u32 = 10; range = (1.0, 10_000_000.0),
-    }
-}
-
-settings! {
     /// `logging`: log lines on standard output (and a file).
     pub struct LoggingSettings {
         /// A level or filter directive (`info,stockpilot_server=debug`).
